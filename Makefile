@@ -1,0 +1,48 @@
+# The newcomer path: `make demo` (install everything, run the demo county) and `make test`.
+# Every target is idempotent; stamps under .stamps/ skip work that is already done.
+
+PY      := .venv/bin/python
+PG_URL  ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export CITYBRAIN_DATA_DIR ?= $(abspath ../shared/data)
+
+.PHONY: setup demo test test-sqlite test-postgres lint services web openapi bench
+
+setup: .stamps/python .stamps/web .stamps/chromium
+
+.stamps/python: pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@mkdir -p .stamps && touch $@
+
+.stamps/web: web/package.json web/package-lock.json $(shell find web/src -type f 2>/dev/null) web/index.html
+	cd web && npm ci --no-audit --no-fund && npm run build
+	@mkdir -p .stamps && touch $@
+
+.stamps/chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@mkdir -p .stamps && touch $@
+
+demo: setup
+	.venv/bin/citybrain demo --host 0.0.0.0 --port 8000
+
+services:
+	@.ci/ensure-postgres
+
+lint: .stamps/python
+	.venv/bin/ruff check src tests bench
+	.venv/bin/ruff format --check src tests bench
+	.venv/bin/mypy src
+
+test-sqlite: setup
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+test-postgres: setup services
+	CITYBRAIN_TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -n 2 --dist loadfile -m "not browser"
+
+test: lint test-sqlite test-postgres
+	cd web && npm run typecheck && npm test
+
+openapi: .stamps/python
+	.venv/bin/citybrain openapi > web/openapi.json
+	cd web && npm run gen:api

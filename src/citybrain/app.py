@@ -1,0 +1,84 @@
+"""The FastAPI application factory: routers of every module, error handlers, the front end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from citybrain import __version__
+from citybrain.core.config import Settings, get_settings
+from citybrain.core.crypto import check_sm4_available
+from citybrain.core.db import make_engine, make_session_factory
+from citybrain.core.errors import NotFound, install_error_handlers
+
+PUBLIC_PATHS = frozenset(
+    {"/api/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    check_sm4_available()
+    app = FastAPI(
+        title="citybrain",
+        version=__version__,
+        description="数字政府运营指挥中心 / 城市大脑 / 一网统管 开放平台 API",
+    )
+    if session_factory is None:
+        engine = engine or make_engine(settings.resolved_database_url)
+        session_factory = make_session_factory(engine)
+    app.state.settings = settings
+    app.state.session_factory = session_factory
+    install_error_handlers(app)
+    _include_routers(app)
+
+    @app.get("/api/health", tags=["core"])
+    def health() -> dict[str, Any]:
+        with session_factory() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    _mount_front_end(app, settings)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from citybrain.core.audit.router import router as audit_router
+    from citybrain.iam.resolver import install as install_iam
+    from citybrain.iam.router import router as iam_router
+    from citybrain.regions.router import router as regions_router
+
+    install_iam()
+    app.include_router(iam_router)
+    app.include_router(regions_router)
+    app.include_router(audit_router)
+
+
+def _mount_front_end(app: FastAPI, settings: Settings) -> None:
+    dist = settings.web_dist or Path(__file__).resolve().parents[2] / "web" / "dist"
+    index = dist / "index.html"
+    if not index.exists():
+        return
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/", include_in_schema=False)
+    @app.get("/{path:path}", include_in_schema=False)
+    def front_end(path: str = "") -> FileResponse:
+        if path.startswith("api/"):
+            raise NotFound("接口不存在", code="no_such_endpoint", detail=path)
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and dist.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        return FileResponse(index)

@@ -1,0 +1,1 @@
+"""The ``citybrain`` command line (Typer + Rich)."""

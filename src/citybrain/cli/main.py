@@ -1,0 +1,110 @@
+"""Entry point: ``citybrain init | migrate | serve | demo | regions | user | apikey | audit``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.table import Table
+
+from citybrain.cli import iam as iam_cli
+from citybrain.cli import regions as regions_cli
+from citybrain.cli.context import cli_engine, cli_session, console, err_console, settings
+from citybrain.core import migrate as migrations
+from citybrain.core.audit import service as audit_service
+from citybrain.core.config import ensure_key_file
+from citybrain.core.errors import DomainError
+
+app = typer.Typer(help="citybrain 数字政府运营平台", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志")
+app.add_typer(regions_cli.app, name="regions")
+app.add_typer(iam_cli.user_app, name="user")
+app.add_typer(iam_cli.apikey_app, name="apikey")
+app.add_typer(audit_app, name="audit")
+
+Host = Annotated[str, typer.Option(help="监听地址")]
+Port = Annotated[int, typer.Option(help="监听端口")]
+
+
+@app.command()
+def migrate() -> None:
+    """创建或升级数据库结构 (Alembic)."""
+    migrations.upgrade(cli_engine())
+    console.print("[green]数据库已是最新结构[/green]")
+
+
+@app.command()
+def init() -> None:
+    """初始化: 迁移数据库, 创建系统/安全/审计三个管理员账号并一次性显示其初始密码."""
+    _init()
+
+
+def _init() -> bool:
+    from citybrain.iam import service as iam_service
+
+    if ensure_key_file(settings().key_file):
+        console.print(f"已生成密钥文件 {settings().key_file} (请妥善保管)")
+    migrations.upgrade(cli_engine())
+    with cli_session() as session:
+        created = iam_service.create_admin_accounts(session)
+    if not created:
+        console.print("三个管理员账号已存在, 未作改动")
+        return False
+    table = Table(title="管理员初始密码 (只显示这一次, 首次登录须修改并绑定 TOTP)")
+    for column in ("用户名", "角色", "初始密码"):
+        table.add_column(column)
+    for account in created:
+        table.add_row(account.username, account.role, account.password)
+    console.print(table)
+    return True
+
+
+@app.command()
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """启动 Web 服务."""
+    from citybrain.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port)
+
+
+@app.command()
+def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """演示: 需要时初始化, 载入民乐县 (620722) 演示数据, 然后启动服务."""
+    from citybrain.demo import load_demo
+
+    _init()
+    with cli_session() as session:
+        load_demo(session, settings(), console=console)
+    serve(host=host, port=port)
+
+
+@app.command()
+def openapi() -> None:
+    """把 OpenAPI 3 描述 (JSON) 打印到标准输出, 供前端生成 API 客户端."""
+    import json
+
+    from citybrain.app import create_app
+
+    sys.stdout.write(json.dumps(create_app().openapi(), ensure_ascii=False, indent=2) + "\n")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """校验审计链; 链完整时退出码为 0, 否则指出第一条被篡改/插入/删除的记录."""
+    with cli_session() as session:
+        result = audit_service.verify(session)
+    if result.ok:
+        console.print(f"[green]{result.message}[/green] (共 {result.checked} 条)")
+        return
+    err_console.print(f"[red]{result.message}[/red] (breach={result.breach}, seq={result.seq})")
+    raise typer.Exit(code=1)
+
+
+def main() -> None:
+    try:
+        app()
+    except DomainError as exc:
+        err_console.print(f"[red]{exc.message}[/red] ({exc.code})")
+        sys.exit(2)

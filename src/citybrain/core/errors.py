@@ -1,0 +1,94 @@
+"""Domain errors and their HTTP form ``{"code", "message", "detail"}``.
+
+Services raise these; they never raise HTTPException. ``code`` is a stable English identifier
+for programs, ``message`` is Chinese for people.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class DomainError(Exception):
+    status_code = 400
+    default_code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, detail: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.detail = detail
+
+
+class BadInput(DomainError):
+    status_code = 422
+    default_code = "invalid_input"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    default_code = "not_found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    default_code = "conflict"
+
+
+class InvalidState(DomainError):
+    status_code = 409
+    default_code = "invalid_state"
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+    default_code = "unauthenticated"
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+    default_code = "permission_denied"
+
+
+class Locked(DomainError):
+    status_code = 423
+    default_code = "account_locked"
+
+
+_HTTP_MESSAGES = {
+    404: ("not_found", "请求的资源不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    401: ("unauthenticated", "请先登录"),
+    403: ("permission_denied", "没有权限"),
+}
+
+
+def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "detail": detail}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.detail), exc.status_code, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [
+            {"loc": list(err.get("loc", ())), "type": err.get("type"), "msg": err.get("msg")}
+            for err in exc.errors()
+        ]
+        return JSONResponse(error_body("invalid_input", "请求参数不合法", detail), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求失败"))
+        return JSONResponse(error_body(code, message, exc.detail), exc.status_code)

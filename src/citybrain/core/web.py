@@ -1,0 +1,27 @@
+"""Per-request plumbing: the unit-of-work session and the request's actor context."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from citybrain.core.context import set_actor
+
+
+def request_session(request: Request) -> Iterator[Session]:
+    """One request, one transaction: committed when the handler returns, rolled back on error."""
+    factory = request.app.state.session_factory
+    with factory() as session, session.begin():
+        set_actor(
+            session,
+            source_ip=request.client.host if request.client else "",
+            request_id=request.headers.get("X-Request-ID") or uuid.uuid4().hex,
+        )
+        yield session
+
+
+DbSession = Annotated[Session, Depends(request_session)]
