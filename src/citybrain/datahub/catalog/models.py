@@ -9,8 +9,8 @@ from citybrain.core.db import Base
 
 
 class CatalogResource(Base):
-    """The current version of a resource (信息资源). Older versions live in
-    ``catalog_resource_version`` as JSON snapshots."""
+    """The current version of a resource (信息资源). Every version, the current one included,
+    is also kept in ``catalog_resource_version`` as a JSON snapshot with who made it."""
 
     __tablename__ = "catalog_resource"
 
@@ -27,11 +27,12 @@ class CatalogResource(Base):
     share_basis: Mapped[str] = mapped_column(Text, default="")  # 不予共享的依据
     share_method: Mapped[str] = mapped_column(String(16))  # enums.ShareMethod
     open_attribute: Mapped[str] = mapped_column(String(16))  # enums.OpenAttribute
-    update_cycle: Mapped[str] = mapped_column(String(16), default="每月")
+    update_cycle: Mapped[str] = mapped_column(String(16), default="monthly")  # enums.UpdateCycle
     released_on: Mapped[date | None]
     related_codes: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of codes
     key_item: Mapped[str] = mapped_column(String(64), default="")  # business key for upserts
     version_item: Mapped[str] = mapped_column(String(64), default="")  # record version column
+    status: Mapped[str] = mapped_column(String(16), default="active")  # enums.ResourceStatus
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime]
     items: Mapped[list[CatalogItem]] = relationship(
@@ -59,6 +60,8 @@ class CatalogItem(Base):
 
 
 class CatalogResourceVersion(Base):
+    """One version of a resource as it was registered or changed (JSON of fields and items)."""
+
     __tablename__ = "catalog_resource_version"
     __table_args__ = (UniqueConstraint("resource_id", "version"),)
 
@@ -77,10 +80,11 @@ class CatalogDemand(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     requester_code: Mapped[str] = mapped_column(ForeignKey("iam_department.code"), index=True)
+    region_code: Mapped[str] = mapped_column(String(15), index=True)  # the requester's region
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     wanted_items: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of item titles
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open, matched, closed
+    status: Mapped[str] = mapped_column(String(16), default="open")  # enums.DemandStatus
     matched_resource_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_resource.id"))
     match_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]

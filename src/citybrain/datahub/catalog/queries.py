@@ -1,0 +1,258 @@
+"""Reads of the catalog: search, one resource, its versions, demands, and the open catalog.
+
+``scope_region`` is the reader's region: a reader sees the resources of its subtree and of its
+ancestors (see :mod:`citybrain.datahub.catalog.scope`); ``None`` reads everything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from citybrain.core.errors import NotFound
+from citybrain.core.pagination import PageParams, paginate
+from citybrain.datahub.catalog import scope
+from citybrain.datahub.catalog.enums import OpenAttribute, ResourceStatus, ShareType
+from citybrain.datahub.catalog.models import (
+    CatalogDemand,
+    CatalogItem,
+    CatalogResource,
+    CatalogResourceVersion,
+)
+from citybrain.datahub.catalog.schemas import (
+    DemandFilter,
+    DemandPage,
+    DemandRead,
+    DemandSuggestion,
+    ResourceFilter,
+    ResourcePage,
+    ResourceRead,
+    VersionRead,
+)
+from citybrain.iam.departments import Department
+
+PUBLISHED = (OpenAttribute.open.value, OpenAttribute.conditional.value)
+
+
+def search_resources(
+    session: Session,
+    *,
+    filters: ResourceFilter,
+    page: PageParams,
+    scope_region: str | None = None,
+) -> ResourcePage:
+    """One page of resources matching ``filters``, ordered by code."""
+    query = _filtered(filters, scope_region)
+    rows, total = paginate(session, query, page)
+    return ResourcePage(items=read_many(session, rows), total=total, page=page.page, size=page.size)
+
+
+def _filtered(filters: ResourceFilter, scope_region: str | None) -> Select[CatalogResource]:
+    query = (
+        select(CatalogResource)
+        .options(selectinload(CatalogResource.items))
+        .where(scope.visible_clause(scope_region, CatalogResource.region_code))
+        .order_by(CatalogResource.code)
+    )
+    text = filters.q.strip()
+    if text:
+        in_items = select(CatalogItem.resource_id).where(
+            CatalogItem.title.icontains(text, autoescape=True)
+        )
+        query = query.where(
+            CatalogResource.name.icontains(text, autoescape=True)
+            | CatalogResource.summary.icontains(text, autoescape=True)
+            | CatalogResource.code.icontains(text, autoescape=True)
+            | CatalogResource.id.in_(in_items)
+        )
+    for column, value in (
+        (CatalogResource.category, filters.category),
+        (CatalogResource.provider_code, filters.provider_code),
+        (CatalogResource.share_type, filters.share_type),
+        (CatalogResource.open_attribute, filters.open_attribute),
+        (CatalogResource.status, filters.status),
+    ):
+        if value is not None:
+            query = query.where(column == str(value))
+    return query
+
+
+def get_resource(
+    session: Session, code: str, *, scope_region: str | None = None
+) -> CatalogResource:
+    """The resource with ``code``; NotFound ``resource_not_found`` also when out of sight."""
+    resource = session.execute(
+        select(CatalogResource)
+        .options(selectinload(CatalogResource.items))
+        .where(CatalogResource.code == code.strip())
+    ).scalar_one_or_none()
+    if resource is None or not scope.visible(scope_region, resource.region_code):
+        raise NotFound(f"资源不存在: {code}", code="resource_not_found", detail=code)
+    return resource
+
+
+def read_resource(session: Session, code: str, *, scope_region: str | None = None) -> ResourceRead:
+    return read_many(session, [get_resource(session, code, scope_region=scope_region)])[0]
+
+
+def read_many(session: Session, resources: Sequence[CatalogResource]) -> list[ResourceRead]:
+    names = department_names(session, (r.provider_code for r in resources))
+    return [ResourceRead.of(r, names.get(r.provider_code, "")) for r in resources]
+
+
+def department_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Department.code, Department.name).where(Department.code.in_(wanted))
+    )
+    return {code: name for code, name in rows}
+
+
+def list_versions(
+    session: Session, code: str, *, scope_region: str | None = None
+) -> list[VersionRead]:
+    """Every version of a resource, newest first, each with its full snapshot."""
+    resource = get_resource(session, code, scope_region=scope_region)
+    rows = session.execute(
+        select(CatalogResourceVersion)
+        .where(CatalogResourceVersion.resource_id == resource.id)
+        .order_by(CatalogResourceVersion.version.desc())
+    ).scalars()
+    return [
+        VersionRead(
+            version=v.version, changed_by=v.changed_by, changed_at=v.changed_at,
+            snapshot=json.loads(v.snapshot),
+        )
+        for v in rows
+    ]  # fmt: skip
+
+
+def get_version(
+    session: Session, code: str, version: int, *, scope_region: str | None = None
+) -> VersionRead:
+    for entry in list_versions(session, code, scope_region=scope_region):
+        if entry.version == version:
+            return entry
+    raise NotFound(f"资源版本不存在: {code} v{version}", code="version_not_found", detail=version)
+
+
+def all_resources(
+    session: Session, *, scope_region: str | None = None, managed_only: bool = True
+) -> list[CatalogResource]:
+    """Every resource the caller manages (or sees), items loaded, ordered by code."""
+    clause = (scope.managed_clause if managed_only else scope.visible_clause)(
+        scope_region, CatalogResource.region_code
+    )
+    query = (
+        select(CatalogResource)
+        .options(selectinload(CatalogResource.items))
+        .where(clause)
+        .order_by(CatalogResource.code)
+    )
+    return list(session.execute(query).scalars())
+
+
+def first_registered(session: Session, resource_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each resource was registered (the time of its version 1)."""
+    wanted = sorted(set(resource_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(CatalogResourceVersion.resource_id, CatalogResourceVersion.changed_at).where(
+            CatalogResourceVersion.resource_id.in_(wanted), CatalogResourceVersion.version == 1
+        )
+    )
+    return {resource_id: at for resource_id, at in rows}
+
+
+def published_resources(session: Session) -> list[CatalogResource]:
+    """Active resources whose open attribute is 无条件开放 or 有条件开放, ordered by code."""
+    query = (
+        select(CatalogResource)
+        .options(selectinload(CatalogResource.items))
+        .where(
+            CatalogResource.open_attribute.in_(PUBLISHED),
+            CatalogResource.status == ResourceStatus.active.value,
+        )
+        .order_by(CatalogResource.code)
+    )
+    return list(session.execute(query).scalars())
+
+
+def list_demands(
+    session: Session,
+    *,
+    filters: DemandFilter,
+    page: PageParams,
+    scope_region: str | None = None,
+) -> DemandPage:
+    """One page of demands of the caller's subtree, newest first."""
+    query = (
+        select(CatalogDemand)
+        .where(scope.managed_clause(scope_region, CatalogDemand.region_code))
+        .order_by(CatalogDemand.created_at.desc(), CatalogDemand.id.desc())
+    )
+    if filters.status is not None:
+        query = query.where(CatalogDemand.status == filters.status.value)
+    if filters.requester_code:
+        query = query.where(CatalogDemand.requester_code == filters.requester_code)
+    rows, total = paginate(session, query, page)
+    return DemandPage(
+        items=[read_demand(session, d) for d in rows], total=total, page=page.page, size=page.size
+    )
+
+
+def read_demand(session: Session, demand: CatalogDemand) -> DemandRead:
+    code = None
+    if demand.matched_resource_id is not None:
+        matched = session.get(CatalogResource, demand.matched_resource_id)
+        code = matched.code if matched else None
+    return DemandRead.of(demand, code)
+
+
+def get_demand(session: Session, demand_id: int, *, scope_region: str | None = None) -> DemandRead:
+    demand = session.get(CatalogDemand, demand_id)
+    if demand is None or not scope.within(scope_region, demand.region_code):
+        raise NotFound(f"需求不存在: {demand_id}", code="demand_not_found", detail=demand_id)
+    return read_demand(session, demand)
+
+
+def suggest_resources(
+    session: Session, demand_id: int, *, scope_region: str | None = None, limit: int = 10
+) -> list[DemandSuggestion]:
+    """Active, shareable resources visible from the demand's region that hold the most of the
+    wanted item titles (ties: by code). Resources holding none of them are left out."""
+    demand = get_demand(session, demand_id, scope_region=scope_region)
+    wanted = set(demand.wanted_items)
+    if not wanted:
+        return []
+    query = (
+        select(CatalogResource)
+        .options(selectinload(CatalogResource.items))
+        .where(
+            scope.visible_clause(demand.region_code, CatalogResource.region_code),
+            CatalogResource.status == ResourceStatus.active.value,
+            CatalogResource.share_type != ShareType.none.value,
+            CatalogResource.id.in_(
+                select(CatalogItem.resource_id).where(CatalogItem.title.in_(wanted))
+            ),
+        )
+    )
+    scored = []
+    for resource in session.execute(query).scalars():
+        matched = [item.title for item in resource.items if item.title in wanted]
+        scored.append((-len(matched), resource.code, resource, matched))
+    scored.sort(key=lambda entry: (entry[0], entry[1]))
+    return [
+        DemandSuggestion(
+            resource_code=r.code, resource_name=r.name, provider_code=r.provider_code,
+            matched_items=m, share_type=ShareType(r.share_type),
+        )
+        for _, _, r, m in scored[:limit]
+    ]  # fmt: skip

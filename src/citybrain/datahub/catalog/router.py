@@ -1,0 +1,190 @@
+"""HTTP adapters of the catalog under ``/api/v1/catalog``: resources, versions, the Excel
+workbook and the supply–demand list. Each handler parses, authorises by permission code, makes
+one service or query call with the caller's region as scope, and answers a schema."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
+
+from citybrain.core.pagination import PageParams
+from citybrain.core.security import Principal, require
+from citybrain.core.web import DbSession
+from citybrain.datahub.catalog import excel, queries, service
+from citybrain.datahub.catalog.schemas import (
+    DemandClose,
+    DemandCreate,
+    DemandFilter,
+    DemandMatch,
+    DemandPage,
+    DemandRead,
+    DemandSuggestion,
+    ImportResult,
+    ResourceCreate,
+    ResourceFilter,
+    ResourcePage,
+    ResourceRead,
+    ResourceUpdate,
+    RetireRequest,
+    VersionRead,
+)
+
+router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
+
+CatalogReader = Annotated[Principal, Depends(require("catalog:read"))]
+CatalogManager = Annotated[Principal, Depends(require("catalog:manage"))]
+DemandRequester = Annotated[Principal, Depends(require("sharing:request"))]
+
+
+@router.get("/resources", response_model=ResourcePage, summary="检索信息资源")
+def search_resources(
+    session: DbSession,
+    principal: CatalogReader,
+    filters: Annotated[ResourceFilter, Query()],
+    page: Annotated[PageParams, Query()],
+) -> ResourcePage:
+    return queries.search_resources(
+        session, filters=filters, page=page, scope_region=principal.region_code
+    )
+
+
+@router.post(
+    "/resources",
+    response_model=ResourceRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="登记信息资源",
+)
+def register_resource(
+    session: DbSession, principal: CatalogManager, body: ResourceCreate
+) -> ResourceRead:
+    resource = service.register_resource(session, spec=body, scope_region=principal.region_code)
+    return queries.read_many(session, [resource])[0]
+
+
+@router.get("/resources/{code}", response_model=ResourceRead, summary="信息资源详情")
+def get_resource(session: DbSession, principal: CatalogReader, code: str) -> ResourceRead:
+    return queries.read_resource(session, code, scope_region=principal.region_code)
+
+
+@router.patch("/resources/{code}", response_model=ResourceRead, summary="变更信息资源")
+def update_resource(
+    session: DbSession, principal: CatalogManager, code: str, body: ResourceUpdate
+) -> ResourceRead:
+    resource = service.update_resource(
+        session, code=code, changes=body, scope_region=principal.region_code
+    )
+    return queries.read_many(session, [resource])[0]
+
+
+@router.post("/resources/{code}/retire", response_model=ResourceRead, summary="停用信息资源")
+def retire_resource(
+    session: DbSession, principal: CatalogManager, code: str, body: RetireRequest
+) -> ResourceRead:
+    resource = service.retire_resource(
+        session, code=code, reason=body.reason, scope_region=principal.region_code
+    )
+    return queries.read_many(session, [resource])[0]
+
+
+@router.get("/resources/{code}/versions", response_model=list[VersionRead], summary="信息资源版本")
+def list_versions(session: DbSession, principal: CatalogReader, code: str) -> list[VersionRead]:
+    return queries.list_versions(session, code, scope_region=principal.region_code)
+
+
+@router.get("/resources/{code}/versions/{version}", response_model=VersionRead, summary="某一版本")
+def get_version(
+    session: DbSession, principal: CatalogReader, code: str, version: int
+) -> VersionRead:
+    return queries.get_version(session, code, version, scope_region=principal.region_code)
+
+
+@router.get(
+    "/export.xlsx",
+    response_class=Response,
+    responses={200: {"content": {excel.XLSX_MEDIA_TYPE: {}}}},
+    summary="导出目录 (Excel)",
+)
+def export_catalog(session: DbSession, principal: CatalogReader) -> Response:
+    content = excel.export_catalog(session, scope_region=principal.region_code)
+    return Response(
+        content,
+        media_type=excel.XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="catalog.xlsx"'},
+    )
+
+
+@router.post(
+    "/import", response_model=ImportResult, summary="导入目录 (Excel, 全部成功或全部不导入)"
+)
+def import_catalog(
+    session: DbSession,
+    principal: CatalogManager,
+    file: Annotated[UploadFile, File(description="导出格式的 xlsx 文件")],
+) -> ImportResult:
+    data = file.file.read(excel.MAX_IMPORT_BYTES + 1)
+    return excel.import_catalog(session, data=data, scope_region=principal.region_code)
+
+
+@router.get("/demands", response_model=DemandPage, summary="供需对接清单")
+def list_demands(
+    session: DbSession,
+    principal: CatalogReader,
+    filters: Annotated[DemandFilter, Query()],
+    page: Annotated[PageParams, Query()],
+) -> DemandPage:
+    return queries.list_demands(
+        session, filters=filters, page=page, scope_region=principal.region_code
+    )
+
+
+@router.post(
+    "/demands",
+    response_model=DemandRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="登记数据需求",
+)
+def register_demand(
+    session: DbSession, principal: DemandRequester, body: DemandCreate
+) -> DemandRead:
+    demand = service.register_demand(session, spec=body, scope_region=principal.region_code)
+    return queries.read_demand(session, demand)
+
+
+@router.get("/demands/{demand_id}", response_model=DemandRead, summary="需求详情")
+def get_demand(session: DbSession, principal: CatalogReader, demand_id: int) -> DemandRead:
+    return queries.get_demand(session, demand_id, scope_region=principal.region_code)
+
+
+@router.get(
+    "/demands/{demand_id}/suggestions",
+    response_model=list[DemandSuggestion],
+    summary="可满足需求的资源 (按匹配信息项数)",
+)
+def suggest_resources(
+    session: DbSession, principal: CatalogManager, demand_id: int
+) -> list[DemandSuggestion]:
+    return queries.suggest_resources(session, demand_id, scope_region=principal.region_code)
+
+
+@router.post("/demands/{demand_id}/match", response_model=DemandRead, summary="对接需求与资源")
+def match_demand(
+    session: DbSession, principal: CatalogManager, demand_id: int, body: DemandMatch
+) -> DemandRead:
+    demand = service.match_demand(
+        session, demand_id=demand_id, resource_code=body.resource_code, note=body.note,
+        scope_region=principal.region_code,
+    )  # fmt: skip
+    return queries.read_demand(session, demand)
+
+
+@router.post(
+    "/demands/{demand_id}/close", response_model=DemandRead, summary="关闭需求 (无资源可供)"
+)
+def close_demand(
+    session: DbSession, principal: CatalogManager, demand_id: int, body: DemandClose
+) -> DemandRead:
+    demand = service.close_demand(
+        session, demand_id=demand_id, note=body.note, scope_region=principal.region_code
+    )
+    return queries.read_demand(session, demand)

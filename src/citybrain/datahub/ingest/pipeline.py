@@ -1,0 +1,326 @@
+"""The ingest hot path: source records → rule checks → staged hub rows or quarantined rows.
+
+No session and no ORM here: the caller hands in the compiled rules, the column mapping, the
+field cipher and a sink (the hub staging area). Per row the work is a dictionary lookup and a
+few check closures per field; passing rows are appended to per-column lists that go to the sink
+every ``chunk_rows`` rows; failing rows are encrypted and spooled to a temporary file so memory
+stays flat however bad the source is.
+
+A connector error that concerns the structure of the source (ragged row, bad CSV, bad
+encoding, a header problem, a record that is not an object) is raised as is: the caller rejects
+the whole batch. A cell the connector could not read (formula error, a number Excel truncated)
+only fails its row.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Final, Protocol
+
+from citybrain.analytics.hub import HubColumn, HubTableSpec
+from citybrain.core.crypto import FieldCipher, sm3_hex
+from citybrain.core.errors import BadInput
+from citybrain.datahub.ingest.connectors import ConnectorError, SourceRecord
+from citybrain.datahub.ingest.connectors import base as connector_codes
+from citybrain.datahub.ingest.manifest import Sm3Stream
+from citybrain.datahub.ingest.mapping import ColumnMapping
+from citybrain.datahub.quality.checks import DUPLICATE_KEY, CompiledRules, RuleFailure
+from citybrain.datahub.quality.report import Problem, QualityTally
+from citybrain.datahub.quality.rules import ResourceSpec
+from citybrain.datahub.quality.validators import REQUIRED
+
+Progress = Callable[[int, int | None], None]
+FATAL_SOURCE_CODES: Final = frozenset(
+    {
+        connector_codes.RAGGED_ROW,
+        connector_codes.BAD_CSV,
+        connector_codes.BAD_ENCODING,
+        connector_codes.BAD_JSON,
+        connector_codes.BAD_RECORD,
+        connector_codes.MISSING_HEADER,
+        connector_codes.DUPLICATE_HEADER,
+    }
+)
+HUB_TYPES_BY_ITEM: Final = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "decimal": "DOUBLE",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "boolean": "BOOLEAN",
+}
+BIDX_SUFFIX: Final = "__bidx"
+QUARANTINE_CONTEXT: Final = "ingest_quarantine_row"
+PROGRESS_EVERY: Final = 1000
+
+
+class RowSink(Protocol):
+    def append(self, columns: Mapping[str, Sequence[str | None]]) -> None: ...
+
+
+def field_context(resource_code: str, item_name: str) -> str:
+    """Associated data binding an encrypted hub value to its column (needed to decrypt it)."""
+    return f"{resource_code}/{item_name}"
+
+
+def hub_spec_for(resource: ResourceSpec) -> HubTableSpec:
+    """The hub table of a resource: item columns typed from the catalog; sensitive items as
+    ciphertext (VARCHAR) plus ``<name>__bidx``. Raises BadInput ``bad_version_item`` when the
+    version item is sensitive (its ciphertext could not be compared)."""
+    columns: list[HubColumn] = []
+    for item in resource.items:
+        if item.sensitive:
+            columns += [
+                HubColumn(item.name, "VARCHAR"),
+                HubColumn(item.name + BIDX_SUFFIX, "VARCHAR"),
+            ]
+        else:
+            columns.append(HubColumn(item.name, HUB_TYPES_BY_ITEM.get(item.type, "VARCHAR")))
+    version_type = "BIGINT"
+    if resource.version_item:
+        version = resource.item(resource.version_item)
+        if version.sensitive:
+            raise BadInput(
+                f"版本信息项 {version.name} 是加密存储的敏感项，不能用作记录版本",
+                code="bad_version_item",
+                detail=version.name,
+            )
+        version_type = HUB_TYPES_BY_ITEM.get(version.type, "VARCHAR")
+    return HubTableSpec(resource.code, tuple(columns), version_type)
+
+
+class QuarantineSpool:
+    """Failed rows, encrypted one by one, in a temporary file until the batch is recorded."""
+
+    def __init__(self, cipher: FieldCipher) -> None:
+        self._cipher = cipher
+        self._file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        self.count = 0
+
+    def add(
+        self, row: int, values: Mapping[str, str | None], problems: list[dict[str, str]]
+    ) -> None:
+        token = self._cipher.encrypt(
+            json.dumps(values, ensure_ascii=False), context=QUARANTINE_CONTEXT
+        )
+        self._file.write(json.dumps([row, token, problems], ensure_ascii=False) + "\n")
+        self.count += 1
+
+    def __iter__(self) -> Iterator[tuple[int, str, str]]:
+        self._file.flush()
+        self._file.seek(0)
+        for line in self._file:
+            row, token, problems = json.loads(line)
+            yield int(row), str(token), json.dumps(problems, ensure_ascii=False)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def decrypt_quarantined(cipher: FieldCipher, token: str) -> dict[str, str | None]:
+    """The raw values of a quarantined row (for the owning department's download only)."""
+    values = json.loads(cipher.decrypt(token, context=QUARANTINE_CONTEXT))
+    return {str(k): (None if v is None else str(v)) for k, v in values.items()}
+
+
+@dataclass(slots=True)
+class PipelineOutcome:
+    total: int
+    passed: int
+    row_checksum: str | None  # SM3 of the canonical source rows, when asked for
+    ignored: int  # records the selector left out (resubmissions)
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    column: str | None
+    required: bool
+    steps: tuple[tuple[str, Callable[[str], str]], ...]
+    sensitive: bool
+    context: str
+
+
+def run_pipeline(
+    records: Iterable[SourceRecord],
+    *,
+    rules: CompiledRules,
+    mapping: ColumnMapping,
+    cipher: FieldCipher,
+    sink: RowSink,
+    spool: QuarantineSpool,
+    tally: QualityTally,
+    progress: Progress | None = None,
+    total_hint: int | None = None,
+    chunk_rows: int = 50_000,
+    hash_rows: bool = False,
+    select: Callable[[SourceRecord], int | None] | None = None,
+) -> PipelineOutcome:
+    """Check every record; stage passing rows into ``sink``; spool and tally failing ones.
+
+    ``select`` (resubmissions) maps a record to the row number it stands for, or None to leave
+    it out. Raises ConnectorError for structural source errors (see the module doc); the sink
+    and spool then hold a partial batch that the caller must discard.
+    """
+    resource = rules.resource
+    fields = [
+        _Field(
+            fc.item.name,
+            mapping.source_of.get(fc.item.name),
+            fc.required,
+            tuple((kind.value, step) for kind, step in fc.steps),
+            fc.item.sensitive,
+            field_context(resource.code, fc.item.name),
+        )
+        for fc in rules.fields
+    ]
+    unique = [(i, set[str]()) for i, fc in enumerate(rules.fields) if fc.unique]
+    names = [f.name for f in fields]
+    key_index = names.index(resource.key_item) if resource.key_item else None
+    version_index = names.index(resource.version_item) if resource.version_item else None
+    buffers = _Buffers(fields)
+    digest = Sm3Stream() if hash_rows else None
+    total = passed = ignored = 0
+    for record in records:
+        row = record.row
+        if select is not None:
+            chosen = select(record)
+            if chosen is None:
+                ignored += 1
+                continue
+            row = chosen
+        total += 1
+        values = record.values
+        if digest is not None:
+            digest.update(json.dumps(list(values.items()), ensure_ascii=False).encode() + b"\n")
+        problems: list[Problem] | None = None
+        if record.error is not None:
+            problems = [_source_problem(record.error, mapping)]
+        canonical: list[str | None] = []
+        for f in fields:
+            raw = values.get(f.column) if f.column is not None else None
+            text = raw.strip() if raw else ""
+            if not text:
+                if f.required:
+                    problems = (problems or []) + [Problem(f.name, "required", REQUIRED)]
+                canonical.append(None)
+                continue
+            kind = ""
+            try:
+                for kind, step in f.steps:  # noqa: B007 - `kind` names the failed step below
+                    text = step(text)
+            except RuleFailure as failure:
+                problems = (problems or []) + [Problem(f.name, kind, failure.reason)]
+                canonical.append(None)
+                continue
+            canonical.append(text)
+        if problems is None:
+            for index, seen in unique:
+                value = canonical[index]
+                if value is not None and value in seen:
+                    problems = [Problem(fields[index].name, "unique", DUPLICATE_KEY)]
+                    break
+        if problems is not None:
+            _quarantine(row, values, problems, fields, spool, tally)
+        else:
+            for index, seen in unique:
+                value = canonical[index]
+                if value is not None:
+                    seen.add(value)
+            buffers.add(row, canonical, cipher, key_index, version_index)
+            passed += 1
+            if buffers.size >= chunk_rows:
+                sink.append(buffers.take())
+        if progress is not None and total % PROGRESS_EVERY == 0:
+            progress(total, total_hint)
+    if buffers.size:
+        sink.append(buffers.take())
+    if progress is not None:
+        progress(total, total)
+    tally.total = total
+    return PipelineOutcome(total, passed, digest.hexdigest() if digest else None, ignored)
+
+
+def _source_problem(error: ConnectorError, mapping: ColumnMapping) -> Problem:
+    if error.code in FATAL_SOURCE_CODES:
+        raise error
+    item = next((i for i, c in mapping.source_of.items() if c == error.field), error.field or "")
+    return Problem(item, "source", error.code)
+
+
+def _quarantine(
+    row: int,
+    values: Mapping[str, str | None],
+    problems: list[Problem],
+    fields: Sequence[_Field],
+    spool: QuarantineSpool,
+    tally: QualityTally,
+) -> None:
+    raw_by_item = {f.name: values.get(f.column) for f in fields if f.column is not None}
+    tally.add_failure(row, problems, raw_by_item)
+    spool.add(row, values, [p.as_dict(tally.titles) for p in problems])
+
+
+class _Buffers:
+    """Per-column lists of one chunk, in hub column names."""
+
+    def __init__(self, fields: Sequence[_Field]) -> None:
+        self._fields = fields
+        self.size = 0
+        self._columns: dict[str, list[str | None]] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        names = []
+        for f in self._fields:
+            names.append(f.name)
+            if f.sensitive:
+                names.append(f.name + BIDX_SUFFIX)
+        self._columns = {n: [] for n in [*names, "_key", "_version", "_source_row"]}
+        self._lists = [
+            (f, self._columns[f.name], self._columns.get(f.name + BIDX_SUFFIX))
+            for f in self._fields
+        ]
+        self.size = 0
+
+    def add(
+        self,
+        row: int,
+        canonical: Sequence[str | None],
+        cipher: FieldCipher,
+        key_index: int | None,
+        version_index: int | None,
+    ) -> None:
+        key: str | None = None
+        for index, (f, values, indexes) in enumerate(self._lists):
+            value = canonical[index]
+            if indexes is not None:
+                if value is None:
+                    values.append(None)
+                    indexes.append(None)
+                else:
+                    blind = cipher.blind_index(value)
+                    values.append(cipher.encrypt(value, context=f.context))
+                    indexes.append(blind)
+                    if index == key_index:
+                        key = blind
+                continue
+            values.append(value)
+            if index == key_index:
+                key = value
+        if key_index is None:
+            key = sm3_hex("\x1f".join(v if v is not None else "\x00" for v in canonical).encode())
+        self._columns["_key"].append(key)
+        self._columns["_version"].append(
+            canonical[version_index] if version_index is not None else None
+        )
+        self._columns["_source_row"].append(str(row))
+        self.size += 1
+
+    def take(self) -> dict[str, list[str | None]]:
+        columns = self._columns
+        self._reset()
+        return columns

@@ -1,0 +1,105 @@
+"""HTTP adapters of ingestion under ``/api/v1/ingest``: upload a file for a resource (run in
+the background, progress polled), list and read batches with their quality report, pull a
+database table incrementally. Each handler parses, authorises, makes one call, answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
+from fastapi import status as http_status
+
+from citybrain.core.errors import BadInput
+from citybrain.core.pagination import PageParams
+from citybrain.core.security import Principal, require
+from citybrain.core.web import DbSession
+from citybrain.datahub.ingest import pulls, queries, service, tasks
+from citybrain.datahub.ingest.config import get_ingest_settings
+from citybrain.datahub.ingest.schemas import (
+    BatchDetail,
+    BatchFilter,
+    BatchPage,
+    BatchRead,
+    ProgressRead,
+    PullRequest,
+)
+
+router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
+
+Ingester = Annotated[Principal, Depends(require("ingest:run"))]
+QualityReader = Annotated[Principal, Depends(require("quality:read"))]
+
+
+def _mapping(raw: str) -> dict[str, str]:
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise BadInput("映射须为 JSON 对象 {列名: 信息项}", code="bad_mapping") from exc
+    if not isinstance(value, dict):
+        raise BadInput("映射须为 JSON 对象 {列名: 信息项}", code="bad_mapping")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+@router.post(
+    "/resources/{resource_code}/batches",
+    response_model=BatchRead,
+    status_code=http_status.HTTP_202_ACCEPTED,
+    summary="上传文件归集到资源 (后台执行, 轮询批次查看进度)",
+)
+def upload(
+    resource_code: str,
+    request: Request,
+    background: BackgroundTasks,
+    session: DbSession,
+    principal: Ingester,
+    file: Annotated[UploadFile, File(description="CSV、XLSX 或 JSON 文件")],
+    mapping: Annotated[str, Form(description='可选: {"列名": "信息项"} JSON')] = "",
+) -> BatchRead:
+    limit = get_ingest_settings().max_upload_mb * 1024 * 1024
+    batch = service.queue_upload(
+        session,
+        resource_code=resource_code,
+        filename=file.filename or "upload",
+        data=file.file.read(limit + 1),
+        mapping=_mapping(mapping),
+        scope_region=principal.region_code,
+    )
+    background.add_task(tasks.run_batch_job, request.app.state.session_factory, batch.id)
+    return BatchRead.model_validate(batch)
+
+
+@router.get("/batches", response_model=BatchPage, summary="归集批次列表")
+def list_batches(
+    session: DbSession,
+    principal: QualityReader,
+    filters: Annotated[BatchFilter, Query()],
+    page: Annotated[PageParams, Query()],
+) -> BatchPage:
+    return queries.list_batches(session, filters, page, scope_region=principal.region_code)
+
+
+@router.get("/batches/{batch_id}", response_model=BatchDetail, summary="批次详情、质量报告与进度")
+def get_batch(batch_id: int, session: DbSession, principal: QualityReader) -> BatchDetail:
+    return queries.batch_detail(session, batch_id, scope_region=principal.region_code)
+
+
+@router.get("/batches/{batch_id}/progress", response_model=ProgressRead, summary="批次进度")
+def get_progress(batch_id: int, session: DbSession, principal: QualityReader) -> ProgressRead:
+    return queries.batch_progress(session, batch_id, scope_region=principal.region_code)
+
+
+@router.post(
+    "/resources/{resource_code}/pulls",
+    response_model=BatchRead,
+    summary="从数据库增量抽取 (按水位列), 可设为定时",
+)
+def pull(
+    resource_code: str, body: PullRequest, session: DbSession, principal: Ingester
+) -> BatchRead:
+    batch = pulls.pull_from_request(
+        session, resource_code=resource_code, request=body, scope_region=principal.region_code
+    )
+    return BatchRead.model_validate(batch)

@@ -1,0 +1,134 @@
+"""Background and scheduled ingest work, run in-process (each job owns its transaction).
+
+- :func:`run_batch_job` runs a web upload queued by ``service.queue_upload``.
+- ``pulls.schedule_pull`` stores a database source to pull every N minutes; :func:`run_due_pulls`
+  pulls the due ones (each in its own transaction) and :func:`start_scheduler` calls it from a
+  daemon thread. A larger installation moves these calls onto a task queue unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from citybrain.core.clock import utcnow
+from citybrain.core.config import Settings, get_settings
+from citybrain.core.context import set_actor
+from citybrain.core.errors import DomainError
+from citybrain.datahub.ingest import progress as registry
+from citybrain.datahub.ingest import pulls, service
+from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
+from citybrain.datahub.ingest.models import IngestBatch, IngestSourceSchedule
+from citybrain.datahub.ingest.schemas import BatchResult, BatchStatus
+
+log = logging.getLogger(__name__)
+
+
+def run_batch_job(factory: sessionmaker[Session], batch_id: int) -> BatchResult | None:
+    """Run a queued upload in its own transaction. A rejected or failed batch keeps its record
+    (the error is caught inside the transaction); any other error marks the batch failed in a
+    second transaction, so no batch stays ``queued`` forever. Returns None when it did not load.
+    """
+    try:
+        with factory() as session, session.begin():
+            batch = session.get(IngestBatch, batch_id)
+            actor = batch.created_by if batch is not None else "system"
+            set_actor(session, actor=actor, role="ingest-job", source_ip="local")
+            try:
+                return service.run_queued(session, batch_id=batch_id)
+            except (BatchRejected, BatchFailed):
+                return None
+    except Exception as exc:
+        log.exception("ingest batch %s failed", batch_id)
+        _mark_failed(factory, batch_id, exc)
+        return None
+    finally:
+        registry.finish(batch_id)
+
+
+def _mark_failed(factory: sessionmaker[Session], batch_id: int, exc: Exception) -> None:
+    with factory() as session, session.begin():
+        batch = session.get(IngestBatch, batch_id)
+        if batch is None or batch.status not in (BatchStatus.queued, BatchStatus.running):
+            return
+        batch.status = BatchStatus.failed.value
+        batch.error_code = exc.code if isinstance(exc, DomainError) else "ingest_failed"
+        batch.error_message = (exc.message if isinstance(exc, DomainError) else repr(exc))[:500]
+        batch.finished_at = utcnow()
+
+
+def run_due_pulls(
+    factory: sessionmaker[Session], *, now: datetime | None = None, settings: Settings | None = None
+) -> dict[int, BatchResult | str]:
+    """Pull every enabled schedule due at ``now``, each in its own transaction; the schedule
+    moves on by its interval whatever happened, and remembers the last batch or error.
+    Returns {schedule id: result or error code}."""
+    now = now or utcnow()
+    settings = settings or get_settings()
+    with factory() as session:
+        due = list(
+            session.execute(
+                select(IngestSourceSchedule.id).where(
+                    IngestSourceSchedule.enabled.is_(True), IngestSourceSchedule.next_run_at <= now
+                )
+            ).scalars()
+        )
+    outcomes: dict[int, BatchResult | str] = {}
+    for schedule_id in due:
+        outcomes[schedule_id] = _run_one(factory, schedule_id, now, settings)
+    return outcomes
+
+
+def _run_one(
+    factory: sessionmaker[Session], schedule_id: int, now: datetime, settings: Settings
+) -> BatchResult | str:
+    with factory() as session, session.begin():
+        set_actor(session, actor="scheduler", role="ingest-job", source_ip="local")
+        schedule = session.get(IngestSourceSchedule, schedule_id)
+        if schedule is None:
+            return "schedule_not_found"
+        payload = pulls.schedule_payload(schedule, settings)
+        schedule.last_run_at = now
+        schedule.next_run_at = now + timedelta(minutes=schedule.interval_minutes)
+        outcome: BatchResult | str
+        try:
+            # No savepoint: a rejected or failed pull has flushed its batch record, which this
+            # transaction keeps; other domain errors are raised before anything is written.
+            outcome = pulls.pull_incremental(
+                session,
+                resource_code=schedule.resource_code,
+                source_options=payload["options"],
+                mapping=payload.get("mapping") or {},
+                settings=settings,
+            )
+            schedule.last_batch_id, schedule.last_error = outcome.batch_id, ""
+        except (BatchRejected, BatchFailed) as exc:
+            schedule.last_batch_id, schedule.last_error = exc.batch_id, exc.code
+            outcome = exc.code
+        except DomainError as exc:
+            schedule.last_error = exc.code
+            outcome = exc.code
+        return outcome
+
+
+def start_scheduler(
+    factory: sessionmaker[Session], *, every_seconds: float = 60.0
+) -> tuple[threading.Thread, threading.Event]:
+    """A daemon thread calling :func:`run_due_pulls` every ``every_seconds``; set the returned
+    event to stop it."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every_seconds):
+            try:
+                run_due_pulls(factory)
+            except Exception:  # the scheduler must outlive one bad round
+                log.exception("scheduled ingest pulls failed")
+
+    thread = threading.Thread(target=loop, name="citybrain-ingest-scheduler", daemon=True)
+    thread.start()
+    return thread, stop

@@ -1,0 +1,139 @@
+"""Public (no login) routes of the open catalog: DCAT JSON-LD, the CKAN action API under both
+``/api/3/action/`` and ``/api/action/``, and a JSON list of open resources with CSV downloads.
+
+Every path here is in ``PUBLIC_ROUTE_PATHS`` so that the route-walk test lets it go unguarded.
+Only published resources (无条件开放 / 有条件开放, active) are ever answered; others are 404.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from citybrain.core.web import DbSession
+from citybrain.datahub.opendata import ckan_actions, dcat, download
+from citybrain.datahub.opendata import published as pub
+from citybrain.datahub.opendata.config import get_opendata_settings
+from citybrain.datahub.opendata.schemas import OpenResourceRead
+
+router = APIRouter(tags=["opendata"])
+
+PUBLIC_ROUTE_PATHS = frozenset(
+    {
+        "/catalog.jsonld",
+        "/api/3/action/{action}",
+        "/api/action/{action}",
+        "/api/v1/opendata/resources",
+        "/api/v1/opendata/resources/{code}",
+        "/api/v1/opendata/resources/{code}/download.csv",
+    }
+)
+CKAN_JSON = "application/json;charset=utf-8"
+
+
+def base_url(request: Request) -> str:
+    """The public base URL for links: the configured site URL, else the request's own."""
+    configured = get_opendata_settings().site_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class CkanParams:
+    data: dict[str, Any]
+    error: str = ""
+
+
+async def ckan_params(request: Request) -> CkanParams:
+    """The action's parameters as CKAN reads them: the query string of a GET; the JSON body
+    (or form fields) of a POST."""
+    if request.method == "GET":
+        pairs = list(request.query_params.multi_items())
+        return CkanParams(_mixed(pairs))
+    body = await request.body()
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return CkanParams(_mixed(parse_qsl(body.decode("utf-8"), keep_blank_values=True)))
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        return CkanParams(_mixed([(k, v) for k, v in form.multi_items() if isinstance(v, str)]))
+    if not body.strip():
+        return CkanParams({})
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return CkanParams({}, "JSON Error: Error decoding JSON data.")
+    if not isinstance(data, dict):
+        return CkanParams(
+            {}, f"Request data JSON decoded to {data!r} but it needs to be a dictionary."
+        )
+    return CkanParams(data)
+
+
+def _mixed(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            previous = out[key]
+            out[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            out[key] = value
+    return out
+
+
+Params = Annotated[CkanParams, Depends(ckan_params)]
+
+
+@router.get("/catalog.jsonld", summary="开放目录 (DCAT JSON-LD)")
+def catalog_jsonld(request: Request, session: DbSession) -> Response:
+    document = dcat.catalog_document(
+        session, base_url=base_url(request), title=get_opendata_settings().catalog_title
+    )
+    return JSONResponse(document, media_type=dcat.MEDIA_TYPE)
+
+
+@router.api_route(
+    "/api/3/action/{action}", methods=["GET", "POST"], summary="CKAN 兼容只读接口 (v3)"
+)
+@router.api_route("/api/action/{action}", methods=["GET", "POST"], summary="CKAN 兼容只读接口")
+def ckan_action(action: str, request: Request, session: DbSession, params: Params) -> Response:
+    site = ckan_actions.Site(session, base_url(request), get_opendata_settings().catalog_title)
+    if params.error:
+        status, body = ckan_actions.bad_request(params.error)
+    else:
+        status, body = ckan_actions.call(site, action, params.data)
+    return Response(json.dumps(body, ensure_ascii=False), status, media_type=CKAN_JSON)
+
+
+@router.get(
+    "/api/v1/opendata/resources", response_model=list[OpenResourceRead], summary="开放资源列表"
+)
+def list_open_resources(request: Request, session: DbSession) -> list[OpenResourceRead]:
+    url = base_url(request)
+    return [OpenResourceRead.of(entry, url) for entry in pub.published(session)]
+
+
+@router.get(
+    "/api/v1/opendata/resources/{code}", response_model=OpenResourceRead, summary="开放资源详情"
+)
+def get_open_resource(code: str, request: Request, session: DbSession) -> OpenResourceRead:
+    return OpenResourceRead.of(pub.get(session, code), base_url(request))
+
+
+@router.get(
+    "/api/v1/opendata/resources/{code}/download.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="下载开放数据 (CSV)",
+)
+def download_csv(code: str, session: DbSession) -> Response:
+    filename, content = download.open_csv(session, code)
+    return Response(
+        content,
+        media_type=download.CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

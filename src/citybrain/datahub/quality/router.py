@@ -1,0 +1,118 @@
+"""HTTP adapters of data quality under ``/api/v1/quality``: rules per resource, batch reports,
+department scores, and rectification orders with the failed-rows workbook and resubmission.
+Each handler parses, authorises, makes one call with the caller's region as scope, answers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+
+from citybrain.core.pagination import PageParams
+from citybrain.core.security import Principal, require
+from citybrain.core.web import DbSession
+from citybrain.datahub.ingest.config import get_ingest_settings
+from citybrain.datahub.quality import queries, service
+from citybrain.datahub.quality.schemas import (
+    DepartmentScore,
+    OrderFilter,
+    OrderPage,
+    OrderRead,
+    ReportRead,
+    ResubmitResult,
+    RuleSetRead,
+    RuleWrite,
+)
+from citybrain.datahub.rectification import service as rectification
+
+router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+QualityReader = Annotated[Principal, Depends(require("quality:read"))]
+QualityManager = Annotated[Principal, Depends(require("quality:manage"))]
+Rectifier = Annotated[Principal, Depends(require("rectify:handle"))]
+
+
+@router.get("/resources/{resource_code}/rules", response_model=RuleSetRead, summary="质量规则")
+def get_rules(resource_code: str, session: DbSession, principal: QualityReader) -> RuleSetRead:
+    return queries.rule_set(session, resource_code, scope_region=principal.region_code)
+
+
+@router.put(
+    "/resources/{resource_code}/rules",
+    response_model=RuleSetRead,
+    summary="设置质量规则 (整体替换显式规则; 默认规则由目录派生)",
+)
+def put_rules(
+    resource_code: str, body: list[RuleWrite], session: DbSession, principal: QualityManager
+) -> RuleSetRead:
+    service.set_rules(
+        session, resource_code=resource_code, rules=body, scope_region=principal.region_code
+    )
+    return queries.rule_set(session, resource_code, scope_region=principal.region_code)
+
+
+@router.get("/reports/{report_id}", response_model=ReportRead, summary="批次质量报告")
+def get_report(report_id: int, session: DbSession, principal: QualityReader) -> ReportRead:
+    return queries.get_report(session, report_id, scope_region=principal.region_code)
+
+
+@router.get("/departments/scores", response_model=list[DepartmentScore], summary="部门数据质量得分")
+def department_scores(
+    session: DbSession,
+    principal: QualityReader,
+    department_code: Annotated[str | None, Query()] = None,
+    window_days: Annotated[int | None, Query(ge=1, le=3650)] = None,
+) -> list[DepartmentScore]:
+    return queries.department_scores(
+        session, department_code=department_code, window_days=window_days
+    )
+
+
+@router.get("/orders", response_model=OrderPage, summary="整改单列表")
+def list_orders(
+    session: DbSession,
+    principal: QualityReader,
+    filters: Annotated[OrderFilter, Query()],
+    page: Annotated[PageParams, Query()],
+) -> OrderPage:
+    return queries.list_orders(session, filters, page, scope_region=principal.region_code)
+
+
+@router.get("/orders/{order_id}", response_model=OrderRead, summary="整改单详情")
+def get_order(order_id: int, session: DbSession, principal: QualityReader) -> OrderRead:
+    return queries.read_order(session, order_id, scope_region=principal.region_code)
+
+
+@router.get(
+    "/orders/{order_id}/failed-rows.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}},
+    summary="下载待整改数据 (Excel, 含个人信息, 留痕)",
+)
+def download_failed_rows(order_id: int, session: DbSession, principal: Rectifier) -> Response:
+    content = rectification.download_failed_rows_xlsx(
+        session, order_id=order_id, scope_region=principal.region_code
+    )
+    return Response(
+        content,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="order-{order_id}.xlsx"'},
+    )
+
+
+@router.post(
+    "/orders/{order_id}/resubmissions",
+    response_model=ResubmitResult,
+    summary="重报整改后的数据 (下载的 Excel 修改后上传)",
+)
+def resubmit(
+    order_id: int,
+    session: DbSession,
+    principal: Rectifier,
+    file: Annotated[UploadFile, File(description="修改后的待整改数据 xlsx")],
+) -> ResubmitResult:
+    data = file.file.read(get_ingest_settings().max_upload_mb * 1024 * 1024 + 1)
+    return rectification.resubmit(
+        session, order_id=order_id, data=data, scope_region=principal.region_code
+    )

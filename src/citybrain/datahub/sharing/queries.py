@@ -1,0 +1,201 @@
+"""Reads of sharing, scoped by the caller's region and permissions.
+
+* requests: a holder of ``sharing:request`` sees the requests of departments in their region;
+  a holder of ``sharing:approve`` sees the requests for resources of their region;
+* grants: ``sharing:request`` — grants to departments of the region; ``sharing:approve`` —
+  grants on resources of the region; ``sharing:manage`` — both;
+* deliveries: ``sharing:manage`` — deliveries of resources of, or to departments of, the region.
+
+A record outside every scope the caller holds is answered as not found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from citybrain.core.clock import utcnow
+from citybrain.core.errors import NotFound, PermissionDenied
+from citybrain.core.pagination import PageParams, paginate
+from citybrain.core.security import Principal
+from citybrain.datahub.catalog import scope
+from citybrain.datahub.catalog.models import CatalogResource
+from citybrain.datahub.sharing.models import SharingDelivery, SharingGrant, SharingRequest
+from citybrain.datahub.sharing.schemas import (
+    DeliveryFilter,
+    DeliveryPage,
+    DeliveryRead,
+    GrantFilter,
+    GrantPage,
+    GrantRead,
+    RequestFilter,
+    ShareRequestPage,
+    ShareRequestRead,
+)
+
+
+def _clause(
+    principal: Principal | None,
+    by_permission: Iterable[tuple[str, InstrumentedAttribute[str]]],
+) -> ColumnElement[bool]:
+    if principal is None:
+        return true()  # the system itself (CLI, tasks)
+    clauses = [
+        scope.managed_clause(principal.region_code, column)
+        for code, column in by_permission
+        if principal.has(code)
+    ]
+    if not clauses:
+        raise PermissionDenied("没有查看共享数据的权限", code="permission_denied")
+    return or_(false(), *clauses)
+
+
+def _request_scope(principal: Principal | None) -> ColumnElement[bool]:
+    return _clause(
+        principal,
+        [("sharing:request", SharingRequest.region_code),
+         ("sharing:approve", SharingRequest.resource_region_code)],
+    )  # fmt: skip
+
+
+def _grant_scope(principal: Principal | None) -> ColumnElement[bool]:
+    return _clause(
+        principal,
+        [("sharing:request", SharingGrant.consumer_region_code),
+         ("sharing:approve", SharingGrant.resource_region_code),
+         ("sharing:manage", SharingGrant.resource_region_code),
+         ("sharing:manage", SharingGrant.consumer_region_code)],
+    )  # fmt: skip
+
+
+def _resource_names(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(CatalogResource.id, CatalogResource.code, CatalogResource.name).where(
+            CatalogResource.id.in_(wanted)
+        )
+    )
+    return {rid: (code, name) for rid, code, name in rows}
+
+
+def _resource_id(session: Session, code: str) -> int:
+    found = session.execute(
+        select(CatalogResource.id).where(CatalogResource.code == code.strip())
+    ).scalar_one_or_none()
+    return -1 if found is None else found  # an unknown code filters everything out
+
+
+def read_requests(session: Session, requests: list[SharingRequest]) -> list[ShareRequestRead]:
+    names = _resource_names(session, (r.resource_id for r in requests))
+    return [ShareRequestRead.of(r, *names.get(r.resource_id, ("", ""))) for r in requests]
+
+
+def read_grants(session: Session, grants: list[SharingGrant]) -> list[GrantRead]:
+    names = _resource_names(session, (g.resource_id for g in grants))
+    return [GrantRead.of(g, names.get(g.resource_id, ("", ""))[0]) for g in grants]
+
+
+def list_requests(
+    session: Session, *, principal: Principal | None, filters: RequestFilter, page: PageParams
+) -> ShareRequestPage:
+    """Requests in the caller's scope, newest first."""
+    query = (
+        select(SharingRequest)
+        .where(_request_scope(principal))
+        .order_by(SharingRequest.created_at.desc(), SharingRequest.id.desc())
+    )
+    if filters.status is not None:
+        query = query.where(SharingRequest.status == filters.status.value)
+    if filters.requester_code:
+        query = query.where(SharingRequest.requester_code == filters.requester_code)
+    if filters.resource_code:
+        query = query.where(
+            SharingRequest.resource_id == _resource_id(session, filters.resource_code)
+        )
+    rows, total = paginate(session, query, page)
+    return ShareRequestPage(
+        items=read_requests(session, rows), total=total, page=page.page, size=page.size
+    )
+
+
+def get_request(
+    session: Session, request_id: int, *, principal: Principal | None
+) -> ShareRequestRead:
+    row = session.execute(
+        select(SharingRequest).where(SharingRequest.id == request_id, _request_scope(principal))
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"共享申请不存在: {request_id}", code="request_not_found", detail=request_id)
+    return read_requests(session, [row])[0]
+
+
+def grant_of_request(session: Session, request_id: int) -> SharingGrant | None:
+    return session.execute(
+        select(SharingGrant).where(SharingGrant.request_id == request_id)
+    ).scalar_one_or_none()
+
+
+def list_grants(
+    session: Session, *, principal: Principal | None, filters: GrantFilter, page: PageParams
+) -> GrantPage:
+    """Grants in the caller's scope, newest first."""
+    query = (
+        select(SharingGrant)
+        .where(_grant_scope(principal))
+        .order_by(SharingGrant.created_at.desc(), SharingGrant.id.desc())
+    )
+    if filters.consumer_code:
+        query = query.where(SharingGrant.consumer_code == filters.consumer_code)
+    if filters.resource_code:
+        query = query.where(
+            SharingGrant.resource_id == _resource_id(session, filters.resource_code)
+        )
+    if filters.live_only:
+        now: datetime = utcnow()
+        query = query.where(SharingGrant.revoked_at.is_(None), SharingGrant.expires_at > now)
+    rows, total = paginate(session, query, page)
+    return GrantPage(items=read_grants(session, rows), total=total, page=page.page, size=page.size)
+
+
+def get_grant(session: Session, grant_id: int, *, principal: Principal | None) -> GrantRead:
+    row = session.execute(
+        select(SharingGrant).where(SharingGrant.id == grant_id, _grant_scope(principal))
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"共享授权不存在: {grant_id}", code="grant_not_found", detail=grant_id)
+    return read_grants(session, [row])[0]
+
+
+def list_deliveries(
+    session: Session, *, principal: Principal | None, filters: DeliveryFilter, page: PageParams
+) -> DeliveryPage:
+    """The delivery log in the caller's scope (``sharing:manage``), newest first."""
+    query = (
+        select(SharingDelivery)
+        .join(SharingGrant, SharingGrant.id == SharingDelivery.grant_id)
+        .where(
+            _clause(
+                principal,
+                [("sharing:manage", SharingDelivery.resource_region_code),
+                 ("sharing:manage", SharingGrant.consumer_region_code)],
+            )
+        )
+        .order_by(SharingDelivery.at.desc(), SharingDelivery.id.desc())
+    )  # fmt: skip
+    if filters.grant_id is not None:
+        query = query.where(SharingDelivery.grant_id == filters.grant_id)
+    if filters.consumer_code:
+        query = query.where(SharingDelivery.consumer_code == filters.consumer_code)
+    if filters.resource_code:
+        query = query.where(
+            SharingDelivery.resource_id == _resource_id(session, filters.resource_code)
+        )
+    rows, total = paginate(session, query, page)
+    names = _resource_names(session, (d.resource_id for d in rows))
+    items = [DeliveryRead.of(d, names.get(d.resource_id, ("", ""))[0]) for d in rows]
+    return DeliveryPage(items=items, total=total, page=page.page, size=page.size)

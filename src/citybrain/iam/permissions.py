@@ -1,0 +1,123 @@
+"""Permission codes (``<domain>:<verb>``), the built-in roles and the 三权分立 rules.
+
+Pure: no session, no I/O. A role is a named set of codes; a user's permissions are the union of
+their roles' codes. Built-in roles take their codes from :data:`BUILTIN_ROLES` (code, not the
+database), so an upgrade that adds a code never leaves a stale copy behind; custom roles keep
+theirs in ``iam_role_permission``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Final
+
+SELF: Final = "iam:self"
+"""Every signed-in user holds it besides their roles' codes: read the own profile, change the own
+password, enrol TOTP. A session limited to a forced password change or TOTP set-up holds nothing
+else. API keys never hold it."""
+
+CATALOGUE: Final[Mapping[str, str]] = {
+    SELF: "本人账户 (查看资料、修改密码、绑定二次验证)",
+    "iam:user_read": "查看用户",
+    "iam:user_manage": "创建、停用用户及重置密码",
+    "iam:role_manage": "管理角色与授权",
+    "iam:apikey_manage": "管理部门系统 API 密钥",
+    "iam:unlock": "解锁账户、重置二次验证",
+    "audit:read": "查看审计日志",
+    "audit:export": "导出审计日志",
+    "pii:unmask": "查看未脱敏的个人信息",
+    "regions:read": "查看行政区划与网格",
+    "regions:manage": "维护行政区划与网格",
+    "catalog:read": "查看资源目录",
+    "catalog:manage": "维护资源目录",
+    "ingest:run": "数据归集",
+    "quality:read": "查看数据质量",
+    "quality:manage": "维护质量规则",
+    "rectify:handle": "办理数据整改",
+    "masterdata:read": "查看基础库 (人口库、法人库)",
+    "sharing:request": "申请共享数据",
+    "sharing:approve": "审核共享申请",
+    "sharing:manage": "管理共享交付",
+}
+
+SYSADMIN, SECADMIN, AUDITADMIN = "sysadmin", "secadmin", "auditadmin"
+ADMIN_ROLES: Final = frozenset({SYSADMIN, SECADMIN, AUDITADMIN})
+
+ROLE_TITLES: Final[Mapping[str, str]] = {
+    SYSADMIN: "系统管理员",
+    SECADMIN: "安全管理员",
+    AUDITADMIN: "审计管理员",
+    "analyst": "大数据局分析员",
+    "handler": "部门办理人",
+    "gridworker": "网格员",
+    "commander": "指挥中心值班员",
+    "leader": "领导",
+    "viewer": "只读用户",
+}
+
+BUILTIN_ROLES: Final[Mapping[str, frozenset[str]]] = {
+    SYSADMIN: frozenset(
+        {"iam:user_read", "iam:user_manage", "iam:apikey_manage", "regions:read", "regions:manage"}
+    ),
+    SECADMIN: frozenset({"iam:user_read", "iam:role_manage", "iam:unlock", "regions:read"}),
+    AUDITADMIN: frozenset({"audit:read", "audit:export"}),
+    "analyst": frozenset(
+        {"regions:read", "catalog:read", "catalog:manage", "ingest:run"}
+        | {"quality:read", "quality:manage", "masterdata:read"}
+        | {"sharing:request", "sharing:approve", "sharing:manage"}
+    ),
+    "handler": frozenset(
+        {"regions:read", "catalog:read", "ingest:run", "quality:read", "rectify:handle"}
+        | {"sharing:request", "sharing:approve"}
+    ),
+    "gridworker": frozenset({"regions:read"}),
+    "commander": frozenset({"regions:read", "catalog:read", "quality:read", "masterdata:read"}),
+    "leader": frozenset({"regions:read", "catalog:read", "quality:read"}),
+    "viewer": frozenset({"regions:read", "catalog:read"}),
+}
+
+ADMIN_DOMAINS: Final[Mapping[str, frozenset[str]]] = {
+    SYSADMIN: frozenset({"iam:user_manage", "iam:apikey_manage", "regions:manage"}),
+    SECADMIN: frozenset({"iam:role_manage", "iam:unlock"}),
+    AUDITADMIN: frozenset({"audit:read", "audit:export"}),
+}
+"""The codes that belong to exactly one of the three administrators. No single account, and no
+single custom role, may hold codes from two of these domains (三权分立)."""
+
+APIKEY_FORBIDDEN_PREFIXES: Final = ("iam:", "audit:", "pii:")
+"""A department system never administers accounts, reads the audit log or unmasks personal
+data (sharing delivers what an approved request allows, masked)."""
+
+
+def unknown_codes(codes: Iterable[str]) -> list[str]:
+    """The codes that are not in the catalogue, sorted."""
+    return sorted(set(codes) - CATALOGUE.keys())
+
+
+def admin_domains_of(codes: Iterable[str]) -> list[str]:
+    """Which administrator domains ``codes`` reach into, sorted by name."""
+    held = set(codes)
+    return sorted(name for name, domain in ADMIN_DOMAINS.items() if held & domain)
+
+
+def separation_violation(codes: Iterable[str], role_names: Iterable[str] = ()) -> list[str]:
+    """Empty when the codes and roles respect 三权分立; else the clashing administrator domains.
+
+    Two built-in administrator roles clash even if a custom role would reach the same domains,
+    and any mix of codes from two administrator domains clashes.
+    """
+    names = set(role_names) & ADMIN_ROLES
+    domains = set(admin_domains_of(codes)) | names
+    return sorted(domains) if len(domains) > 1 else []
+
+
+def apikey_scope_refused(codes: Iterable[str]) -> list[str]:
+    """Scopes an API key may not carry (administration and audit), sorted."""
+    return sorted(c for c in set(codes) if c.startswith(APIKEY_FORBIDDEN_PREFIXES))
+
+
+def codes_of_role(name: str, builtin: bool, stored: Iterable[str]) -> frozenset[str]:
+    """A role's codes: from :data:`BUILTIN_ROLES` for a built-in role, else the stored ones."""
+    if builtin:
+        return BUILTIN_ROLES.get(name, frozenset())
+    return frozenset(stored)

@@ -1,0 +1,117 @@
+"""HTTP adapters for regions: every route loads its region through a scope-checking
+dependency, calls one query or command, and answers a schema."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, status
+
+from citybrain.core.security import Principal, require
+from citybrain.core.web import DbSession
+from citybrain.regions import geo, queries, service
+from citybrain.regions.dependencies import GridInScope, RegionInScope, scope_of
+from citybrain.regions.schemas import (
+    FeatureCollection,
+    GridImportResult,
+    GridMemberCreate,
+    GridMemberRead,
+    LocateRead,
+    RegionPathItem,
+    RegionRead,
+)
+
+router = APIRouter(prefix="/api/v1/regions", tags=["regions"])
+
+CanRead = Annotated[Principal, Depends(require("regions:read"))]
+CanManage = Annotated[Principal, Depends(require("regions:manage"))]
+CrsQuery = Annotated[geo.Crs, Query(description="坐标系: gcj02 (默认, 高德/ECharts) 或 wgs84")]
+ImportCrsQuery = Annotated[geo.Crs, Query(description="上传文件的坐标系, 默认 wgs84 (RFC 7946)")]
+
+
+@router.get("/locate", response_model=LocateRead)
+def locate(
+    session: DbSession,
+    principal: CanRead,
+    lng: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    crs: CrsQuery = geo.Crs.gcj02,
+) -> LocateRead:
+    """点位所在网格 (网格之外或超出管辖范围时 grid 为空)."""
+    grid = queries.grid_at_in_scope(session, lng, lat, crs=crs, scope=scope_of(principal))
+    read = None if grid is None else RegionRead.of(grid, has_children=False)
+    return LocateRead(lng=lng, lat=lat, crs=crs, grid=read)
+
+
+@router.get("/grids/{code}/members", response_model=list[GridMemberRead])
+def list_grid_members(session: DbSession, grid: GridInScope, _: CanRead) -> list[GridMemberRead]:
+    return [GridMemberRead.model_validate(m) for m in queries.grid_members(session, grid.code)]
+
+
+@router.post(
+    "/grids/{code}/members", response_model=GridMemberRead, status_code=status.HTTP_201_CREATED
+)
+def add_grid_member(
+    session: DbSession, grid: GridInScope, _: CanManage, body: GridMemberCreate
+) -> GridMemberRead:
+    member = service.add_grid_member(
+        session, grid_code=grid.code, name=body.name, user_id=body.user_id, phone=body.phone
+    )
+    return GridMemberRead.model_validate(member)
+
+
+@router.delete("/grids/{code}/members/{member_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_grid_member(session: DbSession, grid: GridInScope, _: CanManage, member_id: int) -> None:
+    service.remove_grid_member(session, grid_code=grid.code, member_id=member_id)
+
+
+@router.get("/{code}", response_model=RegionRead)
+def read_region(session: DbSession, region: RegionInScope, _: CanRead) -> RegionRead:
+    has_children = region.code in queries.codes_with_children(session, [region.code])
+    return RegionRead.of(region, has_children=has_children)
+
+
+@router.get("/{code}/children", response_model=list[RegionRead])
+def read_children(session: DbSession, region: RegionInScope, _: CanRead) -> list[RegionRead]:
+    rows = queries.children(session, region.code)
+    parents = queries.codes_with_children(session, [r.code for r in rows])
+    return [RegionRead.of(r, has_children=r.code in parents) for r in rows]
+
+
+@router.get("/{code}/path", response_model=list[RegionPathItem])
+def read_path(
+    session: DbSession, region: RegionInScope, principal: CanRead
+) -> list[RegionPathItem]:
+    """从本账号管辖区划到该区划的路径 (面包屑)."""
+    rows = queries.path(session, region.code, below=scope_of(principal))
+    return [RegionPathItem.model_validate(r) for r in rows]
+
+
+@router.get("/{code}/geojson", response_model=FeatureCollection)
+def read_geojson(
+    session: DbSession,
+    region: RegionInScope,
+    _: CanRead,
+    crs: CrsQuery = geo.Crs.gcj02,
+) -> dict[str, Any]:
+    """该区划及其下级的边界 (ECharts registerMap 可直接使用)."""
+    return queries.feature_collection(session, region.code, crs=crs)
+
+
+@router.post("/{code}/grids", response_model=GridImportResult, status_code=status.HTTP_201_CREATED)
+def import_grids(
+    session: DbSession,
+    region: RegionInScope,
+    _: CanManage,
+    geojson: Annotated[dict[str, Any], Body(description="GeoJSON FeatureCollection")],
+    crs: ImportCrsQuery = geo.Crs.wgs84,
+    tolerance_m: Annotated[float, Query(ge=0, le=1000)] = 50.0,
+) -> GridImportResult:
+    """导入网格面 (全部校验通过才写入)."""
+    result = service.import_grids(
+        session, village_or_town_code=region.code, geojson=geojson, tolerance_m=tolerance_m, crs=crs
+    )
+    return GridImportResult(
+        created=[RegionRead.of(r, has_children=False) for r in result.created],
+        updated=[RegionRead.of(r, has_children=False) for r in result.updated],
+    )

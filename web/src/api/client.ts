@@ -1,0 +1,52 @@
+/**
+ * The one HTTP client of the front end: openapi-fetch typed by ``schema.d.ts``, which
+ * ``npm run gen:api`` generates from the backend's ``/openapi.json``. Nothing here is hand-typed.
+ */
+import createClient, { type Middleware } from 'openapi-fetch'
+import type { paths } from './schema'
+import { loadToken } from './session'
+import { toApiError } from './errors'
+
+export type { paths, components } from './schema'
+export type Schemas = import('./schema').components['schemas']
+
+let onUnauthorized: (() => void) | null = null
+
+/** The router registers how to go back to the login page when a session is gone (401). */
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler
+}
+
+// A failed login also answers 401; that one is shown on the login form instead.
+const NO_REDIRECT_ON_401 = ['/api/v1/iam/login']
+
+const auth: Middleware = {
+  onRequest({ request }) {
+    const token = loadToken()
+    if (token) request.headers.set('Authorization', `Bearer ${token}`)
+    return request
+  },
+  onResponse({ request, response }) {
+    if (response.status === 401) {
+      const path = new URL(request.url, window.location.origin).pathname
+      if (!NO_REDIRECT_ON_401.includes(path)) onUnauthorized?.()
+    }
+    return response
+  },
+}
+
+export const api = createClient<paths>({ baseUrl: window.location.origin })
+api.use(auth)
+
+interface FetchResult<T> {
+  data?: T
+  error?: unknown
+  response: Response
+}
+
+/** Awaits an openapi-fetch call and returns its data, or throws an ApiError with the backend message. */
+export async function unwrap<T>(call: Promise<FetchResult<T>>, fallback = '请求失败'): Promise<T> {
+  const { data, error, response } = await call
+  if (!response.ok || error !== undefined) throw toApiError(response.status, error, fallback)
+  return data as T
+}

@@ -1,0 +1,37 @@
+import type { RouteRecordRaw } from 'vue-router'
+import AdminLayout from '@/layouts/AdminLayout.vue'
+import { iamPublicRoutes, iamRoutes } from '@/modules/iam/routes'
+import { regionsRoutes } from '@/modules/regions/routes'
+import { auditRoutes } from '@/modules/audit/routes'
+
+/** Layout children of every module, in menu order. */
+export const moduleRoutes: RouteRecordRaw[] = [...regionsRoutes, ...iamRoutes, ...auditRoutes]
+
+export const routes: RouteRecordRaw[] = [
+  ...iamPublicRoutes,
+  {
+    path: '/',
+    component: AdminLayout,
+    children: [
+      {
+        path: '',
+        name: 'home',
+        component: () => import('@/views/HomeView.vue'),
+        meta: { title: 'menu.home', menu: true, icon: 'HomeFilled', order: 0 },
+      },
+      ...moduleRoutes,
+      {
+        path: 'forbidden',
+        name: 'forbidden',
+        component: () => import('@/views/ForbiddenView.vue'),
+        meta: { title: 'menu.forbidden' },
+      },
+      {
+        path: ':pathMatch(.*)*',
+        name: 'not-found',
+        component: () => import('@/views/NotFoundView.vue'),
+        meta: { title: 'menu.notFound' },
+      },
+    ],
+  },
+]
