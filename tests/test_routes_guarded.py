@@ -10,13 +10,9 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from citybrain.app import PUBLIC_PATHS, create_app
+from citybrain.app import create_app, public_paths
 from citybrain.core.security import authenticated
 from citybrain.iam.router import PUBLIC_ROUTES
-
-# The single-page front end (served only when web/dist is built) is public by nature: it is
-# static files, and every API call it makes is guarded on its own.
-FRONT_END_PATHS = frozenset({"/", "/{path:path}"})
 
 
 def _api_routes(app: FastAPI) -> Iterator[tuple[str, set[str], Any]]:
@@ -48,7 +44,7 @@ def _guards(dependant: Dependant) -> list[str]:
 
 
 def _unguarded(app: FastAPI) -> list[str]:
-    public = PUBLIC_PATHS | PUBLIC_ROUTES | FRONT_END_PATHS
+    public = public_paths()
     routes = list(_api_routes(app))
     assert len(routes) > 20, "the walk found too few routes: is the app assembled?"
     return [

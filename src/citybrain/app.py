@@ -20,6 +20,21 @@ from citybrain.core.errors import NotFound, install_error_handlers
 PUBLIC_PATHS = frozenset(
     {"/api/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 )
+# The single-page front end is static files; every API call it makes is guarded on its own.
+FRONT_END_PATHS = frozenset({"/", "/{path:path}"})
+
+
+def public_paths() -> frozenset[str]:
+    """Every route path that answers without a user session or API key, by design.
+
+    Sharing's data routes are listed because a grant token, checked by their own dependency,
+    authenticates them instead of a user.
+    """
+    from citybrain.datahub.opendata.router import PUBLIC_ROUTE_PATHS as opendata_public
+    from citybrain.datahub.sharing.router import PUBLIC_ROUTE_PATHS as sharing_public
+    from citybrain.iam.router import PUBLIC_ROUTES as iam_public
+
+    return PUBLIC_PATHS | FRONT_END_PATHS | iam_public | opendata_public | sharing_public
 
 
 def create_app(
@@ -55,14 +70,23 @@ def create_app(
 
 def _include_routers(app: FastAPI) -> None:
     from citybrain.core.audit.router import router as audit_router
+    from citybrain.datahub.catalog.router import router as catalog_router
+    from citybrain.datahub.opendata.router import router as opendata_router
+    from citybrain.datahub.sharing.router import router as sharing_router
     from citybrain.iam.resolver import install as install_iam
     from citybrain.iam.router import router as iam_router
     from citybrain.regions.router import router as regions_router
 
     install_iam()
-    app.include_router(iam_router)
-    app.include_router(regions_router)
-    app.include_router(audit_router)
+    for router in (
+        iam_router,
+        regions_router,
+        audit_router,
+        catalog_router,
+        sharing_router,
+        opendata_router,
+    ):
+        app.include_router(router)
 
 
 def _mount_front_end(app: FastAPI, settings: Settings) -> None:

@@ -203,6 +203,15 @@ def test_feature_with_existing_code_replaces_that_grid(session: Session) -> None
     assert moved.updated[0].name == "改名"
     assert moved.updated[0].props == {"备注": "x"}
     assert queries.grid_at(session, 100.8005, 38.405) is None  # the old western strip is gone
+    audits = session.execute(select(func.count()).select_from(AuditRecord)).scalar_one()
+    again = service.import_grids(
+        session,
+        village_or_town_code=VILLAGE,
+        geojson=collection(feature(_inside_square(dx=0.002), code=f"{VILLAGE}007", 备注="x")),
+    )
+    assert (again.created, again.updated) == ([], [])  # same geometry, name kept: no change
+    assert session.execute(select(func.count()).select_from(AuditRecord)).scalar_one() == audits
+    assert queries.get(session, f"{VILLAGE}007").name == "改名"
 
 
 def test_gcj02_input_is_converted(session: Session) -> None:

@@ -146,3 +146,16 @@ def test_bad_file_is_refused_with_its_line(
         load_divisions(session, data_dir=tmp_path)
     assert orphan.value.code == "parent_not_found"
     assert session.get(Region, "620722999") is None
+
+
+def test_within_scope_filters_any_code_column(session: Session) -> None:
+    def codes(scope: str) -> list[str]:
+        query = select(Region.code).where(queries.within_scope(Region.code, scope))
+        return list(session.execute(query).scalars())
+
+    minle = codes("620722")
+    assert len(minle) == 195
+    assert "620722" in minle
+    assert all(code.startswith("620722") for code in minle)
+    assert len(codes("5109")) == 1 + 5 + 95 + 1445
+    assert codes("") == []

@@ -24,4 +24,6 @@ def request_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(request_session)]
+# scope="function": commit before the response is sent, so a client never sees 200 for a change
+# that then fails to commit, and its next request always sees the change.
+DbSession = Annotated[Session, Depends(request_session, scope="function")]

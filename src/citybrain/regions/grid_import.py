@@ -213,8 +213,9 @@ def _write(
     session: Session, target: Region, checked: list[tuple[GridFeature, str]]
 ) -> ImportedGrids:
     villages = {village for _, village in checked}
-    query = select(Region.code, Region.name).where(Region.code.in_(sorted(villages)))
-    names = {code: name for code, name in session.execute(query)}
+    given = {f.code for f, _ in checked if f.code}
+    query = select(Region.code, Region.name).where(Region.code.in_(sorted(villages | given)))
+    names = {code: name for code, name in session.execute(query)}  # villages, replaced grids
     serials = _next_serials(session, villages)
     for feature, _ in checked:
         if feature.code:
@@ -229,7 +230,8 @@ def _write(
                     f"村/社区 {village} 的网格超过 999 个", code="too_many_grids", detail=village
                 )
             feature.code = f"{village}{serials[village]:03d}"
-        name = feature.name or f"{village_short_name(names[village])}第{int(feature.code[12:])}网格"
+        default = f"{village_short_name(names[village])}第{int(feature.code[12:])}网格"
+        name = feature.name or names.get(feature.code, default)  # a replaced grid keeps its name
         extra = {k: v for k, v in feature.properties.items() if k not in _KNOWN_PROPERTIES}
         source = "import"
         region_values.append(
@@ -239,15 +241,19 @@ def _write(
         )
         boundary_values.append(BoundaryValues.of(feature.code, feature.geometry, source, {}))
     regions = upsert_regions(session, region_values)
-    upsert_boundaries(session, boundary_values)
-    audit.record(
-        session,
-        action="regions.grids.import",
-        object_type="region",
-        object_id=target.code,
-        region_code=target.code,
-        detail={"created": regions.inserted, "updated": regions.updated},
+    boundaries = upsert_boundaries(session, boundary_values)
+    changed = sorted(
+        {*regions.updated, *boundaries.inserted, *boundaries.updated} - {*regions.inserted}
     )
+    if regions.inserted or changed:
+        audit.record(
+            session,
+            action="regions.grids.import",
+            object_type="region",
+            object_id=target.code,
+            region_code=target.code,
+            detail={"created": regions.inserted, "updated": changed},
+        )
     grid_cache.invalidate()
     session.flush()
     by_code = {
@@ -257,6 +263,5 @@ def _write(
         ).scalars()
     }
     return ImportedGrids(
-        created=[by_code[c] for c in regions.inserted],
-        updated=[by_code[c] for c in regions.updated],
+        created=[by_code[c] for c in regions.inserted], updated=[by_code[c] for c in changed]
     )

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from shapely.geometry import mapping
-from sqlalchemy import BindParameter, ColumnElement, Float, and_, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BindParameter, ColumnElement, Float, and_, bindparam, false, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from citybrain.core.errors import BadInput, NotFound
 from citybrain.regions import geo
@@ -32,10 +32,25 @@ from citybrain.regions.scope import (
 _COUNTY_MARGIN_DEG = 0.01
 
 
+def within_scope(
+    column: ColumnElement[str] | InstrumentedAttribute[str], scope_code: str
+) -> ColumnElement[bool]:
+    """SQL predicate "``column`` (a canonical region code) lies in ``scope_code``'s subtree,
+    itself included" for any module's table: a range that an index on the column serves,
+    correct under any collation. An empty scope matches nothing, like ``scope.is_within``."""
+    if not scope_code:
+        return false()
+    upper = descendant_upper_bound(scope_code)
+    lower = column >= scope_code
+    return lower if upper is None else and_(lower, column < upper)
+
+
 def subtree_filter(code: str, *, include_self: bool = False) -> ColumnElement[bool]:
     """SQL predicate selecting the regions below canonical ``code`` (a range on the PK)."""
-    lower = Region.code >= code if include_self else Region.code > code
+    if include_self:
+        return within_scope(Region.code, code)
     upper = descendant_upper_bound(code)
+    lower = Region.code > code
     return lower if upper is None else and_(lower, Region.code < upper)
 
 

@@ -18,13 +18,15 @@ import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Final, Protocol
+from typing import IO, Final
 
 from citybrain.analytics.hub import HubColumn, HubTableSpec
-from citybrain.core.crypto import FieldCipher, sm3_hex
+from citybrain.core.crypto import FieldCipher
 from citybrain.core.errors import BadInput
+from citybrain.datahub.ingest.chunks import BIDX_SUFFIX, ChunkWriter, RowSink, Slot
 from citybrain.datahub.ingest.connectors import ConnectorError, SourceRecord
 from citybrain.datahub.ingest.connectors import base as connector_codes
+from citybrain.datahub.ingest.crypto_pool import ColumnEncryptor, in_process
 from citybrain.datahub.ingest.manifest import Sm3Stream
 from citybrain.datahub.ingest.mapping import ColumnMapping
 from citybrain.datahub.quality.checks import DUPLICATE_KEY, CompiledRules, RuleFailure
@@ -52,13 +54,8 @@ HUB_TYPES_BY_ITEM: Final = {
     "datetime": "TIMESTAMP",
     "boolean": "BOOLEAN",
 }
-BIDX_SUFFIX: Final = "__bidx"
 QUARANTINE_CONTEXT: Final = "ingest_quarantine_row"
 PROGRESS_EVERY: Final = 1000
-
-
-class RowSink(Protocol):
-    def append(self, columns: Mapping[str, Sequence[str | None]]) -> None: ...
 
 
 def field_context(resource_code: str, item_name: str) -> str:
@@ -158,11 +155,15 @@ def run_pipeline(
     chunk_rows: int = 50_000,
     hash_rows: bool = False,
     select: Callable[[SourceRecord], int | None] | None = None,
+    encryptor: ColumnEncryptor | None = None,
+    row_key: Callable[[str], str] | None = None,
 ) -> PipelineOutcome:
     """Check every record; stage passing rows into ``sink``; spool and tally failing ones.
 
     ``select`` (resubmissions) maps a record to the row number it stands for, or None to leave
-    it out. Raises ConnectorError for structural source errors (see the module doc); the sink
+    it out. ``encryptor`` encrypts sensitive columns (in-process by default); ``row_key`` keys
+    rows of a resource without a key item (default: the cipher's blind index of the row).
+    Raises ConnectorError for structural source errors (see the module doc); the sink
     and spool then hold a partial batch that the caller must discard.
     """
     resource = rules.resource
@@ -181,7 +182,15 @@ def run_pipeline(
     names = [f.name for f in fields]
     key_index = names.index(resource.key_item) if resource.key_item else None
     version_index = names.index(resource.version_item) if resource.version_item else None
-    buffers = _Buffers(fields)
+    writer = ChunkWriter(
+        [Slot(f.name, f.sensitive, f.context) for f in fields],
+        sink=sink,
+        encryptor=encryptor or in_process(cipher),
+        key_index=key_index,
+        version_index=version_index,
+        row_key=row_key or cipher.blind_index,
+        chunk_rows=chunk_rows,
+    )
     digest = Sm3Stream() if hash_rows else None
     total = passed = ignored = 0
     for record in records:
@@ -230,14 +239,11 @@ def run_pipeline(
                 value = canonical[index]
                 if value is not None:
                     seen.add(value)
-            buffers.add(row, canonical, cipher, key_index, version_index)
+            writer.add(row, canonical)
             passed += 1
-            if buffers.size >= chunk_rows:
-                sink.append(buffers.take())
         if progress is not None and total % PROGRESS_EVERY == 0:
             progress(total, total_hint)
-    if buffers.size:
-        sink.append(buffers.take())
+    writer.finish()
     if progress is not None:
         progress(total, total)
     tally.total = total
@@ -262,65 +268,3 @@ def _quarantine(
     raw_by_item = {f.name: values.get(f.column) for f in fields if f.column is not None}
     tally.add_failure(row, problems, raw_by_item)
     spool.add(row, values, [p.as_dict(tally.titles) for p in problems])
-
-
-class _Buffers:
-    """Per-column lists of one chunk, in hub column names."""
-
-    def __init__(self, fields: Sequence[_Field]) -> None:
-        self._fields = fields
-        self.size = 0
-        self._columns: dict[str, list[str | None]] = {}
-        self._reset()
-
-    def _reset(self) -> None:
-        names = []
-        for f in self._fields:
-            names.append(f.name)
-            if f.sensitive:
-                names.append(f.name + BIDX_SUFFIX)
-        self._columns = {n: [] for n in [*names, "_key", "_version", "_source_row"]}
-        self._lists = [
-            (f, self._columns[f.name], self._columns.get(f.name + BIDX_SUFFIX))
-            for f in self._fields
-        ]
-        self.size = 0
-
-    def add(
-        self,
-        row: int,
-        canonical: Sequence[str | None],
-        cipher: FieldCipher,
-        key_index: int | None,
-        version_index: int | None,
-    ) -> None:
-        key: str | None = None
-        for index, (f, values, indexes) in enumerate(self._lists):
-            value = canonical[index]
-            if indexes is not None:
-                if value is None:
-                    values.append(None)
-                    indexes.append(None)
-                else:
-                    blind = cipher.blind_index(value)
-                    values.append(cipher.encrypt(value, context=f.context))
-                    indexes.append(blind)
-                    if index == key_index:
-                        key = blind
-                continue
-            values.append(value)
-            if index == key_index:
-                key = value
-        if key_index is None:
-            key = sm3_hex("\x1f".join(v if v is not None else "\x00" for v in canonical).encode())
-        self._columns["_key"].append(key)
-        self._columns["_version"].append(
-            canonical[version_index] if version_index is not None else None
-        )
-        self._columns["_source_row"].append(str(row))
-        self.size += 1
-
-    def take(self) -> dict[str, list[str | None]]:
-        columns = self._columns
-        self._reset()
-        return columns

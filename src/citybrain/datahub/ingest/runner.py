@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -28,10 +28,12 @@ from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings
 from citybrain.core.context import actor_of
+from citybrain.core.crypto import hmac_sm3
 from citybrain.core.errors import BadInput
 from citybrain.datahub.ingest import progress as registry
 from citybrain.datahub.ingest.config import get_ingest_settings
 from citybrain.datahub.ingest.connectors import Connector, ConnectorError, SourceRecord
+from citybrain.datahub.ingest.crypto_pool import ColumnEncryptor
 from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
 from citybrain.datahub.ingest.mapping import ColumnMapping, map_columns
 from citybrain.datahub.ingest.models import IngestBatch, IngestQuarantineRow
@@ -108,6 +110,13 @@ def execute(session: Session, job: Job, *, settings: Settings, store: HubStore) 
     )
     spool = QuarantineSpool(cipher)
     progress = _progress(job)
+    ingest_settings = get_ingest_settings()
+    index_key = settings.key("blind_index_key")
+    encryptor = ColumnEncryptor(
+        cipher,
+        keys=(settings.key("field_key"), index_key),
+        workers=ingest_settings.crypto_workers,
+    )
     try:
         with store.staging(spec) as staging:
             try:
@@ -121,16 +130,23 @@ def execute(session: Session, job: Job, *, settings: Settings, store: HubStore) 
                     tally=tally,
                     progress=progress,
                     total_hint=job.total_hint,
-                    chunk_rows=get_ingest_settings().chunk_rows,
+                    chunk_rows=ingest_settings.chunk_rows,
                     hash_rows=job.checksum is None,
                     select=job.select,
+                    encryptor=encryptor,
+                    row_key=lambda text: hmac_sm3(index_key, text.encode()).hex(),
                 )
             except ConnectorError as exc:
                 _reject(session, job, exc.code, exc.message_zh, row=exc.row, field=exc.field)
+            except Exception as exc:  # staging or encryption broke: record it as failed
+                _fail(session, _materialise(session, job, BatchStatus.running), exc)
+            finally:
+                encryptor.close()
             checksum = job.checksum or outcome.row_checksum or ""
-            earlier = loaded_with_checksum(session, resource.code, checksum)
-            if job.checksum is None and earlier is not None and outcome.total:
-                return _duplicate(session, job, checksum, earlier.id, rows=outcome.total)
+            if job.checksum is None and outcome.total:
+                earlier = loaded_with_checksum(session, resource.code, checksum)
+                if earlier is not None:
+                    return _duplicate(session, job, checksum, earlier.id, rows=outcome.total)
             batch = _materialise(session, job, BatchStatus.running)
             batch.checksum, batch.row_count = checksum, outcome.total
             try:
@@ -215,7 +231,7 @@ def _duplicate(
 
 def _reject(
     session: Session, job: Job, code: str, message: str, *, row: int | None, field: str | None
-) -> None:
+) -> NoReturn:
     batch = _materialise(session, job, BatchStatus.rejected)
     batch.error_code, batch.error_message = code, message
     batch.error_row, batch.error_field = row, field or ""
@@ -225,7 +241,7 @@ def _reject(
     raise BatchRejected(message, code=code, batch_id=batch.id, detail={"row": row, "field": field})
 
 
-def _fail(session: Session, batch: IngestBatch, exc: Exception) -> None:
+def _fail(session: Session, batch: IngestBatch, exc: Exception) -> NoReturn:
     batch.status = BatchStatus.failed.value
     batch.error_code = "ingest_failed"
     batch.error_message = f"{type(exc).__name__}: {exc}"[:500]

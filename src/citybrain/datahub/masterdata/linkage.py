@@ -51,7 +51,15 @@ __all__ = [
 
 INPUT_TABLE = "__cb_link_input"
 _EDGES = "__cb_link_edges"
-PERSON_COLUMNS = ("source_record_id", "source", "name", "id_number", "birth_date", "phone", "address")
+PERSON_COLUMNS = (
+    "source_record_id",
+    "source",
+    "name",
+    "id_number",
+    "birth_date",
+    "phone",
+    "address",
+)
 
 
 @dataclass(frozen=True)
@@ -275,9 +283,7 @@ def link_person_records(
     cols = ", ".join(input_columns(config))
     prepare_input(con, f"select {cols}, true as is_new from {source}", config)
     try:
-        return cluster_input(
-            con, output_table=output_table, config=config, existing_edges_sql=None
-        )
+        return cluster_input(con, output_table=output_table, config=config, existing_edges_sql=None)
     finally:
         con.execute(f"drop table if exists {INPUT_TABLE}")
         con.execute("drop view if exists __cb_link_source")

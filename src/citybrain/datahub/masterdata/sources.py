@@ -21,9 +21,11 @@ from citybrain.analytics.hub import HubStore, quote, table_name
 from citybrain.core.clock import as_utc
 from citybrain.core.crypto import FieldCipher
 from citybrain.datahub.catalog import queries as catalog_queries
-from citybrain.datahub.ingest.pipeline import BIDX_SUFFIX, field_context
+from citybrain.datahub.ingest.pipeline import field_context
 from citybrain.datahub.quality.validators import birth_date_from_id, gender_from_id, id_check_char
 
+# The hub stores a sensitive item as its token plus ``<item>__bidx`` (analytics.hub).
+BIDX_SUFFIX = "__bidx"
 PERSON_ITEMS = ("name", "id_number", "gender", "birth_date", "phone", "address", "town_code")
 ENCRYPTED_ITEMS = frozenset({"id_number", "phone"})
 # Entity field → catalog item names that may carry it, first match wins.

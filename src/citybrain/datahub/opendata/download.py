@@ -19,7 +19,7 @@ from citybrain.analytics import hub
 from citybrain.core.errors import PermissionDenied
 from citybrain.datahub.catalog.enums import MaskKind
 from citybrain.datahub.catalog.models import CatalogItem
-from citybrain.datahub.ingest.pipeline import BIDX_SUFFIX
+from citybrain.datahub.ingest.chunks import BIDX_SUFFIX
 from citybrain.datahub.opendata.published import Published, get
 from citybrain.datahub.sharing.masking import mask_value
 

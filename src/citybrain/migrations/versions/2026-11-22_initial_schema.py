@@ -2,7 +2,7 @@
 
 Revision ID: 20261122_0001
 Revises:
-Create Date: 2026-11-22 21:47:30.221700
+Create Date: 2026-11-22 21:56:43.810535
 """
 
 from collections.abc import Sequence
@@ -221,6 +221,102 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "masterdata_entity",
+        sa.Column("master_id", sa.String(length=16), nullable=False),
+        sa.Column("uscc", sa.String(length=18), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("legal_rep_name", sa.String(length=64), nullable=True),
+        sa.Column("address", sa.String(length=255), nullable=True),
+        sa.Column("established_on", sa.Date(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=True),
+        sa.Column("match_key", sa.String(length=255), nullable=False),
+        sa.Column("region_code", sa.String(length=15), nullable=False),
+        sa.Column("record_count", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("retired_into", sa.String(length=16), nullable=True),
+        sa.PrimaryKeyConstraint("master_id", name=op.f("pk_masterdata_entity")),
+    )
+    with op.batch_alter_table("masterdata_entity", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_entity_match_key"), ["match_key"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_masterdata_entity_name"), ["name"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_entity_region_code"), ["region_code"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_entity_retired_into"), ["retired_into"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_masterdata_entity_uscc"), ["uscc"], unique=False)
+
+    op.create_table(
+        "masterdata_linkage_model",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("domain", sa.String(length=16), nullable=False),
+        sa.Column("model", sa.Text(), nullable=False),
+        sa.Column("trained_records", sa.Integer(), nullable=False),
+        sa.Column("trained_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_masterdata_linkage_model")),
+    )
+    with op.batch_alter_table("masterdata_linkage_model", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_linkage_model_domain"), ["domain"], unique=False
+        )
+
+    op.create_table(
+        "masterdata_merge",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("domain", sa.String(length=16), nullable=False),
+        sa.Column("retired_master_id", sa.String(length=16), nullable=False),
+        sa.Column("surviving_master_id", sa.String(length=16), nullable=False),
+        sa.Column("merged_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_masterdata_merge")),
+    )
+    with op.batch_alter_table("masterdata_merge", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_merge_retired_master_id"), ["retired_master_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_merge_surviving_master_id"),
+            ["surviving_master_id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "masterdata_person",
+        sa.Column("master_id", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("id_number_enc", sa.Text(), nullable=True),
+        sa.Column("id_number_bidx", sa.String(length=64), nullable=True),
+        sa.Column("gender", sa.String(length=8), nullable=True),
+        sa.Column("birth_on", sa.Date(), nullable=True),
+        sa.Column("phone_enc", sa.Text(), nullable=True),
+        sa.Column("phone_bidx", sa.String(length=64), nullable=True),
+        sa.Column("address", sa.String(length=255), nullable=True),
+        sa.Column("region_code", sa.String(length=15), nullable=False),
+        sa.Column("record_count", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("retired_into", sa.String(length=16), nullable=True),
+        sa.PrimaryKeyConstraint("master_id", name=op.f("pk_masterdata_person")),
+    )
+    with op.batch_alter_table("masterdata_person", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_person_id_number_bidx"), ["id_number_bidx"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_masterdata_person_name"), ["name"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_person_phone_bidx"), ["phone_bidx"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_person_region_code"), ["region_code"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_person_retired_into"), ["retired_into"], unique=False
+        )
+
+    op.create_table(
         "quality_rule",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("resource_code", sa.String(length=64), nullable=False),
@@ -418,6 +514,112 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "masterdata_entity_attribute",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("master_id", sa.String(length=16), nullable=False),
+        sa.Column("source_record_id", sa.String(length=160), nullable=False),
+        sa.Column("attribute", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("resource_code", sa.String(length=64), nullable=False),
+        sa.Column("department_code", sa.String(length=32), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("observed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["master_id"],
+            ["masterdata_entity.master_id"],
+            name=op.f("fk_masterdata_entity_attribute_master_id_masterdata_entity"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_masterdata_entity_attribute")),
+    )
+    with op.batch_alter_table("masterdata_entity_attribute", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_entity_attribute_master_id"), ["master_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_entity_attribute_source_record_id"),
+            ["source_record_id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "masterdata_entity_link",
+        sa.Column("source_record_id", sa.String(length=160), nullable=False),
+        sa.Column("master_id", sa.String(length=16), nullable=False),
+        sa.Column("resource_code", sa.String(length=64), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("source_row", sa.Integer(), nullable=False),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["master_id"],
+            ["masterdata_entity.master_id"],
+            name=op.f("fk_masterdata_entity_link_master_id_masterdata_entity"),
+        ),
+        sa.PrimaryKeyConstraint("source_record_id", name=op.f("pk_masterdata_entity_link")),
+    )
+    with op.batch_alter_table("masterdata_entity_link", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_entity_link_master_id"), ["master_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_entity_link_resource_code"), ["resource_code"], unique=False
+        )
+
+    op.create_table(
+        "masterdata_person_attribute",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("master_id", sa.String(length=16), nullable=False),
+        sa.Column("source_record_id", sa.String(length=160), nullable=False),
+        sa.Column("attribute", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("value_bidx", sa.String(length=64), nullable=True),
+        sa.Column("resource_code", sa.String(length=64), nullable=False),
+        sa.Column("department_code", sa.String(length=32), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("observed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["master_id"],
+            ["masterdata_person.master_id"],
+            name=op.f("fk_masterdata_person_attribute_master_id_masterdata_person"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_masterdata_person_attribute")),
+    )
+    with op.batch_alter_table("masterdata_person_attribute", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_person_attribute_master_id"), ["master_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_person_attribute_source_record_id"),
+            ["source_record_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_person_attribute_value_bidx"), ["value_bidx"], unique=False
+        )
+
+    op.create_table(
+        "masterdata_person_link",
+        sa.Column("source_record_id", sa.String(length=160), nullable=False),
+        sa.Column("master_id", sa.String(length=16), nullable=False),
+        sa.Column("resource_code", sa.String(length=64), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("source_row", sa.Integer(), nullable=False),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["master_id"],
+            ["masterdata_person.master_id"],
+            name=op.f("fk_masterdata_person_link_master_id_masterdata_person"),
+        ),
+        sa.PrimaryKeyConstraint("source_record_id", name=op.f("pk_masterdata_person_link")),
+    )
+    with op.batch_alter_table("masterdata_person_link", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_person_link_master_id"), ["master_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_masterdata_person_link_resource_code"), ["resource_code"], unique=False
+        )
+
+    op.create_table(
         "quality_rectification_order",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=False),
@@ -502,7 +704,6 @@ def upgrade() -> None:
     op.create_table(
         "region_boundary",
         sa.Column("code", sa.String(length=15), nullable=False),
-        sa.Column("geojson", sa.Text(), nullable=False),
         sa.Column("min_lng", sa.Float(), nullable=False),
         sa.Column("min_lat", sa.Float(), nullable=False),
         sa.Column("max_lng", sa.Float(), nullable=False),
@@ -510,6 +711,7 @@ def upgrade() -> None:
         sa.Column("properties", sa.Text(), nullable=False),
         sa.Column("source", sa.String(length=128), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("geojson", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["code"],
             ["region.code"],
@@ -520,9 +722,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("region_boundary", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_region_boundary_bbox", ["min_lng", "max_lng", "min_lat", "max_lat"], unique=False
+            "ix_region_boundary_bbox",
+            ["min_lng", "max_lng", "min_lat", "max_lat", "code"],
+            unique=False,
         )
 
+    op.create_table(
+        "region_grid_version",
+        sa.Column("county_code", sa.String(length=15), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["county_code"],
+            ["region.code"],
+            name=op.f("fk_region_grid_version_county_code_region"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("county_code", name=op.f("pk_region_grid_version")),
+    )
     op.create_table(
         "catalog_demand",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -794,6 +1010,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_catalog_demand_region_code"))
 
     op.drop_table("catalog_demand")
+    op.drop_table("region_grid_version")
     with op.batch_alter_table("region_boundary", schema=None) as batch_op:
         batch_op.drop_index("ix_region_boundary_bbox")
 
@@ -812,6 +1029,27 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_quality_rectification_order_department_code"))
 
     op.drop_table("quality_rectification_order")
+    with op.batch_alter_table("masterdata_person_link", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_masterdata_person_link_resource_code"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_person_link_master_id"))
+
+    op.drop_table("masterdata_person_link")
+    with op.batch_alter_table("masterdata_person_attribute", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_masterdata_person_attribute_value_bidx"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_person_attribute_source_record_id"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_person_attribute_master_id"))
+
+    op.drop_table("masterdata_person_attribute")
+    with op.batch_alter_table("masterdata_entity_link", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_masterdata_entity_link_resource_code"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_entity_link_master_id"))
+
+    op.drop_table("masterdata_entity_link")
+    with op.batch_alter_table("masterdata_entity_attribute", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_masterdata_entity_attribute_source_record_id"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_entity_attribute_master_id"))
+
+    op.drop_table("masterdata_entity_attribute")
     with op.batch_alter_table("ingest_quarantine_row", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ingest_quarantine_row_batch_id"))
 
@@ -848,6 +1086,31 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_quality_rule_resource_code"))
 
     op.drop_table("quality_rule")
+    with op.batch_alter_table("masterdata_person", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_masterdata_person_retired_into"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_person_region_code"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_person_phone_bidx"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_person_name"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_person_id_number_bidx"))
+
+    op.drop_table("masterdata_person")
+    with op.batch_alter_table("masterdata_merge", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_masterdata_merge_surviving_master_id"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_merge_retired_master_id"))
+
+    op.drop_table("masterdata_merge")
+    with op.batch_alter_table("masterdata_linkage_model", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_masterdata_linkage_model_domain"))
+
+    op.drop_table("masterdata_linkage_model")
+    with op.batch_alter_table("masterdata_entity", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_masterdata_entity_uscc"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_entity_retired_into"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_entity_region_code"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_entity_name"))
+        batch_op.drop_index(batch_op.f("ix_masterdata_entity_match_key"))
+
+    op.drop_table("masterdata_entity")
     op.drop_table("ingest_watermark")
     with op.batch_alter_table("ingest_source_schedule", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ingest_source_schedule_resource_code"))

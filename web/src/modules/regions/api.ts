@@ -19,9 +19,10 @@ export const regionsApi = {
 /** Code lengths of the six levels (GB/T 2260 + 统计用区划代码 + 3-digit grids). */
 export const CODE_LENGTHS = [2, 4, 6, 9, 12, 15] as const
 
-/** The ancestors of ``code`` strictly below ``root``, outermost first (by code prefix). */
-export function ancestorsBelow(code: string, root: string): string[] {
-  return CODE_LENGTHS.filter((n) => n > root.length && n < code.length).map((n) => code.slice(0, n))
+/** The tree nodes to open to reach ``code`` from ``root``: root and the ancestors below it. */
+export function pathToOpen(code: string, root: string): string[] {
+  if (!code.startsWith(root)) return []
+  return CODE_LENGTHS.filter((n) => n >= root.length && n < code.length).map((n) => code.slice(0, n))
 }
 
 export function featureCode(feature: RegionFeature): string {

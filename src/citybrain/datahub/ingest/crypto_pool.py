@@ -1,0 +1,92 @@
+"""Encrypting the sensitive columns of staged chunks, in worker processes for large batches.
+
+SM4-GCM encryption and the HMAC-SM3 blind index of every ID and phone number cost more than
+reading and checking the whole row, and ``cryptography`` holds the GIL while it works, so
+threads would not help. A batch that fills more than one chunk therefore hands each full chunk
+to a small process pool (``CITYBRAIN_INGEST_CRYPTO_WORKERS``) while the main process goes on
+reading and checking the next one; smaller batches encrypt in-process and start no process.
+The workers use :class:`~citybrain.core.crypto.FieldCipher` itself (built from the same keys in
+each worker), so the token format stays the core's.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Final
+
+from citybrain.core.crypto import FieldCipher
+
+Column = list[str | None]
+Job = list[tuple[str, Column]]  # (context, plaintext values) per sensitive column
+Result = list[tuple[Column, Column]]  # (tokens, blind indexes) per sensitive column
+
+_worker_cipher: FieldCipher | None = None
+_SPAWN: Final = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB
+
+
+def encrypt_columns(cipher: FieldCipher, job: Job) -> Result:
+    """Tokens (context bound) and blind indexes of every value; None stays None."""
+    encrypt, index = cipher.encrypt, cipher.blind_index
+    return [
+        (
+            [None if v is None else encrypt(v, context=context) for v in values],
+            [None if v is None else index(v) for v in values],
+        )
+        for context, values in job
+    ]
+
+
+def _init_worker(encryption_key: bytes, index_key: bytes) -> None:
+    global _worker_cipher
+    _worker_cipher = FieldCipher(encryption_key=encryption_key, index_key=index_key)
+
+
+def _work(job: Job) -> Result:
+    if _worker_cipher is None:  # pragma: no cover - the initializer always runs first
+        raise RuntimeError("worker cipher not initialised")
+    return encrypt_columns(_worker_cipher, job)
+
+
+class ColumnEncryptor:
+    """``submit(job)`` → a future of its result; in-process until :meth:`start_pool`."""
+
+    def __init__(
+        self, cipher: FieldCipher, *, keys: tuple[bytes, bytes] | None, workers: int
+    ) -> None:
+        self._cipher = cipher
+        self._keys = keys
+        self._workers = workers if keys is not None else 0
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def parallel(self) -> int:
+        return self._workers if self._pool is not None else 0
+
+    def start_pool(self) -> None:
+        """Use worker processes from now on (no-op without workers or keys)."""
+        if self._pool is None and self._workers > 0 and self._keys is not None:
+            self._pool = ProcessPoolExecutor(
+                self._workers, mp_context=_SPAWN, initializer=_init_worker, initargs=self._keys
+            )
+
+    def submit(self, job: Job) -> Future[Result]:
+        if self._pool is not None:
+            return self._pool.submit(_work, job)
+        done: Future[Result] = Future()
+        done.set_result(encrypt_columns(self._cipher, job))
+        return done
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def in_process(cipher: FieldCipher) -> ColumnEncryptor:
+    return ColumnEncryptor(cipher, keys=None, workers=0)
+
+
+def chunks_in_flight(encryptor: ColumnEncryptor) -> int:
+    """How many chunks may wait for encryption before the reader waits (memory bound)."""
+    return encryptor.parallel + 1

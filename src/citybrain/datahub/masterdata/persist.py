@@ -1,0 +1,189 @@
+"""Bulk writes of a build, shared by persons and entities: links, attributes, masters, merges.
+
+Rows go in as executemany inserts and primary-key bulk updates (no ORM object per row), in
+chunks, inside the caller's transaction; nothing commits here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from citybrain.datahub.masterdata.masters import MasterMerge
+from citybrain.datahub.masterdata.models import (
+    MasterdataEntity,
+    MasterdataEntityAttribute,
+    MasterdataEntityLink,
+    MasterdataLinkageModel,
+    MasterdataMerge,
+    MasterdataPerson,
+    MasterdataPersonAttribute,
+    MasterdataPersonLink,
+)
+
+CHUNK = 2000
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """The three tables of one base library."""
+
+    domain: str  # person | entity
+    prefix: str  # P | E
+    master: type[MasterdataPerson] | type[MasterdataEntity]
+    link: type[MasterdataPersonLink] | type[MasterdataEntityLink]
+    attribute: type[MasterdataPersonAttribute] | type[MasterdataEntityAttribute]
+
+
+PERSON_TABLES = Tables(
+    "person", "P", MasterdataPerson, MasterdataPersonLink, MasterdataPersonAttribute
+)
+ENTITY_TABLES = Tables(
+    "entity", "E", MasterdataEntity, MasterdataEntityLink, MasterdataEntityAttribute
+)
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def existing_links(session: Session, tables: Tables) -> dict[str, tuple[str, int]]:
+    """source_record_id → (master id, batch id of the linked version)."""
+    link = tables.link
+    rows = session.execute(select(link.source_record_id, link.master_id, link.batch_id))
+    return {str(r[0]): (str(r[1]), int(r[2])) for r in rows}
+
+
+def last_issued_number(session: Session, tables: Tables) -> int:
+    """The number of the largest master id ever issued, retired ones included (ids are
+    zero-padded to one width, so the largest string is the largest number)."""
+    largest = session.execute(select(func.max(tables.master.master_id))).scalar_one_or_none()
+    if not largest:
+        return 0
+    digits = str(largest)[len(tables.prefix) :]
+    return int(digits) if digits.isdigit() else 0
+
+
+def apply_merges(
+    session: Session, tables: Tables, merges: Sequence[MasterMerge], *, now: datetime
+) -> None:
+    """Move the links and attributes of each retired master to its survivor, mark it retired
+    and record the merge."""
+    for merge in merges:
+        retired, survivor = merge.retired_master_id, merge.surviving_master_id
+        for model in (tables.link, tables.attribute):
+            session.execute(
+                update(model).where(model.master_id == retired).values(master_id=survivor)
+            )
+        session.execute(
+            update(tables.master)
+            .where(tables.master.master_id == retired)
+            .values(retired_into=survivor, record_count=0, updated_at=now)
+        )
+        # A master that had been merged into ``retired`` earlier now points at the survivor.
+        session.execute(
+            update(tables.master)
+            .where(tables.master.retired_into == retired)
+            .values(retired_into=survivor)
+        )
+    if merges:
+        session.execute(
+            insert(MasterdataMerge),
+            [
+                {
+                    "domain": tables.domain,
+                    "retired_master_id": m.retired_master_id,
+                    "surviving_master_id": m.surviving_master_id,
+                    "merged_at": now,
+                }
+                for m in merges
+            ],
+        )
+
+
+def write_links(
+    session: Session,
+    tables: Tables,
+    *,
+    inserted: Sequence[dict[str, Any]],
+    refreshed: Sequence[dict[str, Any]],
+) -> None:
+    """Insert new links; update batch and row of links whose record has a newer version."""
+    for part in chunks(inserted):
+        session.execute(insert(tables.link), list(part))
+    for part in chunks(refreshed):
+        session.execute(update(tables.link), list(part))
+
+
+def replace_attributes(
+    session: Session,
+    tables: Tables,
+    *,
+    cleared: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    """Delete the attributes of the ``cleared`` source records, then insert ``rows``."""
+    model = tables.attribute
+    for part in chunks(cleared, 500):
+        session.execute(delete(model).where(model.source_record_id.in_(part)))
+    for rows_part in chunks(rows):
+        session.execute(insert(model), list(rows_part))
+
+
+def write_masters(
+    session: Session,
+    tables: Tables,
+    *,
+    inserted: Sequence[dict[str, Any]],
+    updated: Sequence[dict[str, Any]],
+) -> None:
+    """Insert new masters and bulk-update others by primary key."""
+    for part in chunks(inserted):
+        session.execute(insert(tables.master), list(part))
+    for part in chunks(updated):
+        session.execute(update(tables.master), list(part))
+
+
+def live_count(session: Session, tables: Tables) -> int:
+    master = tables.master
+    return int(
+        session.execute(
+            select(func.count()).select_from(master).where(master.retired_into.is_(None))
+        ).scalar_one()
+    )
+
+
+def stored_model(session: Session, domain: str) -> dict[str, Any] | None:
+    """The newest trained linkage model of ``domain``, if any."""
+    row = session.execute(
+        select(MasterdataLinkageModel.model)
+        .where(MasterdataLinkageModel.domain == domain)
+        .order_by(MasterdataLinkageModel.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    model: dict[str, Any] = json.loads(row)
+    return model
+
+
+def store_model(
+    session: Session, domain: str, model: dict[str, Any], *, records: int, now: datetime
+) -> None:
+    session.add(
+        MasterdataLinkageModel(
+            domain=domain,
+            model=json.dumps(model, ensure_ascii=False, sort_keys=True),
+            trained_records=records,
+            trained_at=now,
+        )
+    )
+    session.flush()
