@@ -5,7 +5,7 @@ PY      := .venv/bin/python
 PG_URL  ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export CITYBRAIN_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: setup demo test test-sqlite test-postgres lint services web openapi bench
+.PHONY: setup demo test test-sqlite test-postgres lint services openapi openapi-current
 
 setup: .stamps/python .stamps/web .stamps/chromium
 
@@ -20,7 +20,8 @@ setup: .stamps/python .stamps/web .stamps/chromium
 	@mkdir -p .stamps && touch $@
 
 .stamps/chromium:
-	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
 	@mkdir -p .stamps && touch $@
 
 demo: setup
@@ -40,8 +41,12 @@ test-sqlite: setup
 test-postgres: setup services
 	CITYBRAIN_TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -n 2 --dist loadfile -m "not browser"
 
-test: lint test-sqlite test-postgres
+test: lint openapi-current test-sqlite test-postgres
 	cd web && npm run typecheck && npm test
+
+openapi-current: .stamps/python
+	@.venv/bin/citybrain openapi | diff -q - web/openapi.json >/dev/null || \
+	  (echo "web/openapi.json is stale: run make openapi" >&2; exit 1)
 
 openapi: .stamps/python
 	.venv/bin/citybrain openapi > web/openapi.json

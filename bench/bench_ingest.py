@@ -237,7 +237,7 @@ def run(args: argparse.Namespace, home: Path) -> None:
     baseline_file = home / "baseline.duckdb"
     con = duckdb.connect(str(baseline_file))
     started = time.perf_counter()
-    con.execute(f"CREATE TABLE persons AS SELECT * FROM read_csv('{path}')")
+    con.execute("CREATE TABLE persons AS SELECT * FROM read_csv(?)", [str(path)])
     raw_seconds = time.perf_counter() - started
     (raw_rows,) = con.execute("SELECT count(*) FROM persons").fetchone() or (0,)
     con.close()

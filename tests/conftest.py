@@ -24,7 +24,7 @@ os.environ.update(
     }
 )
 os.environ.setdefault(
-    "CITYBRAIN_DATA_DIR", str((Path(__file__).resolve().parents[2] / "shared" / "data"))
+    "CITYBRAIN_DATA_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data")
 )
 
 import pytest  # noqa: E402

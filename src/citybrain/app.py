@@ -30,11 +30,17 @@ def public_paths() -> frozenset[str]:
     Sharing's data routes are listed because a grant token, checked by their own dependency,
     authenticates them instead of a user.
     """
-    from citybrain.datahub.opendata.router import PUBLIC_ROUTE_PATHS as opendata_public
-    from citybrain.datahub.sharing.router import PUBLIC_ROUTE_PATHS as sharing_public
-    from citybrain.iam.router import PUBLIC_ROUTES as iam_public
+    from citybrain.datahub.opendata import router as opendata
+    from citybrain.datahub.sharing import router as sharing
+    from citybrain.iam import router as iam
 
-    return PUBLIC_PATHS | FRONT_END_PATHS | iam_public | opendata_public | sharing_public
+    return (
+        PUBLIC_PATHS
+        | FRONT_END_PATHS
+        | iam.PUBLIC_ROUTES
+        | opendata.PUBLIC_ROUTE_PATHS
+        | sharing.PUBLIC_ROUTE_PATHS
+    )
 
 
 def create_app(

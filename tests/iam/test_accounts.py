@@ -98,6 +98,7 @@ def test_a_new_account_must_change_its_password_first(client, make_user):
     me = client.get("/api/v1/iam/me", headers=headers)
     assert me.json()["must_change_password"] is True
     assert me.json()["permissions"] == ["iam:self"]
+    assert me.json()["region_name"] == "民乐县"  # shown even without regions:read
     assert client.get("/api/v1/regions/620722", headers=headers).status_code == 403
     change = client.post(
         "/api/v1/iam/me/password",

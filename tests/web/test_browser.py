@@ -224,9 +224,11 @@ def test_viewer_signs_in_and_browses_regions_and_maps(page: Page, site: Site) ->
     expect(page.get_by_test_id("header-user")).to_contain_text("王晓燕")
     expect(page.get_by_test_id("header-region")).to_contain_text("民乐县")
 
-    # The menu follows the permission codes: a viewer holds regions:read, not iam or audit.
+    # The menu follows the permission codes: a viewer holds regions:read and catalog:read,
+    # not iam or audit.
     menu = page.locator(".side-menu")
     expect(menu).to_contain_text("区划与网格")
+    expect(menu).to_contain_text("资源目录")
     expect(menu).not_to_contain_text("审计日志")
     expect(menu).not_to_contain_text("用户与角色")
 
@@ -269,6 +271,25 @@ def test_viewer_signs_in_and_browses_regions_and_maps(page: Page, site: Site) ->
     tree.locator(f"[data-code='{GRID}']").click()
     expect(page.get_by_test_id("grid-members")).to_contain_text("张建国")
     _shot(page, site, "04-regions-grid.png")
+
+    # English is the second language; the choice is remembered.
+    page.locator(".header-right").get_by_role("button", name="简体中文").click()
+    page.get_by_role("menuitem", name="English").click()
+    expect(menu).to_contain_text("Regions & grids")
+    expect(page.get_by_test_id("region-title")).to_have_text("县府街社区网格")
+    page.reload()
+    expect(menu).to_contain_text("Regions & grids")
+    _shot(page, site, "12-english.png")
+    page.locator(".header-right").get_by_role("button", name="English").click()
+    page.get_by_role("menuitem", name="简体中文").click()
+    expect(menu).to_contain_text("区划与网格")
+
+    # The datahub's resource catalogue (catalog:read), empty in this database.
+    menu.get_by_text("资源目录").click()
+    expect(page).to_have_url(f"{site.url}/datahub/catalog")
+    expect(page.get_by_test_id("catalog-table")).to_contain_text("暂无数据")
+    expect(page.locator(".el-message--error")).to_have_count(0)
+    _shot(page, site, "13-catalog.png")
 
     # A page the viewer may not open.
     page.goto(site.url + "/audit")

@@ -41,6 +41,7 @@ SYSTEM_COLUMNS: Final = ("_key", "_version", "_batch_id", "_source_row", "_loade
 _UNSAFE = re.compile(r"[^0-9a-z_]+")
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
+_LEDGER_READY: set[str] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +106,14 @@ class HubStore:
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for the length of the block (the file is created when missing)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        existed = self.path.exists()
         con = duckdb.connect(str(self.path))
         try:
-            _ensure_ledger(con)
+            key = str(self.path.resolve())
+            if not existed or key not in _LEDGER_READY:  # not on every read of a known file
+                with _lock_for(self.path):
+                    _ensure_ledger(con)
+                _LEDGER_READY.add(key)
             yield con
         finally:
             con.close()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from citybrain.core.errors import NotFound
+from citybrain.core.errors import BadInput, NotFound
 from citybrain.core.pagination import PageParams, paginate
 from citybrain.iam.models import ApiKey, Role, User, UserRole
 from citybrain.iam.schemas import UserFilter
+from citybrain.regions import queries as region_queries
 from citybrain.regions.scope import descendant_upper_bound, ensure_within
 
 
@@ -72,3 +73,11 @@ def get_api_key(session: Session, key_id: int) -> ApiKey:
     if key is None:
         raise NotFound("API 密钥不存在", code="api_key_not_found", detail=key_id)
     return key
+
+
+def region_name(session: Session, code: str) -> str:
+    """The name of a principal's own region, for headers; the code when it is not loaded."""
+    try:
+        return region_queries.get(session, code).name
+    except (NotFound, BadInput):
+        return code

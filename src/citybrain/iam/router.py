@@ -12,7 +12,7 @@ from citybrain.core.config import PasswordProfile, Settings, get_settings
 from citybrain.core.errors import error_body
 from citybrain.core.security import CurrentPrincipal, authenticated
 from citybrain.core.web import DbSession
-from citybrain.iam import auth, oidc, passwords, router_admin, service
+from citybrain.iam import auth, oidc, passwords, queries, router_admin, service
 from citybrain.iam.dependencies import CurrentSessionId, CurrentUser, SelfService
 from citybrain.iam.models import User
 from citybrain.iam.rules import Limit
@@ -105,6 +105,7 @@ def me(principal: CurrentPrincipal, session: DbSession) -> MeRead:
             username=principal.name,
             display_name=principal.name,
             region_code=principal.region_code,
+            region_name=queries.region_name(session, principal.region_code),
             roles=[],
             permissions=sorted(principal.permissions),
             must_change_password=False,
@@ -119,6 +120,7 @@ def me(principal: CurrentPrincipal, session: DbSession) -> MeRead:
         username=user.username,
         display_name=user.display_name,
         region_code=user.region_code,
+        region_name=queries.region_name(session, user.region_code),
         roles=[RoleBrief(name=r.name, title_zh=r.title_zh) for r in user.roles],
         permissions=sorted(principal.permissions),
         must_change_password=Limit.password_change in limits,

@@ -34,6 +34,7 @@ class MeRead(BaseModel):
     username: str
     display_name: str
     region_code: str
+    region_name: str
     roles: list[RoleBrief]
     permissions: list[str]
     must_change_password: bool

@@ -58,3 +58,31 @@ def test_rows_of_a_resource_without_key_are_keyed_by_content(
     assert len(keys) == 3
     assert all(len(k) == 64 for k in keys)
     assert not any(person(1)["公民身份号码"] in k for k in keys)
+
+
+def test_a_broken_worker_pool_falls_back_to_encrypting_in_process(settings: Settings) -> None:
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from citybrain.datahub.ingest.crypto_pool import ColumnEncryptor
+
+    class BrokenPool:
+        def submit(self, *args: object) -> Future[object]:
+            future: Future[object] = Future()
+            future.set_exception(BrokenProcessPool("worker died"))
+            return future
+
+        def shutdown(self, **kwargs: object) -> None:
+            pass
+
+    cipher = field_cipher(settings)
+    encryptor = ColumnEncryptor(cipher, keys=(b"k" * 16, b"i" * 32), workers=2)
+    encryptor._pool = BrokenPool()  # type: ignore[assignment]
+    job = [("r/phone", ["13900000001", None])]
+
+    tokens, indexes = encryptor.result(encryptor.submit(job), job)[0]
+
+    assert cipher.decrypt(str(tokens[0]), context="r/phone") == "13900000001"
+    assert (tokens[1], indexes[1]) == (None, None)
+    assert indexes[0] == cipher.blind_index("13900000001")
+    assert encryptor.parallel == 0

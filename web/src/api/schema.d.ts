@@ -650,6 +650,539 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/catalog/resources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 检索信息资源 */
+        get: operations["search_resources_api_v1_catalog_resources_get"];
+        put?: never;
+        /** 登记信息资源 */
+        post: operations["register_resource_api_v1_catalog_resources_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/resources/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 信息资源详情 */
+        get: operations["get_resource_api_v1_catalog_resources__code__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 变更信息资源 */
+        patch: operations["update_resource_api_v1_catalog_resources__code__patch"];
+        trace?: never;
+    };
+    "/api/v1/catalog/resources/{code}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 停用信息资源 */
+        post: operations["retire_resource_api_v1_catalog_resources__code__retire_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/resources/{code}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 信息资源版本 */
+        get: operations["list_versions_api_v1_catalog_resources__code__versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/resources/{code}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 某一版本 */
+        get: operations["get_version_api_v1_catalog_resources__code__versions__version__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/export.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出目录 (Excel) */
+        get: operations["export_catalog_api_v1_catalog_export_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 导入目录 (Excel, 全部成功或全部不导入) */
+        post: operations["import_catalog_api_v1_catalog_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/demands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 供需对接清单 */
+        get: operations["list_demands_api_v1_catalog_demands_get"];
+        put?: never;
+        /** 登记数据需求 */
+        post: operations["register_demand_api_v1_catalog_demands_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/demands/{demand_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 需求详情 */
+        get: operations["get_demand_api_v1_catalog_demands__demand_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/demands/{demand_id}/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 可满足需求的资源 (按匹配信息项数) */
+        get: operations["suggest_resources_api_v1_catalog_demands__demand_id__suggestions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/demands/{demand_id}/match": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 对接需求与资源 */
+        post: operations["match_demand_api_v1_catalog_demands__demand_id__match_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/demands/{demand_id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 关闭需求 (无资源可供) */
+        post: operations["close_demand_api_v1_catalog_demands__demand_id__close_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Requests */
+        get: operations["list_requests_api_v1_sharing_requests_get"];
+        put?: never;
+        /** Create Request */
+        post: operations["create_request_api_v1_sharing_requests_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing/requests/{request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Request */
+        get: operations["get_request_api_v1_sharing_requests__request_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing/requests/{request_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve Request */
+        post: operations["approve_request_api_v1_sharing_requests__request_id__approve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing/requests/{request_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject Request */
+        post: operations["reject_request_api_v1_sharing_requests__request_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Grants */
+        get: operations["list_grants_api_v1_sharing_grants_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing/grants/{grant_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Grant */
+        get: operations["get_grant_api_v1_sharing_grants__grant_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing/grants/{grant_id}/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issue Token */
+        post: operations["issue_token_api_v1_sharing_grants__grant_id__token_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing/grants/{grant_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke Grant */
+        post: operations["revoke_grant_api_v1_sharing_grants__grant_id__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Deliveries */
+        get: operations["list_deliveries_api_v1_sharing_deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing/trace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Trace Row */
+        get: operations["trace_row_api_v1_sharing_trace_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shared Data */
+        get: operations["shared_data_api_v1_sharing_data_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing/data.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shared Csv */
+        get: operations["shared_csv_api_v1_sharing_data_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing/data.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shared Xlsx */
+        get: operations["shared_xlsx_api_v1_sharing_data_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/catalog.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 开放目录 (DCAT JSON-LD) */
+        get: operations["catalog_jsonld_catalog_jsonld_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/action/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CKAN 兼容只读接口 */
+        get: operations["ckan_action_api_action__action__post"];
+        put?: never;
+        /** CKAN 兼容只读接口 */
+        post: operations["ckan_action_api_action__action__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/3/action/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CKAN 兼容只读接口 (v3) */
+        get: operations["ckan_action_api_3_action__action__post"];
+        put?: never;
+        /** CKAN 兼容只读接口 (v3) */
+        post: operations["ckan_action_api_3_action__action__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/opendata/resources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 开放资源列表 */
+        get: operations["list_open_resources_api_v1_opendata_resources_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/opendata/resources/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 开放资源详情 */
+        get: operations["get_open_resource_api_v1_opendata_resources__code__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/opendata/resources/{code}/download.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载开放数据 (CSV) */
+        get: operations["download_csv_api_v1_opendata_resources__code__download_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -802,11 +1335,169 @@ export interface components {
             /** Message */
             message: string;
         };
+        /** Body_import_catalog_api_v1_catalog_import_post */
+        Body_import_catalog_api_v1_catalog_import_post: {
+            /**
+             * File
+             * @description 导出格式的 xlsx 文件
+             */
+            file: string;
+        };
         /**
          * Crs
          * @enum {string}
          */
         Crs: "wgs84" | "gcj02";
+        /** DecisionBody */
+        DecisionBody: {
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+        };
+        /**
+         * DeliveryMethod
+         * @enum {string}
+         */
+        DeliveryMethod: "api" | "file";
+        /** DeliveryPage */
+        DeliveryPage: {
+            /** Items */
+            items: components["schemas"]["DeliveryRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** DeliveryRead */
+        DeliveryRead: {
+            /** Id */
+            id: number;
+            /** Grant Id */
+            grant_id: number;
+            /** Consumer Code */
+            consumer_code: string;
+            /** Resource Code */
+            resource_code: string;
+            /** Items */
+            items: string[];
+            /** Row Count */
+            row_count: number;
+            /** Method */
+            method: string;
+            /** Page */
+            page: number | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Actor */
+            actor: string;
+            /** Source Ip */
+            source_ip: string;
+            /** Batch Ids */
+            batch_ids: number[];
+        };
+        /** DemandClose */
+        DemandClose: {
+            /** Note */
+            note: string;
+        };
+        /**
+         * DemandCreate
+         * @description A department's data need (供需对接清单的需求): what it needs and which items.
+         */
+        DemandCreate: {
+            /** Requester Code */
+            requester_code: string;
+            /** Title */
+            title: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Wanted Items
+             * @description 需要的信息项中文名称
+             */
+            wanted_items?: string[];
+        };
+        /** DemandMatch */
+        DemandMatch: {
+            /** Resource Code */
+            resource_code: string;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+        };
+        /** DemandPage */
+        DemandPage: {
+            /** Items */
+            items: components["schemas"]["DemandRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** DemandRead */
+        DemandRead: {
+            /** Id */
+            id: number;
+            /** Requester Code */
+            requester_code: string;
+            /** Region Code */
+            region_code: string;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            /** Wanted Items */
+            wanted_items: string[];
+            status: components["schemas"]["DemandStatus"];
+            /** Matched Resource Code */
+            matched_resource_code: string | null;
+            /** Match Note */
+            match_note: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * DemandStatus
+         * @enum {string}
+         */
+        DemandStatus: "open" | "matched" | "closed";
+        /**
+         * DemandSuggestion
+         * @description A resource that could meet a demand, with the wanted item titles it holds.
+         */
+        DemandSuggestion: {
+            /** Resource Code */
+            resource_code: string;
+            /** Resource Name */
+            resource_name: string;
+            /** Provider Code */
+            provider_code: string;
+            /** Matched Items */
+            matched_items: string[];
+            share_type: components["schemas"]["ShareType"];
+        };
         /** FeatureCollection */
         FeatureCollection: {
             /**
@@ -839,6 +1530,69 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** GrantPage */
+        GrantPage: {
+            /** Items */
+            items: components["schemas"]["GrantRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** GrantRead */
+        GrantRead: {
+            /** Id */
+            id: number;
+            /** Request Id */
+            request_id: number;
+            /** Resource Code */
+            resource_code: string;
+            /** Consumer Code */
+            consumer_code: string;
+            /** Items */
+            items: string[];
+            /** Protections */
+            protections: {
+                [key: string]: components["schemas"]["Protection"];
+            };
+            method: components["schemas"]["DeliveryMethod"];
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** Revoke Reason */
+            revoke_reason: string;
+            state: components["schemas"]["GrantState"];
+            /**
+             * Token Prefix
+             * @description 令牌前缀; 空表示尚未领取令牌
+             */
+            token_prefix: string;
+            /** Token Issued At */
+            token_issued_at: string | null;
+            /** Rate Limit Per Minute */
+            rate_limit_per_minute: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * GrantState
+         * @enum {string}
+         */
+        GrantState: "active" | "not_started" | "expired" | "revoked";
         /** GridImportResult */
         GridImportResult: {
             /** Created */
@@ -887,6 +1641,69 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** ImportResult */
+        ImportResult: {
+            /** Created */
+            created: number;
+            /** Updated */
+            updated: number;
+            /** Unchanged */
+            unchanged: number;
+            /** Codes Created */
+            codes_created: string[];
+            /** Codes Updated */
+            codes_updated: string[];
+        };
+        /** ItemRead */
+        ItemRead: {
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+            /** @default string */
+            type: components["schemas"]["ItemType"];
+            /** Length */
+            length?: number | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** @default internal */
+            sensitivity: components["schemas"]["Sensitivity"];
+            /** @default none */
+            mask: components["schemas"]["MaskKind"];
+            /** Position */
+            position: number;
+        };
+        /**
+         * ItemSpec
+         * @description A data item (信息项) as registered: ``name`` is the hub column, ``title`` the 中文名称.
+         */
+        ItemSpec: {
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+            /** @default string */
+            type: components["schemas"]["ItemType"];
+            /** Length */
+            length?: number | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** @default internal */
+            sensitivity: components["schemas"]["Sensitivity"];
+            /** @default none */
+            mask: components["schemas"]["MaskKind"];
+        };
+        /**
+         * ItemType
+         * @enum {string}
+         */
+        ItemType: "string" | "integer" | "decimal" | "date" | "datetime" | "boolean";
         /**
          * Level
          * @description The six levels: 省, 市, 县, 乡镇/街道, 村/社区, 网格.
@@ -941,6 +1758,12 @@ export interface components {
              */
             totp?: string | null;
         };
+        /**
+         * MaskKind
+         * @description How an item is masked when shared; mirrors datahub.sharing.masking kinds.
+         * @enum {string}
+         */
+        MaskKind: "none" | "id_number" | "mobile" | "name" | "address";
         /** MeRead */
         MeRead: {
             /** Kind */
@@ -963,6 +1786,59 @@ export interface components {
             totp_setup_required: boolean;
             /** Totp Enabled */
             totp_enabled: boolean;
+        };
+        /**
+         * OpenAttribute
+         * @enum {string}
+         */
+        OpenAttribute: "open" | "conditional" | "closed";
+        /** OpenItemRead */
+        OpenItemRead: {
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
+            /** Description */
+            description: string;
+        };
+        /** OpenResourceRead */
+        OpenResourceRead: {
+            /** Code */
+            code: string;
+            /** Ckan Name */
+            ckan_name: string;
+            /** Name */
+            name: string;
+            /** Summary */
+            summary: string;
+            /** Provider Code */
+            provider_code: string;
+            /** Provider Name */
+            provider_name: string;
+            category: components["schemas"]["ResourceCategory"];
+            /** Category Label */
+            category_label: string;
+            open_attribute: components["schemas"]["OpenAttribute"];
+            /** Open Label */
+            open_label: string;
+            update_cycle: components["schemas"]["UpdateCycle"];
+            /** Update Cycle Label */
+            update_cycle_label: string;
+            /** Released On */
+            released_on: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Items */
+            items: components["schemas"]["OpenItemRead"][];
+            /** Download Url */
+            download_url: string | null;
+            /** Access Note */
+            access_note: string;
         };
         /** Page[ApiKeyRead] */
         Page_ApiKeyRead_: {
@@ -1029,6 +1905,11 @@ export interface components {
             /** Title Zh */
             title_zh: string;
         };
+        /**
+         * Protection
+         * @enum {string}
+         */
+        Protection: "id_number" | "mobile" | "name" | "address" | "pseudonym" | "clear";
         /** RegionPathItem */
         RegionPathItem: {
             /** Code */
@@ -1055,6 +1936,204 @@ export interface components {
             properties?: {
                 [key: string]: unknown;
             };
+        };
+        /** RejectBody */
+        RejectBody: {
+            /** Note */
+            note: string;
+        };
+        /**
+         * RequestStatus
+         * @enum {string}
+         */
+        RequestStatus: "pending" | "approved" | "rejected" | "refused" | "revoked" | "expired";
+        /**
+         * ResourceCategory
+         * @enum {string}
+         */
+        ResourceCategory: "basic" | "theme" | "department";
+        /**
+         * ResourceCreate
+         * @description What registering a resource needs; ``code`` identifies it for good.
+         */
+        ResourceCreate: {
+            /** Name */
+            name: string;
+            /** Provider Code */
+            provider_code: string;
+            /**
+             * Summary
+             * @default
+             */
+            summary: string;
+            category: components["schemas"]["ResourceCategory"];
+            /**
+             * Format
+             * @default 数据库
+             */
+            format: string;
+            share_type: components["schemas"]["ShareType"];
+            /**
+             * Share Condition
+             * @default
+             */
+            share_condition: string;
+            /**
+             * Share Basis
+             * @default
+             */
+            share_basis: string;
+            share_method: components["schemas"]["ShareMethod"];
+            /** @default closed */
+            open_attribute: components["schemas"]["OpenAttribute"];
+            /** @default monthly */
+            update_cycle: components["schemas"]["UpdateCycle"];
+            /** Released On */
+            released_on?: string | null;
+            /** Related Codes */
+            related_codes?: string[];
+            /**
+             * Key Item
+             * @default
+             */
+            key_item: string;
+            /**
+             * Version Item
+             * @default
+             */
+            version_item: string;
+            /** Code */
+            code: string;
+            /** Items */
+            items: components["schemas"]["ItemSpec"][];
+        };
+        /** ResourcePage */
+        ResourcePage: {
+            /** Items */
+            items: components["schemas"]["ResourceRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** ResourceRead */
+        ResourceRead: {
+            /** Name */
+            name: string;
+            /** Provider Code */
+            provider_code: string;
+            /**
+             * Summary
+             * @default
+             */
+            summary: string;
+            category: components["schemas"]["ResourceCategory"];
+            /**
+             * Format
+             * @default 数据库
+             */
+            format: string;
+            share_type: components["schemas"]["ShareType"];
+            /**
+             * Share Condition
+             * @default
+             */
+            share_condition: string;
+            /**
+             * Share Basis
+             * @default
+             */
+            share_basis: string;
+            share_method: components["schemas"]["ShareMethod"];
+            /** @default closed */
+            open_attribute: components["schemas"]["OpenAttribute"];
+            /** @default monthly */
+            update_cycle: components["schemas"]["UpdateCycle"];
+            /** Released On */
+            released_on?: string | null;
+            /** Related Codes */
+            related_codes?: string[];
+            /**
+             * Key Item
+             * @default
+             */
+            key_item: string;
+            /**
+             * Version Item
+             * @default
+             */
+            version_item: string;
+            /** Code */
+            code: string;
+            /** Provider Name */
+            provider_name: string;
+            /** Region Code */
+            region_code: string;
+            status: components["schemas"]["ResourceStatus"];
+            /** Version */
+            version: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Items */
+            items: components["schemas"]["ItemRead"][];
+        };
+        /**
+         * ResourceStatus
+         * @enum {string}
+         */
+        ResourceStatus: "active" | "retired";
+        /**
+         * ResourceUpdate
+         * @description A partial change; fields left out stay as they are. ``items``, when given, is the whole
+         *     new list (items are matched by ``name``).
+         */
+        ResourceUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Provider Code */
+            provider_code?: string | null;
+            /** Summary */
+            summary?: string | null;
+            category?: components["schemas"]["ResourceCategory"] | null;
+            /** Format */
+            format?: string | null;
+            share_type?: components["schemas"]["ShareType"] | null;
+            /** Share Condition */
+            share_condition?: string | null;
+            /** Share Basis */
+            share_basis?: string | null;
+            share_method?: components["schemas"]["ShareMethod"] | null;
+            open_attribute?: components["schemas"]["OpenAttribute"] | null;
+            update_cycle?: components["schemas"]["UpdateCycle"] | null;
+            /** Released On */
+            released_on?: string | null;
+            /** Related Codes */
+            related_codes?: string[] | null;
+            /** Key Item */
+            key_item?: string | null;
+            /** Version Item */
+            version_item?: string | null;
+            status?: components["schemas"]["ResourceStatus"] | null;
+            /** Items */
+            items?: components["schemas"]["ItemSpec"][] | null;
+        };
+        /** RetireRequest */
+        RetireRequest: {
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** RevokeBody */
+        RevokeBody: {
+            /** Reason */
+            reason: string;
         };
         /** RoleBrief */
         RoleBrief: {
@@ -1088,6 +2167,158 @@ export interface components {
             /** Permissions */
             permissions: string[];
         };
+        /**
+         * Sensitivity
+         * @enum {string}
+         */
+        Sensitivity: "public" | "internal" | "sensitive" | "core";
+        /**
+         * ShareMethod
+         * @enum {string}
+         */
+        ShareMethod: "api" | "file" | "table";
+        /** ShareOutcomeRead */
+        ShareOutcomeRead: {
+            request: components["schemas"]["ShareRequestRead"];
+            grant?: components["schemas"]["GrantRead"] | null;
+            /**
+             * Token
+             * @description 共享令牌 (X-Share-Token), 只在此显示一次; 请求头 X-Share-Token 携带
+             */
+            token?: string | null;
+        };
+        /**
+         * ShareRequestCreate
+         * @description A department asks for items of a resource, for a purpose, on a legal basis, for a period.
+         *
+         *     ``protections`` may ask ``pseudonym`` for any item, or ``clear`` for a masked 公开/内部 item
+         *     (needs ``pii:unmask`` and always an approver); items left out get the catalog's rule.
+         */
+        ShareRequestCreate: {
+            /** Resource Code */
+            resource_code: string;
+            /** Requester Code */
+            requester_code: string;
+            /** Items */
+            items: string[];
+            /** Purpose */
+            purpose: string;
+            /** Legal Basis */
+            legal_basis: string;
+            /**
+             * Period Start
+             * Format: date
+             */
+            period_start: string;
+            /**
+             * Period End
+             * Format: date
+             */
+            period_end: string;
+            /** @default api */
+            method: components["schemas"]["DeliveryMethod"];
+            /** Protections */
+            protections?: {
+                [key: string]: components["schemas"]["Protection"];
+            };
+        };
+        /** ShareRequestPage */
+        ShareRequestPage: {
+            /** Items */
+            items: components["schemas"]["ShareRequestRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** ShareRequestRead */
+        ShareRequestRead: {
+            /** Id */
+            id: number;
+            /** Resource Code */
+            resource_code: string;
+            /** Resource Name */
+            resource_name: string;
+            /** Requester Code */
+            requester_code: string;
+            /** Share Type */
+            share_type: string;
+            /** Items */
+            items: string[];
+            /** Protections */
+            protections: {
+                [key: string]: components["schemas"]["Protection"];
+            };
+            method: components["schemas"]["DeliveryMethod"];
+            /** Purpose */
+            purpose: string;
+            /** Legal Basis */
+            legal_basis: string;
+            /**
+             * Period Start
+             * Format: date
+             */
+            period_start: string;
+            /**
+             * Period End
+             * Format: date
+             */
+            period_end: string;
+            status: components["schemas"]["RequestStatus"];
+            /** Status Label */
+            status_label: string;
+            /** Decided By */
+            decided_by: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decision Note */
+            decision_note: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * ShareType
+         * @enum {string}
+         */
+        ShareType: "unconditional" | "conditional" | "none";
+        /**
+         * SharedDataPage
+         * @description Granted rows, protected; ``_trace`` in each row names its ingest batch and source row.
+         */
+        SharedDataPage: {
+            /** Resource Code */
+            resource_code: string;
+            /** Items */
+            items: string[];
+            /** Rows */
+            rows: {
+                [key: string]: unknown;
+            }[];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+            /** Delivery Id */
+            delivery_id: number;
+        };
+        /** TokenRead */
+        TokenRead: {
+            grant: components["schemas"]["GrantRead"];
+            /**
+             * Token
+             * @description 共享令牌, 只显示这一次; 此前的令牌随即失效
+             */
+            token: string;
+        };
         /** TotpConfirm */
         TotpConfirm: {
             /** Code */
@@ -1106,6 +2337,37 @@ export interface components {
              */
             otpauth_uri: string;
         };
+        /** TraceRead */
+        TraceRead: {
+            /** Resource Code */
+            resource_code: string;
+            /** Key */
+            key: string;
+            /** Version */
+            version: unknown;
+            /** Batch Id */
+            batch_id: number;
+            /** Source Row */
+            source_row: number;
+            /**
+             * Loaded At
+             * Format: date-time
+             */
+            loaded_at: string;
+            /**
+             * Batch
+             * @description 归集批次: 来源名称、清单校验值 (SM3)、行数、状态、操作人
+             */
+            batch?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
+         * UpdateCycle
+         * @description 更新周期; maps onto the Dublin Core frequency vocabulary in the DCAT export.
+         * @enum {string}
+         */
+        UpdateCycle: "realtime" | "daily" | "weekly" | "monthly" | "quarterly" | "half_yearly" | "yearly" | "irregular";
         /** UserCreate */
         UserCreate: {
             /** Username */
@@ -1175,6 +2437,22 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /** VersionRead */
+        VersionRead: {
+            /** Version */
+            version: number;
+            /** Changed By */
+            changed_by: string;
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+            /** Snapshot */
+            snapshot: {
+                [key: string]: unknown;
+            };
         };
     };
     responses: never;
@@ -2305,6 +3583,1169 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerifyRead"];
+                };
+            };
+        };
+    };
+    search_resources_api_v1_catalog_resources_get: {
+        parameters: {
+            query?: {
+                /** @description 在资源名称、摘要、信息项中文名称中检索 */
+                q?: string;
+                category?: components["schemas"]["ResourceCategory"] | null;
+                provider_code?: string | null;
+                share_type?: components["schemas"]["ShareType"] | null;
+                open_attribute?: components["schemas"]["OpenAttribute"] | null;
+                status?: components["schemas"]["ResourceStatus"] | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourcePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    register_resource_api_v1_catalog_resources_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResourceCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_resource_api_v1_catalog_resources__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_resource_api_v1_catalog_resources__code__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResourceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retire_resource_api_v1_catalog_resources__code__retire_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetireRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_versions_api_v1_catalog_resources__code__versions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_version_api_v1_catalog_resources__code__versions__version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_catalog_api_v1_catalog_export_xlsx_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+        };
+    };
+    import_catalog_api_v1_catalog_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_catalog_api_v1_catalog_import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_demands_api_v1_catalog_demands_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["DemandStatus"] | null;
+                requester_code?: string | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemandPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    register_demand_api_v1_catalog_demands_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DemandCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemandRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_demand_api_v1_catalog_demands__demand_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                demand_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemandRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    suggest_resources_api_v1_catalog_demands__demand_id__suggestions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                demand_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemandSuggestion"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    match_demand_api_v1_catalog_demands__demand_id__match_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                demand_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DemandMatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemandRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    close_demand_api_v1_catalog_demands__demand_id__close_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                demand_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DemandClose"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemandRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_requests_api_v1_sharing_requests_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["RequestStatus"] | null;
+                resource_code?: string | null;
+                requester_code?: string | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareRequestPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_request_api_v1_sharing_requests_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareRequestCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareOutcomeRead"];
+                };
+            };
+            /** @description 不予共享 (share_refused): 申请已记录, 附依据 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_request_api_v1_sharing_requests__request_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareRequestRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    approve_request_api_v1_sharing_requests__request_id__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareOutcomeRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reject_request_api_v1_sharing_requests__request_id__reject_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareRequestRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_grants_api_v1_sharing_grants_get: {
+        parameters: {
+            query?: {
+                resource_code?: string | null;
+                consumer_code?: string | null;
+                live_only?: boolean;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_grant_api_v1_sharing_grants__grant_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                grant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    issue_token_api_v1_sharing_grants__grant_id__token_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                grant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_grant_api_v1_sharing_grants__grant_id__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                grant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevokeBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_deliveries_api_v1_sharing_deliveries_get: {
+        parameters: {
+            query?: {
+                grant_id?: number | null;
+                resource_code?: string | null;
+                consumer_code?: string | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    trace_row_api_v1_sharing_trace_get: {
+        parameters: {
+            query: {
+                resource_code: string;
+                key?: string | null;
+                batch_id?: number | null;
+                source_row?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TraceRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    shared_data_api_v1_sharing_data_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedDataPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    shared_csv_api_v1_sharing_data_csv_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+        };
+    };
+    shared_xlsx_api_v1_sharing_data_xlsx_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+        };
+    };
+    catalog_jsonld_catalog_jsonld_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+        };
+    };
+    ckan_action_api_action__action__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ckan_action_api_action__action__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ckan_action_api_3_action__action__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ckan_action_api_3_action__action__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_open_resources_api_v1_opendata_resources_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenResourceRead"][];
+                };
+            };
+        };
+    };
+    get_open_resource_api_v1_opendata_resources__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenResourceRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_csv_api_v1_opendata_resources__code__download_csv_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

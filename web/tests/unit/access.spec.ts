@@ -119,6 +119,9 @@ describe('menu', () => {
     expect(group?.title).toBe('menu.iam')
     expect(group?.items.map((i) => i.path)).toEqual(['/iam/users', '/iam/roles'])
 
+    const reader = buildMenu(moduleRoutes, new Set(['regions:read', 'catalog:read']))
+    expect(reader.map((e) => (isGroup(e) ? e.title : e.path))).toEqual(['/regions', 'menu.datahub'])
+
     const auditor = buildMenu(moduleRoutes, new Set(['audit:read']))
     expect(auditor.map((e) => (isGroup(e) ? e.title : e.path))).toEqual(['/audit'])
   })

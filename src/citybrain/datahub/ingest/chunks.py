@@ -58,7 +58,7 @@ class ChunkWriter:
         self._key_sensitive = key_index is not None and slots[key_index].sensitive
         self._row_key = row_key
         self._chunk_rows = chunk_rows
-        self._pending: deque[tuple[Columns, Future[Result]]] = deque()
+        self._pending: deque[tuple[Columns, Job, Future[Result]]] = deque()
         self._columns: Columns = {}
         self._lists: list[list[str | None]] = []
         self.size = 0
@@ -93,13 +93,13 @@ class ChunkWriter:
         columns = self._columns
         job: Job = [(s.context, columns[s.name]) for s in self._slots if s.sensitive]
         self._reset()
-        self._pending.append((columns, self._encryptor.submit(job)))
+        self._pending.append((columns, job, self._encryptor.submit(job)))
         while len(self._pending) > chunks_in_flight(self._encryptor):
             self._drain_one()
 
     def _drain_one(self) -> None:
-        columns, future = self._pending.popleft()
-        result = iter(future.result())
+        columns, job, future = self._pending.popleft()
+        result = iter(self._encryptor.result(future, job))
         for slot in self._slots:
             if not slot.sensitive:
                 continue

@@ -7,12 +7,19 @@ to a small process pool (``CITYBRAIN_INGEST_CRYPTO_WORKERS``) while the main pro
 reading and checking the next one; smaller batches encrypt in-process and start no process.
 The workers use :class:`~citybrain.core.crypto.FieldCipher` itself (built from the same keys in
 each worker), so the token format stays the core's.
+
+Workers are *spawned* (a fork would copy a process that holds DuckDB threads and connections).
+As with any spawned process, Python imports the main script again in each worker: the
+``citybrain`` CLI, the web server, pytest and the benchmark guard theirs with
+``if __name__ == "__main__"``; an ad-hoc script must do the same or set
+``CITYBRAIN_INGEST_CRYPTO_WORKERS=0``. If the pool breaks, the chunk is encrypted in-process.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Final
 
 from citybrain.core.crypto import FieldCipher
@@ -72,15 +79,27 @@ class ColumnEncryptor:
 
     def submit(self, job: Job) -> Future[Result]:
         if self._pool is not None:
-            return self._pool.submit(_work, job)
+            try:
+                return self._pool.submit(_work, job)
+            except BrokenProcessPool:  # a worker died or could not start: carry on in-process
+                self.close()
         done: Future[Result] = Future()
         done.set_result(encrypt_columns(self._cipher, job))
         return done
+
+    def result(self, future: Future[Result], job: Job) -> Result:
+        """The future's result; a chunk whose worker died is encrypted in-process instead."""
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self.close()
+            return encrypt_columns(self._cipher, job)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            self._workers = 0  # once closed (or broken), the rest of the batch stays in-process
 
 
 def in_process(cipher: FieldCipher) -> ColumnEncryptor:

@@ -34,6 +34,19 @@ from citybrain.datahub.quality.report import Problem, QualityTally
 from citybrain.datahub.quality.rules import ResourceSpec
 from citybrain.datahub.quality.validators import REQUIRED
 
+__all__ = [
+    "BIDX_SUFFIX",
+    "FATAL_SOURCE_CODES",
+    "PipelineOutcome",
+    "Progress",
+    "QuarantineSpool",
+    "RowSink",
+    "decrypt_quarantined",
+    "field_context",
+    "hub_spec_for",
+    "run_pipeline",
+]
+
 Progress = Callable[[int, int | None], None]
 FATAL_SOURCE_CODES: Final = frozenset(
     {

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 _lock = threading.Lock()
 _registry: dict[int, tuple[int, int | None, bool]] = {}
+_KEEP_FINISHED = 1000  # the batch row holds the outcome; old finished entries are dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,9 @@ def finish(batch_id: int) -> None:
     with _lock:
         done, total, _ = _registry.get(batch_id, (0, None, False))
         _registry[batch_id] = (done, total if total is not None else done, True)
+        finished = [key for key, entry in _registry.items() if entry[2]]
+        for key in finished[: max(len(finished) - _KEEP_FINISHED, 0)]:
+            del _registry[key]
 
 
 def get(batch_id: int) -> Progress | None:

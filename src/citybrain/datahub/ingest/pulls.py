@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
-from citybrain.analytics.hub import HubStore, MergeResult, hub_path
+from citybrain.analytics.hub import HubStore, hub_path
 from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
@@ -26,7 +26,7 @@ from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.ingest.connectors import ConnectorError, SqlConnector
 from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
 from citybrain.datahub.ingest.models import IngestBatch, IngestSourceSchedule, IngestWatermark
-from citybrain.datahub.ingest.pipeline import PipelineOutcome, Progress
+from citybrain.datahub.ingest.pipeline import Progress
 from citybrain.datahub.ingest.queries import get_batch
 from citybrain.datahub.ingest.resources import field_cipher, load_resource
 from citybrain.datahub.ingest.runner import Job, execute
@@ -80,7 +80,7 @@ def pull_incremental(
         raise BadInput(exc.message_zh, code=exc.code, detail="sql") from exc
     column = str(source_options["watermark_column"])
 
-    def advance(_outcome: PipelineOutcome, _merged: MergeResult) -> None:
+    def advance() -> None:
         value = connector.max_watermark
         if value is None:
             return
@@ -101,7 +101,7 @@ def pull_incremental(
         mapping=dict(mapping or {}),
         progress=progress,
         records=lambda: connector.iter_records(since=since),
-        after_merge=advance,
+        on_settled=advance,
     )
     return execute(session, job, settings=settings, store=store)
 

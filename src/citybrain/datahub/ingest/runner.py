@@ -76,7 +76,7 @@ class Job:
     order_id: int | None = None
     source_path: str = ""
     on_quarantine: QuarantineHandler | None = None
-    after_merge: Callable[[PipelineOutcome, MergeResult], None] | None = None
+    on_settled: Callable[[], None] | None = None  # after a load or a duplicate (watermarks)
 
 
 def execute(session: Session, job: Job, *, settings: Settings, store: HubStore) -> BatchResult:
@@ -219,6 +219,8 @@ def _duplicate(
     batch.finished_at = utcnow()
     _audit(session, batch, "ingest.batch.duplicate", "success", duplicate_of=earlier)
     session.flush()
+    if job.on_settled is not None:
+        job.on_settled()
     return BatchResult(
         batch.id,
         batch.resource_code,
@@ -298,8 +300,8 @@ def _record(
         checksum=batch.checksum,
     )
     session.flush()
-    if job.after_merge is not None:
-        job.after_merge(outcome, merged)
+    if job.on_settled is not None:
+        job.on_settled()
     return BatchResult(
         batch.id,
         batch.resource_code,

@@ -114,6 +114,9 @@ def build_persons(
             persist.store_model(session, "person", learnt, records=len(records), now=now)
             trained = True
     existing_masters = {master for master, _ in links.values()}
+    touched = {assignment[r.source_record_id] for r in (*new, *changed)}
+    touched |= {m.surviving_master_id for m in merges}
+    _write_masters(session, records, assignment, touched, existing_masters, cipher, now)
     persist.apply_merges(session, PERSON_TABLES, merges, now=now)
     persist.write_links(
         session,
@@ -131,9 +134,6 @@ def build_persons(
         cleared=[r.source_record_id for r in changed],
         rows=[row for r in (*new, *changed) for row in _attributes(r, assignment, cipher)],
     )
-    touched = {assignment[r.source_record_id] for r in (*new, *changed)}
-    touched |= {m.surviving_master_id for m in merges}
-    _write_masters(session, records, assignment, touched, existing_masters, cipher, now)
     new_masters = len({assignment[r.source_record_id] for r in new} - existing_masters)
     session.flush()
     return BuildReport(

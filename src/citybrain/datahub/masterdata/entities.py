@@ -97,6 +97,8 @@ def build_entities(
             code_of.setdefault(master, code)
         if key:
             by_key.setdefault(key, master)
+    touched = {assignment[r.source_record_id] for r in (*new, *changed)}
+    _write_masters(session, records, assignment, touched, existing, now)
     persist.write_links(
         session,
         ENTITY_TABLES,
@@ -118,8 +120,6 @@ def build_entities(
         cleared=[r.source_record_id for r in changed],
         rows=[row for r in (*new, *changed) for row in _attributes(r, assignment)],
     )
-    touched = {assignment[r.source_record_id] for r in (*new, *changed)}
-    _write_masters(session, records, assignment, touched, existing, now)
     session.flush()
     return BuildReport(
         domain="entity",

@@ -1,7 +1,8 @@
 """Bulk writes of a build, shared by persons and entities: links, attributes, masters, merges.
 
-Rows go in as executemany inserts and primary-key bulk updates (no ORM object per row), in
-chunks, inside the caller's transaction; nothing commits here.
+Rows go in as Core executemany inserts (the ORM's bulk insert would fetch generated keys row
+by row) and primary-key bulk updates, in chunks, inside the caller's transaction; nothing
+commits here.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from citybrain.core.db import Base
 from citybrain.datahub.masterdata.masters import MasterMerge
 from citybrain.datahub.masterdata.models import (
     MasterdataEntity,
@@ -48,6 +50,10 @@ PERSON_TABLES = Tables(
 ENTITY_TABLES = Tables(
     "entity", "E", MasterdataEntity, MasterdataEntityLink, MasterdataEntityAttribute
 )
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
 
 
 def chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
@@ -118,7 +124,7 @@ def write_links(
 ) -> None:
     """Insert new links; update batch and row of links whose record has a newer version."""
     for part in chunks(inserted):
-        session.execute(insert(tables.link), list(part))
+        session.execute(insert(_table(tables.link)), list(part))
     for part in chunks(refreshed):
         session.execute(update(tables.link), list(part))
 
@@ -135,7 +141,7 @@ def replace_attributes(
     for part in chunks(cleared, 500):
         session.execute(delete(model).where(model.source_record_id.in_(part)))
     for rows_part in chunks(rows):
-        session.execute(insert(model), list(rows_part))
+        session.execute(insert(_table(model)), list(rows_part))
 
 
 def write_masters(
@@ -147,7 +153,7 @@ def write_masters(
 ) -> None:
     """Insert new masters and bulk-update others by primary key."""
     for part in chunks(inserted):
-        session.execute(insert(tables.master), list(part))
+        session.execute(insert(_table(tables.master)), list(part))
     for part in chunks(updated):
         session.execute(update(tables.master), list(part))
 

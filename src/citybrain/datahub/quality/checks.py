@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -328,10 +328,3 @@ def _reference(contains: Callable[[str], bool]) -> Step:
 def message_of(reason: str) -> str:
     """The Chinese message of a reason code (the code itself when unknown)."""
     return REASON_MESSAGES.get(reason, reason)
-
-
-def describe(rules: Sequence[RuleSpec]) -> list[Mapping[str, Any]]:
-    return [
-        {"item": r.item, "kind": r.kind.value, "params": dict(r.params), "origin": r.origin}
-        for r in rules
-    ]

@@ -18,7 +18,7 @@ GENESIS = "0" * 64
 
 
 def upgrade() -> None:
-    op.execute(f"INSERT INTO audit_head (id, seq, mac) VALUES (1, 0, '{GENESIS}')")
+    op.execute(f"INSERT INTO audit_head (id, seq, mac) VALUES (1, 0, '{GENESIS}')")  # noqa: S608 - a constant
     if op.get_bind().dialect.name == "sqlite":
         for verb in ("UPDATE", "DELETE"):
             op.execute(

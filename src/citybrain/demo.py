@@ -1,0 +1,92 @@
+"""The demo county 民乐县 (620722): real divisions and boundary, synthetic grids, demo users and
+the data hub's demo departments. Idempotent: a second run changes nothing and prints no
+passwords."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citybrain.core.config import Settings
+from citybrain.iam import service as iam_service
+from citybrain.iam.models import User
+from citybrain.regions import service as region_service
+
+DEMO_ROLES = {
+    "demo_analyst": ("analyst", "大数据局分析员"),
+    "demo_handler": ("handler", "部门办理人"),
+    "demo_grid": ("gridworker", "网格员"),
+    "demo_commander": ("commander", "指挥中心值班员"),
+    "demo_leader": ("leader", "县领导"),
+    "demo_viewer": ("viewer", "只读用户"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    username: str
+    role: str
+    password: str
+
+
+def demo_password() -> str:
+    """Random, and always inside both password profiles (≥ 12 characters, 4 classes)."""
+    return f"Cb-{secrets.token_urlsafe(9)}9a"
+
+
+def create_demo_users(session: Session, region_code: str) -> list[DemoAccount]:
+    """One user per everyday role in the demo county; existing ones are left alone."""
+    existing = set(session.execute(select(User.username)).scalars())
+    created = []
+    for username, (role, title) in DEMO_ROLES.items():
+        if username in existing:
+            continue
+        password = demo_password()
+        iam_service.create_user(
+            session,
+            username=username,
+            password=password,
+            region_code=region_code,
+            roles=[role],
+            display_name=title,
+            must_change_password=False,
+        )
+        created.append(DemoAccount(username, role, password))
+    return created
+
+
+def load_demo(session: Session, settings: Settings, *, console: Console) -> None:
+    from citybrain.datahub.demo import load_datahub_demo
+
+    county = settings.demo_region
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("载入行政区划", total=None)
+
+        def report(step: str, done: int, total: int | None) -> None:
+            progress.update(task, description=step, completed=done, total=total)
+
+        region_service.load_divisions(session, data_dir=settings.data_dir, progress=report)
+        progress.update(task, description="生成示意网格")
+        region_service.create_synthetic_grids(session, county_code=county)
+        accounts = create_demo_users(session, county)
+        load_datahub_demo(session, settings, progress=report)
+    if accounts:
+        table = Table(title="演示账号 (密码只显示这一次)")
+        for column in ("用户名", "角色", "密码"):
+            table.add_column(column)
+        for account in accounts:
+            table.add_row(account.username, account.role, account.password)
+        console.print(table)
+    console.print(f"[green]演示县 {county} 已就绪[/green]")

@@ -1,0 +1,103 @@
+"""The data-hub demo end to end on a fresh home: messy sources in their real formats, quality
+reports and rectification orders for the faulty rows, linked masters, and a second run that
+changes nothing."""
+
+from __future__ import annotations
+
+import csv
+import random
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.core.config import Settings
+from citybrain.datahub.demo import load_datahub_demo
+from citybrain.datahub.demo.enterprises import make_uscc, org_code_check_char, uscc_check_char
+from citybrain.datahub.demo.load import sources_dir
+from citybrain.datahub.masterdata.models import MasterdataEntity, MasterdataPerson
+from citybrain.datahub.quality.models import QualityRectificationOrder, QualityReport
+from citybrain.datahub.quality.validators import normalize_uscc, validate_uscc
+
+PERSONS = 400
+
+
+def _count(session: Session, model: type[MasterdataPerson] | type[MasterdataEntity]) -> int:
+    return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def test_demo_load_end_to_end_and_again(
+    session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    home = settings.model_copy(update={"home": tmp_path})
+    steps: list[str] = []
+    report = load_datahub_demo(
+        session, home, persons=PERSONS, progress=lambda step, done, total: steps.append(step)
+    )
+    assert report.sources_written
+    assert {"catalog", "generate", "persons", "entities"} <= set(steps)
+    assert [b.status for b in report.batches] == ["loaded"] * 6
+    assert report.faults["bad_checksum"] > 0
+    # Faulty rows were quarantined: reports with failures, open rectification orders.
+    failed = session.execute(
+        select(func.count()).select_from(QualityReport).where(QualityReport.failed_rows > 0)
+    ).scalar_one()
+    assert failed >= 5
+    orders = session.execute(
+        select(func.count())
+        .select_from(QualityRectificationOrder)
+        .where(QualityRectificationOrder.status == "open")
+    ).scalar_one()
+    assert orders >= 1
+    persons = report.person_build
+    assert persons is not None
+    assert 0 < report.person_masters == persons.masters < persons.records
+    assert report.entity_build is not None
+    assert report.entity_build.masters > 0
+
+    hub = HubStore(hub_path(home))
+    counts = {b.resource_code: hub.count(b.resource_code) for b in report.batches}
+    masters = (_count(session, MasterdataPerson), _count(session, MasterdataEntity))
+    again = load_datahub_demo(session, home, persons=PERSONS)
+    assert not again.sources_written
+    assert [b.status for b in again.batches] == ["duplicate"] * 6
+    assert again.person_build is None
+    assert again.entity_build is None
+    assert {b.resource_code: hub.count(b.resource_code) for b in again.batches} == counts
+    assert (_count(session, MasterdataPerson), _count(session, MasterdataEntity)) == masters
+
+
+def test_sources_come_in_the_departments_formats(
+    session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    home = settings.model_copy(update={"home": tmp_path})
+    load_datahub_demo(session, home, persons=100)
+    folder = sources_dir(home)
+    police = (folder / "公安局_户籍人口信息.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        police.decode("utf-8")
+    assert police.decode("gbk").startswith("姓名,公民身份号码")
+    assert (folder / "民政局_养老服务对象.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    register = load_workbook(folder / "民政局_低保对象花名册.xlsx")
+    sheet = register.worksheets[0]
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    assert {"A3:A4", "B3:D3"} <= merged
+    assert any(r.startswith("A1:") for r in merged)
+    assert zipfile.is_zipfile(folder / "卫健局_家庭医生签约.xlsx")
+    firms = (folder / "市场监管局_企业登记.csv").read_bytes().decode("gb18030")
+    codes = [row["统一社会信用代码"] for row in csv.DictReader(firms.splitlines())]
+    assert sum(validate_uscc(c) is None for c in codes if c) >= 0.9 * len(codes)
+
+
+def test_credit_codes_follow_gb32100() -> None:
+    rng = random.Random(1)
+    for _ in range(200):
+        code = make_uscc(rng, "1")
+        assert validate_uscc(code) is None, code
+    # The published example 91110000600037341L: organisation code 60003734-1, check L.
+    assert org_code_check_char("60003734") == "1"
+    assert uscc_check_char(normalize_uscc("91 110000 60003734 1")) == "L"
