@@ -77,7 +77,9 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from citybrain.core.audit.router import router as audit_router
     from citybrain.datahub.catalog.router import router as catalog_router
+    from citybrain.datahub.ingest.router import router as ingest_router
     from citybrain.datahub.opendata.router import router as opendata_router
+    from citybrain.datahub.quality.router import router as quality_router
     from citybrain.datahub.sharing.router import router as sharing_router
     from citybrain.iam.resolver import install as install_iam
     from citybrain.iam.router import router as iam_router
@@ -89,6 +91,8 @@ def _include_routers(app: FastAPI) -> None:
         regions_router,
         audit_router,
         catalog_router,
+        ingest_router,
+        quality_router,
         sharing_router,
         opendata_router,
     ):

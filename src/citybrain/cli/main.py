@@ -10,6 +10,7 @@ import uvicorn
 from rich.table import Table
 
 from citybrain.cli import iam as iam_cli
+from citybrain.cli import ingest as ingest_cli
 from citybrain.cli import regions as regions_cli
 from citybrain.cli.context import cli_engine, cli_session, console, err_console, settings
 from citybrain.core import migrate as migrations
@@ -23,6 +24,7 @@ app.add_typer(regions_cli.app, name="regions")
 app.add_typer(iam_cli.user_app, name="user")
 app.add_typer(iam_cli.apikey_app, name="apikey")
 app.add_typer(audit_app, name="audit")
+app.add_typer(ingest_cli.app, name="ingest")
 
 Host = Annotated[str, typer.Option(help="监听地址")]
 Port = Annotated[int, typer.Option(help="监听端口")]
@@ -63,10 +65,16 @@ def _init() -> bool:
 
 @app.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
-    """启动 Web 服务."""
+    """启动 Web 服务 (同时按计划执行增量归集)."""
     from citybrain.app import create_app
+    from citybrain.datahub.ingest.tasks import start_scheduler
 
-    uvicorn.run(create_app(), host=host, port=port)
+    web = create_app()
+    _, stop = start_scheduler(web.state.session_factory)
+    try:
+        uvicorn.run(web, host=host, port=port)
+    finally:
+        stop.set()
 
 
 @app.command()

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.core.audit.models import AuditRecord
 from citybrain.core.config import Settings
 from citybrain.datahub.demo import load_datahub_demo
 from citybrain.datahub.demo.enterprises import make_uscc, org_code_check_char, uscc_check_char
@@ -58,6 +59,12 @@ def test_demo_load_end_to_end_and_again(
     assert 0 < report.person_masters == persons.masters < persons.records
     assert report.entity_build is not None
     assert report.entity_build.masters > 0
+    actions = set(
+        session.execute(
+            select(AuditRecord.action).where(AuditRecord.action.like("masterdata.%"))
+        ).scalars()
+    )
+    assert {"masterdata.persons.build", "masterdata.entities.build"} <= actions
 
     hub = HubStore(hub_path(home))
     counts = {b.resource_code: hub.count(b.resource_code) for b in report.batches}

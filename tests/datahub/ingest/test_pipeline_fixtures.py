@@ -10,15 +10,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
-import os
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore
@@ -176,28 +174,3 @@ def ingest(session: Session, hub: HubStore) -> Ingest:
         return service.ingest_file(session, store=hub, **kwargs)
 
     return run
-
-
-# SCRATCH bridge: until the lead's migration holds every table, CITYBRAIN_SCRATCH_DB=1 builds
-# the test database with create_all instead (same fixtures, same tests).
-if os.environ.get("CITYBRAIN_SCRATCH_DB"):
-    __all__ += ["engine"]
-
-    @pytest.fixture(scope="session")
-    def engine(settings: Any) -> Iterator[Engine]:
-        import importlib
-        import pkgutil
-
-        import citybrain
-        from citybrain.core.db import Base, make_engine, make_session_factory
-        from citybrain.regions.service import load_divisions
-
-        for info in pkgutil.walk_packages(citybrain.__path__, prefix="citybrain."):
-            if info.name.endswith(".models") or info.name.endswith(".departments"):
-                importlib.import_module(info.name)
-        eng = make_engine(f"sqlite:///{settings.home / 'scratch-ingest.db'}")
-        Base.metadata.create_all(eng)
-        with make_session_factory(eng)() as s, s.begin():
-            load_divisions(s, data_dir=settings.data_dir)
-        yield eng
-        eng.dispose()

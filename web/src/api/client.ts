@@ -17,6 +17,11 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler
 }
 
+/** Tell the router that the session is gone (also used by the upload helper in ``upload.ts``). */
+export function notifyUnauthorized(): void {
+  onUnauthorized?.()
+}
+
 // A failed login also answers 401; that one is shown on the login form instead.
 const NO_REDIRECT_ON_401 = ['/api/v1/iam/login']
 
@@ -29,7 +34,7 @@ const auth: Middleware = {
   onResponse({ request, response }) {
     if (response.status === 401) {
       const path = new URL(request.url, window.location.origin).pathname
-      if (!NO_REDIRECT_ON_401.includes(path)) onUnauthorized?.()
+      if (!NO_REDIRECT_ON_401.includes(path)) notifyUnauthorized()
     }
     return response
   },
@@ -49,4 +54,17 @@ export async function unwrap<T>(call: Promise<FetchResult<T>>, fallback = 'è¯·æ±
   const { data, error, response } = await call
   if (!response.ok || error !== undefined) throw toApiError(response.status, error, fallback)
   return data as T
+}
+
+/**
+ * A multipart body for openapi-fetch: the field names are checked against the generated body
+ * schema (``K in keyof B``), the values travel as a FormData (files as Blobs).
+ */
+export function multipart<B extends object>(fields: { [K in keyof B]: Blob | string }): {
+  body: B
+  bodySerializer: () => FormData
+} {
+  const form = new FormData()
+  for (const [name, value] of Object.entries(fields) as Array<[string, Blob | string]>) form.append(name, value)
+  return { body: fields as unknown as B, bodySerializer: () => form }
 }

@@ -1200,6 +1200,296 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ingest/resources/{resource_code}/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 上传文件归集到资源 (后台执行, 轮询批次查看进度) */
+        post: operations["upload_api_v1_ingest_resources__resource_code__batches_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ingest/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 归集批次列表 */
+        get: operations["list_batches_api_v1_ingest_batches_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ingest/batches/{batch_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 批次详情、质量报告与进度 */
+        get: operations["get_batch_api_v1_ingest_batches__batch_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ingest/batches/{batch_id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 批次进度 */
+        get: operations["get_progress_api_v1_ingest_batches__batch_id__progress_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ingest/resources/{resource_code}/pulls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 从数据库增量抽取 (按水位列), 可设为定时 */
+        post: operations["pull_api_v1_ingest_resources__resource_code__pulls_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/resources/{resource_code}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 质量规则 */
+        get: operations["get_rules_api_v1_quality_resources__resource_code__rules_get"];
+        /** 设置质量规则 (整体替换显式规则; 默认规则由目录派生) */
+        put: operations["put_rules_api_v1_quality_resources__resource_code__rules_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/reports/{report_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 批次质量报告 */
+        get: operations["get_report_api_v1_quality_reports__report_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/departments/scores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 部门数据质量得分 */
+        get: operations["department_scores_api_v1_quality_departments_scores_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 整改单列表 */
+        get: operations["list_orders_api_v1_quality_orders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 整改单详情 */
+        get: operations["get_order_api_v1_quality_orders__order_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/orders/{order_id}/failed-rows.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载待整改数据 (Excel, 含个人信息, 留痕) */
+        get: operations["download_failed_rows_api_v1_quality_orders__order_id__failed_rows_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/orders/{order_id}/resubmissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重报整改后的数据 (下载的 Excel 修改后上传) */
+        post: operations["resubmit_api_v1_quality_orders__order_id__resubmissions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterdata/persons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 检索人口库 (脱敏) */
+        get: operations["search_persons_api_v1_masterdata_persons_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterdata/persons/{master_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 一人一档 (脱敏) */
+        get: operations["read_person_api_v1_masterdata_persons__master_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterdata/persons/{master_id}/unmask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 查看一人一档原文 (审计) */
+        post: operations["unmask_person_api_v1_masterdata_persons__master_id__unmask_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterdata/entities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 检索法人库 */
+        get: operations["search_entities_api_v1_masterdata_entities_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterdata/entities/{master_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 一企一档 */
+        get: operations["read_entity_api_v1_masterdata_entities__master_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1281,6 +1571,35 @@ export interface components {
             /** Last Used At */
             last_used_at: string | null;
         };
+        /**
+         * AttributeValue
+         * @description One value of a master as a source gave it: 来源部门、资源、批次和时间.
+         */
+        AttributeValue: {
+            /** Attribute */
+            attribute: string;
+            /** Label */
+            label: string;
+            /** Value */
+            value: string;
+            /** Resource Code */
+            resource_code: string;
+            /** Department Code */
+            department_code: string;
+            /** Batch Id */
+            batch_id: number;
+            /**
+             * Observed At
+             * Format: date-time
+             */
+            observed_at: string;
+            /**
+             * Records
+             * @description 同一资源中给出该值的记录数
+             * @default 1
+             */
+            records: number;
+        };
         /** AuditRecordPage */
         AuditRecordPage: {
             /** Items */
@@ -1335,6 +1654,132 @@ export interface components {
             /** Message */
             message: string;
         };
+        /** BatchDetail */
+        BatchDetail: {
+            /** Id */
+            id: number;
+            /** Resource Code */
+            resource_code: string;
+            /** Department Code */
+            department_code: string;
+            origin: components["schemas"]["BatchOrigin"];
+            /** Source Kind */
+            source_kind: string;
+            /** Source Name */
+            source_name: string;
+            status: components["schemas"]["BatchStatus"];
+            /** Checksum */
+            checksum: string;
+            /** Row Count */
+            row_count: number;
+            /** Inserted Rows */
+            inserted_rows: number;
+            /** Updated Rows */
+            updated_rows: number;
+            /** Skipped Rows */
+            skipped_rows: number;
+            /** Quarantined Rows */
+            quarantined_rows: number;
+            /** Score */
+            score: number | null;
+            /** Duplicate Of */
+            duplicate_of: number | null;
+            /** Rectification Order Id */
+            rectification_order_id: number | null;
+            /** Error Code */
+            error_code: string;
+            /** Error Message */
+            error_message: string;
+            /** Error Row */
+            error_row: number | null;
+            /** Error Field */
+            error_field: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Report */
+            report?: {
+                [key: string]: unknown;
+            } | null;
+            progress?: components["schemas"]["ProgressRead"] | null;
+        };
+        /**
+         * BatchOrigin
+         * @enum {string}
+         */
+        BatchOrigin: "file" | "upload" | "pull" | "rectification";
+        /** BatchPage */
+        BatchPage: {
+            /** Items */
+            items: components["schemas"]["BatchRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** BatchRead */
+        BatchRead: {
+            /** Id */
+            id: number;
+            /** Resource Code */
+            resource_code: string;
+            /** Department Code */
+            department_code: string;
+            origin: components["schemas"]["BatchOrigin"];
+            /** Source Kind */
+            source_kind: string;
+            /** Source Name */
+            source_name: string;
+            status: components["schemas"]["BatchStatus"];
+            /** Checksum */
+            checksum: string;
+            /** Row Count */
+            row_count: number;
+            /** Inserted Rows */
+            inserted_rows: number;
+            /** Updated Rows */
+            updated_rows: number;
+            /** Skipped Rows */
+            skipped_rows: number;
+            /** Quarantined Rows */
+            quarantined_rows: number;
+            /** Score */
+            score: number | null;
+            /** Duplicate Of */
+            duplicate_of: number | null;
+            /** Rectification Order Id */
+            rectification_order_id: number | null;
+            /** Error Code */
+            error_code: string;
+            /** Error Message */
+            error_message: string;
+            /** Error Row */
+            error_row: number | null;
+            /** Error Field */
+            error_field: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+        };
+        /**
+         * BatchStatus
+         * @enum {string}
+         */
+        BatchStatus: "queued" | "running" | "loaded" | "duplicate" | "rejected" | "failed";
         /** Body_import_catalog_api_v1_catalog_import_post */
         Body_import_catalog_api_v1_catalog_import_post: {
             /**
@@ -1342,6 +1787,28 @@ export interface components {
              * @description 导出格式的 xlsx 文件
              */
             file: string;
+        };
+        /** Body_resubmit_api_v1_quality_orders__order_id__resubmissions_post */
+        Body_resubmit_api_v1_quality_orders__order_id__resubmissions_post: {
+            /**
+             * File
+             * @description 修改后的待整改数据 xlsx
+             */
+            file: string;
+        };
+        /** Body_upload_api_v1_ingest_resources__resource_code__batches_post */
+        Body_upload_api_v1_ingest_resources__resource_code__batches_post: {
+            /**
+             * File
+             * @description CSV、XLSX 或 JSON 文件
+             */
+            file: string;
+            /**
+             * Mapping
+             * @description 可选: {"列名": "信息项"} JSON
+             * @default
+             */
+            mapping: string;
         };
         /**
          * Crs
@@ -1497,6 +1964,82 @@ export interface components {
             /** Matched Items */
             matched_items: string[];
             share_type: components["schemas"]["ShareType"];
+        };
+        /** DepartmentScore */
+        DepartmentScore: {
+            /** Department Code */
+            department_code: string;
+            /** Batches */
+            batches: number;
+            /** Total Rows */
+            total_rows: number;
+            /** Passed Rows */
+            passed_rows: number;
+            /** Score */
+            score: number | null;
+            /** Open Orders */
+            open_orders: number;
+        };
+        /** EntityPage */
+        EntityPage: {
+            /** Items */
+            items: components["schemas"]["EntitySummary"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /**
+         * EntityProfile
+         * @description 一企一档.
+         */
+        EntityProfile: {
+            /** Master Id */
+            master_id: string;
+            /** Requested Id */
+            requested_id: string;
+            /** Uscc */
+            uscc: string | null;
+            /** Name */
+            name: string;
+            /** Legal Rep Name */
+            legal_rep_name: string | null;
+            /** Address */
+            address: string | null;
+            /** Established On */
+            established_on: string | null;
+            /** Status */
+            status: string | null;
+            /** Region Code */
+            region_code: string;
+            /** Record Count */
+            record_count: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Attributes */
+            attributes: components["schemas"]["AttributeValue"][];
+        };
+        /** EntitySummary */
+        EntitySummary: {
+            /** Master Id */
+            master_id: string;
+            /** Uscc */
+            uscc: string | null;
+            /** Name */
+            name: string;
+            /** Legal Rep Name */
+            legal_rep_name: string | null;
+            /** Status */
+            status: string | null;
+            /** Established On */
+            established_on: string | null;
+            /** Record Count */
+            record_count: number;
         };
         /** FeatureCollection */
         FeatureCollection: {
@@ -1776,6 +2319,8 @@ export interface components {
             display_name: string;
             /** Region Code */
             region_code: string;
+            /** Region Name */
+            region_name: string;
             /** Roles */
             roles: components["schemas"]["RoleBrief"][];
             /** Permissions */
@@ -1840,6 +2385,63 @@ export interface components {
             /** Access Note */
             access_note: string;
         };
+        /** OrderPage */
+        OrderPage: {
+            /** Items */
+            items: components["schemas"]["OrderRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** OrderRead */
+        OrderRead: {
+            /** Id */
+            id: number;
+            /** Batch Id */
+            batch_id: number;
+            /** Resource Code */
+            resource_code: string;
+            /** Department Code */
+            department_code: string;
+            /** Region Code */
+            region_code: string;
+            status: components["schemas"]["OrderStatus"];
+            /** Failed Rows */
+            failed_rows: number;
+            /** Remaining Rows */
+            remaining_rows: number;
+            /**
+             * Deadline On
+             * Format: date
+             */
+            deadline_on: string;
+            /**
+             * Opened At
+             * Format: date-time
+             */
+            opened_at: string;
+            /** Resubmission Count */
+            resubmission_count: number;
+            /** Last Resubmitted At */
+            last_resubmitted_at: string | null;
+            /** Last Batch Id */
+            last_batch_id: number | null;
+            /** Closed At */
+            closed_at: string | null;
+            /**
+             * Overdue
+             * @default false
+             */
+            overdue: boolean;
+        };
+        /**
+         * OrderStatus
+         * @enum {string}
+         */
+        OrderStatus: "open" | "resubmitted" | "closed";
         /** Page[ApiKeyRead] */
         Page_ApiKeyRead_: {
             /** Items */
@@ -1905,11 +2507,119 @@ export interface components {
             /** Title Zh */
             title_zh: string;
         };
+        /** PersonPage */
+        PersonPage: {
+            /** Items */
+            items: components["schemas"]["PersonSummary"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+            /** @default all */
+            kind: components["schemas"]["SearchKind"];
+        };
+        /**
+         * PersonProfile
+         * @description 一人一档: the master's surviving values and every value each source gave.
+         */
+        PersonProfile: {
+            /** Master Id */
+            master_id: string;
+            /**
+             * Requested Id
+             * @description 请求的主档编号; 已合并的主档指向存续主档
+             */
+            requested_id: string;
+            /** Masked */
+            masked: boolean;
+            /** Name */
+            name: string;
+            /** Id Number */
+            id_number: string | null;
+            /** Phone */
+            phone: string | null;
+            /** Gender */
+            gender: string | null;
+            /** Birth On */
+            birth_on: string | null;
+            /** Address */
+            address: string | null;
+            /** Region Code */
+            region_code: string;
+            /** Record Count */
+            record_count: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Merged Ids
+             * @description 已并入本档的主档编号
+             */
+            merged_ids?: string[];
+            /** Attributes */
+            attributes: components["schemas"]["AttributeValue"][];
+        };
+        /** PersonSummary */
+        PersonSummary: {
+            /** Master Id */
+            master_id: string;
+            /** Name */
+            name: string;
+            /** Id Number */
+            id_number: string | null;
+            /** Gender */
+            gender: string | null;
+            /** Birth On */
+            birth_on: string | null;
+            /** Region Code */
+            region_code: string;
+            /** Record Count */
+            record_count: number;
+        };
+        /** ProgressRead */
+        ProgressRead: {
+            /** Done */
+            done: number;
+            /** Total */
+            total: number | null;
+            /** Finished */
+            finished: boolean;
+        };
         /**
          * Protection
          * @enum {string}
          */
         Protection: "id_number" | "mobile" | "name" | "address" | "pseudonym" | "clear";
+        /**
+         * PullRequest
+         * @description An incremental pull from a database table (the URL may carry credentials: it is only
+         *     kept encrypted, in a schedule).
+         */
+        PullRequest: {
+            /** Url */
+            url: string;
+            /** Table */
+            table?: string | null;
+            /** Query */
+            query?: string | null;
+            /** Schema Name */
+            schema_name?: string | null;
+            /** Watermark Column */
+            watermark_column: string;
+            /** Mapping */
+            mapping?: {
+                [key: string]: string;
+            };
+            /**
+             * Interval Minutes
+             * @description 设置后按此间隔定时抽取
+             */
+            interval_minutes?: number | null;
+        };
         /** RegionPathItem */
         RegionPathItem: {
             /** Code */
@@ -1941,6 +2651,40 @@ export interface components {
         RejectBody: {
             /** Note */
             note: string;
+        };
+        /** ReportRead */
+        ReportRead: {
+            /** Id */
+            id: number;
+            /** Batch Id */
+            batch_id: number;
+            /** Resource Code */
+            resource_code: string;
+            /** Department Code */
+            department_code: string;
+            /** Total Rows */
+            total_rows: number;
+            /** Passed Rows */
+            passed_rows: number;
+            /** Failed Rows */
+            failed_rows: number;
+            /** Score */
+            score: number | null;
+            /** Rules */
+            rules: {
+                [key: string]: unknown;
+            }[];
+            /** Fields */
+            fields: {
+                [key: string]: unknown;
+            }[];
+            /** Unknown Columns */
+            unknown_columns: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /**
          * RequestStatus
@@ -2122,6 +2866,24 @@ export interface components {
             /** Items */
             items?: components["schemas"]["ItemSpec"][] | null;
         };
+        /** ResubmitResult */
+        ResubmitResult: {
+            /** Order Id */
+            order_id: number;
+            /** Batch Id */
+            batch_id: number;
+            status: components["schemas"]["OrderStatus"];
+            /** Submitted Rows */
+            submitted_rows: number;
+            /** Passed Rows */
+            passed_rows: number;
+            /** Failed Rows */
+            failed_rows: number;
+            /** Remaining Rows */
+            remaining_rows: number;
+            /** Ignored Rows */
+            ignored_rows: number;
+        };
         /** RetireRequest */
         RetireRequest: {
             /**
@@ -2167,6 +2929,59 @@ export interface components {
             /** Permissions */
             permissions: string[];
         };
+        /**
+         * RuleKind
+         * @enum {string}
+         */
+        RuleKind: "required" | "type" | "length" | "resident_id" | "uscc" | "phone" | "mobile" | "landline" | "date" | "region" | "pattern" | "enum" | "range" | "unique" | "reference";
+        /** RuleRead */
+        RuleRead: {
+            /** Item */
+            item: string;
+            /** Title */
+            title: string;
+            kind: components["schemas"]["RuleKind"];
+            /** Label */
+            label: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Origin */
+            origin: string;
+        };
+        /** RuleSetRead */
+        RuleSetRead: {
+            /** Resource Code */
+            resource_code: string;
+            /** Rules */
+            rules: components["schemas"]["RuleRead"][];
+            /** Explicit */
+            explicit: components["schemas"]["RuleWrite"][];
+        };
+        /**
+         * RuleWrite
+         * @description One explicit rule; ``enabled=false`` switches off the default of the same item and kind.
+         */
+        RuleWrite: {
+            /** Item */
+            item: string;
+            kind: components["schemas"]["RuleKind"];
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+        };
+        /**
+         * SearchKind
+         * @enum {string}
+         */
+        SearchKind: "name" | "id_number" | "phone" | "all";
         /**
          * Sensitivity
          * @enum {string}
@@ -2361,6 +3176,15 @@ export interface components {
             batch?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** UnmaskRequest */
+        UnmaskRequest: {
+            /**
+             * Reason
+             * @description 查看原因 (至少 4 个字), 记入审计
+             * @default
+             */
+            reason: string;
         };
         /**
          * UpdateCycle
@@ -4768,6 +5592,599 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+        };
+    };
+    upload_api_v1_ingest_resources__resource_code__batches_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                resource_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_api_v1_ingest_resources__resource_code__batches_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_batches_api_v1_ingest_batches_get: {
+        parameters: {
+            query?: {
+                resource_code?: string | null;
+                department_code?: string | null;
+                status?: components["schemas"]["BatchStatus"] | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_batch_api_v1_ingest_batches__batch_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_progress_api_v1_ingest_batches__batch_id__progress_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgressRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    pull_api_v1_ingest_resources__resource_code__pulls_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                resource_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PullRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_rules_api_v1_quality_resources__resource_code__rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                resource_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleSetRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_rules_api_v1_quality_resources__resource_code__rules_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                resource_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleWrite"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleSetRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_report_api_v1_quality_reports__report_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    department_scores_api_v1_quality_departments_scores_get: {
+        parameters: {
+            query?: {
+                department_code?: string | null;
+                window_days?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DepartmentScore"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_orders_api_v1_quality_orders_get: {
+        parameters: {
+            query?: {
+                department_code?: string | null;
+                resource_code?: string | null;
+                status?: components["schemas"]["OrderStatus"] | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_order_api_v1_quality_orders__order_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_failed_rows_api_v1_quality_orders__order_id__failed_rows_xlsx_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resubmit_api_v1_quality_orders__order_id__resubmissions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_resubmit_api_v1_quality_orders__order_id__resubmissions_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResubmitResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_persons_api_v1_masterdata_persons_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                size?: number;
+                /** @description 姓名、身份证号或手机号 */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    read_person_api_v1_masterdata_persons__master_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                master_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonProfile"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unmask_person_api_v1_masterdata_persons__master_id__unmask_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                master_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnmaskRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonProfile"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_entities_api_v1_masterdata_entities_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                size?: number;
+                /** @description 姓名、身份证号或手机号 */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntityPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    read_entity_api_v1_masterdata_entities__master_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                master_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntityProfile"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -14,6 +14,7 @@ function user(permissions: string[]): Me {
     username: 'wang',
     display_name: '王芳',
     region_code: '620722',
+    region_name: '民乐县',
     roles: [{ name: 'viewer', title_zh: '只读用户' }],
     permissions,
     must_change_password: false,

@@ -2,8 +2,9 @@
 
 No session and no ORM here: the caller hands in the compiled rules, the column mapping, the
 field cipher and a sink (the hub staging area). Per row the work is a dictionary lookup and a
-few check closures per field; passing rows are appended to per-column lists that go to the sink
-every ``chunk_rows`` rows; failing rows are encrypted and spooled to a temporary file so memory
+few check closures per field. Passing rows go to a :class:`~.chunks.ChunkWriter`, which encrypts
+the sensitive columns of every ``chunk_rows`` rows (in worker processes for large batches) and
+appends them to the sink; failing rows are encrypted and spooled to a temporary file, so memory
 stays flat however bad the source is.
 
 A connector error that concerns the structure of the source (ragged row, bad CSV, bad

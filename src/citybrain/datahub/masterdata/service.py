@@ -26,6 +26,7 @@ from citybrain.datahub.masterdata.sources import source_info
 
 UNMASK_PERMISSION = "pii:unmask"
 MIN_REASON_CHARS = 4
+_BUILD_ACTIONS = {"person": "masterdata.persons.build", "entity": "masterdata.entities.build"}
 
 
 def rebuild_persons(
@@ -75,7 +76,7 @@ def rebuild_entities(
 def _audit_build(session: Session, report: BuildReport, codes: list[str]) -> None:
     audit.record(
         session,
-        action=f"masterdata.{report.domain}s.build",
+        action=_BUILD_ACTIONS[report.domain],
         object_type=f"masterdata_{report.domain}",
         object_id="*",
         detail={
@@ -164,9 +165,9 @@ def unmask(
         scope_region=principal.region_code,
         unmasked=True,
     )
+    shown = {f for f in ("name", "id_number", "phone", "address") if getattr(profile, f)}
     fields = sorted(
-        {"name", "id_number", "phone", "address"}
-        | {a.attribute for a in profile.attributes if a.attribute in queries.PERSON_MASKS}
+        shown | {a.attribute for a in profile.attributes if a.attribute in queries.PERSON_MASKS}
     )
     audit.record(
         session,

@@ -96,10 +96,6 @@ def catalog_jsonld(request: Request, session: DbSession) -> Response:
     return JSONResponse(document, media_type=dcat.MEDIA_TYPE)
 
 
-@router.api_route(
-    "/api/3/action/{action}", methods=["GET", "POST"], summary="CKAN 兼容只读接口 (v3)"
-)
-@router.api_route("/api/action/{action}", methods=["GET", "POST"], summary="CKAN 兼容只读接口")
 def ckan_action(action: str, request: Request, session: DbSession, params: Params) -> Response:
     site = ckan_actions.Site(session, base_url(request), get_opendata_settings().catalog_title)
     if params.error:
@@ -107,6 +103,19 @@ def ckan_action(action: str, request: Request, session: DbSession, params: Param
     else:
         status, body = ckan_actions.call(site, action, params.data)
     return Response(json.dumps(body, ensure_ascii=False), status, media_type=CKAN_JSON)
+
+
+# CKAN serves its actions under both prefixes and both methods; one operation id each keeps the
+# OpenAPI document (and the generated client) free of duplicates.
+for _prefix, _tag in (("/api/3/action", "v3"), ("/api/action", "v1")):
+    for _method in ("GET", "POST"):
+        router.add_api_route(
+            f"{_prefix}/{{action}}",
+            ckan_action,
+            methods=[_method],
+            summary=f"CKAN 兼容只读接口 ({_prefix})",
+            operation_id=f"ckan_action_{_tag}_{_method.lower()}",
+        )
 
 
 @router.get(
