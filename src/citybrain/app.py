@@ -78,6 +78,7 @@ def _include_routers(app: FastAPI) -> None:
     from citybrain.core.audit.router import router as audit_router
     from citybrain.datahub.catalog.router import router as catalog_router
     from citybrain.datahub.ingest.router import router as ingest_router
+    from citybrain.datahub.masterdata.router import router as masterdata_router
     from citybrain.datahub.opendata.router import router as opendata_router
     from citybrain.datahub.quality.router import router as quality_router
     from citybrain.datahub.sharing.router import router as sharing_router
@@ -93,6 +94,7 @@ def _include_routers(app: FastAPI) -> None:
         catalog_router,
         ingest_router,
         quality_router,
+        masterdata_router,
         sharing_router,
         opendata_router,
     ):

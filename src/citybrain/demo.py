@@ -63,6 +63,7 @@ def create_demo_users(session: Session, region_code: str) -> list[DemoAccount]:
 
 def load_demo(session: Session, settings: Settings, *, console: Console) -> None:
     from citybrain.datahub.demo import load_datahub_demo
+    from citybrain.datahub.demo.progress import label
 
     county = settings.demo_region
     with Progress(
@@ -75,7 +76,7 @@ def load_demo(session: Session, settings: Settings, *, console: Console) -> None
         task = progress.add_task("载入行政区划", total=None)
 
         def report(step: str, done: int, total: int | None) -> None:
-            progress.update(task, description=step, completed=done, total=total)
+            progress.update(task, description=label(step), completed=done, total=total)
 
         region_service.load_divisions(session, data_dir=settings.data_dir, progress=report)
         progress.update(task, description="生成示意网格")

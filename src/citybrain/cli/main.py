@@ -11,6 +11,7 @@ from rich.table import Table
 
 from citybrain.cli import iam as iam_cli
 from citybrain.cli import ingest as ingest_cli
+from citybrain.cli import masterdata as masterdata_cli
 from citybrain.cli import regions as regions_cli
 from citybrain.cli.context import cli_engine, cli_session, console, err_console, settings
 from citybrain.core import migrate as migrations
@@ -25,6 +26,7 @@ app.add_typer(iam_cli.user_app, name="user")
 app.add_typer(iam_cli.apikey_app, name="apikey")
 app.add_typer(audit_app, name="audit")
 app.add_typer(ingest_cli.app, name="ingest")
+app.add_typer(masterdata_cli.app, name="masterdata")
 
 Host = Annotated[str, typer.Option(help="监听地址")]
 Port = Annotated[int, typer.Option(help="监听端口")]

@@ -1,8 +1,35 @@
 // The icons the menu may name in route meta; imported one by one to keep the bundle small.
-import { Coin, Document, HomeFilled, Key, MapLocation, User, Menu as MenuIcon } from '@element-plus/icons-vue'
+import {
+  Coin,
+  Connection,
+  DataAnalysis,
+  Document,
+  HomeFilled,
+  Key,
+  MapLocation,
+  OfficeBuilding,
+  Share,
+  Upload,
+  User,
+  UserFilled,
+  Menu as MenuIcon,
+} from '@element-plus/icons-vue'
 import type { Component } from 'vue'
 
-const ICONS: Record<string, Component> = { Coin, Document, HomeFilled, Key, MapLocation, User }
+const ICONS: Record<string, Component> = {
+  Coin,
+  Connection,
+  DataAnalysis,
+  Document,
+  HomeFilled,
+  Key,
+  MapLocation,
+  OfficeBuilding,
+  Share,
+  Upload,
+  User,
+  UserFilled,
+}
 
 export function menuIcon(name: string | undefined): Component {
   return (name && ICONS[name]) || MenuIcon

@@ -3,13 +3,14 @@ import AdminLayout from '@/layouts/AdminLayout.vue'
 import { iamPublicRoutes, iamRoutes } from '@/modules/iam/routes'
 import { regionsRoutes } from '@/modules/regions/routes'
 import { auditRoutes } from '@/modules/audit/routes'
-import { datahubRoutes } from '@/modules/datahub/routes'
+import { datahubPublicRoutes, datahubRoutes } from '@/modules/datahub/routes'
 
 /** Layout children of every module, in menu order. */
 export const moduleRoutes: RouteRecordRaw[] = [...regionsRoutes, ...datahubRoutes, ...iamRoutes, ...auditRoutes]
 
 export const routes: RouteRecordRaw[] = [
   ...iamPublicRoutes,
+  ...datahubPublicRoutes,
   {
     path: '/',
     component: AdminLayout,

@@ -15,6 +15,8 @@ declare module 'vue-router' {
     /** Element Plus icon component name (from @element-plus/icons-vue). */
     icon?: string
     order?: number
+    /** The menu entry to light on a page that has none of its own (a detail page). */
+    activeMenu?: string
   }
 }
 
