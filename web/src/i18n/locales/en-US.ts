@@ -1,4 +1,5 @@
 import type { Messages } from './zh-CN'
+import datahub from './datahub.en-US'
 
 // Typed as the zh-CN messages: a key missing here is a type error (and a failing unit test).
 const enUS: Messages = {
@@ -28,6 +29,8 @@ const enUS: Messages = {
     networkError: 'Cannot reach the server',
     required: 'Required',
     total: '{n} in total',
+    detail: 'Detail',
+    back: 'Back',
   },
   menu: {
     home: 'Workbench',
@@ -38,6 +41,17 @@ const enUS: Messages = {
     audit: 'Audit log',
     datahub: 'Data hub',
     catalog: 'Resource catalogue',
+    demands: 'Supply & demand',
+    batches: 'Ingestion',
+    batchDetail: 'Batch',
+    quality: 'Data quality',
+    orderDetail: 'Rectification order',
+    sharing: 'Sharing',
+    persons: 'Person profiles',
+    personProfile: 'Person profile',
+    entities: 'Enterprise profiles',
+    entityProfile: 'Enterprise profile',
+    opendata: 'Open data',
     forbidden: 'Forbidden',
     notFound: 'Not found',
     login: 'Sign in',
@@ -69,6 +83,7 @@ const enUS: Messages = {
     verify: 'Verify and sign in',
     sessionExpired: 'Your session has ended, please sign in again',
     footer: 'Authorised users only; every action is recorded in the audit log',
+    openData: 'Browse open government data (no sign-in)',
   },
   password: {
     title: 'Change password',
@@ -237,25 +252,7 @@ const enUS: Messages = {
       failure: 'Failure',
     },
   },
-  catalog: {
-    searchPlaceholder: 'Name, summary or data item',
-    standard: 'Government information resource catalogue (GB/T 21063)',
-    code: 'Code',
-    name: 'Resource',
-    provider: 'Provider',
-    category: 'Category',
-    shareType: 'Sharing',
-    openAttribute: 'Openness',
-    version: 'Version',
-    updatedAt: 'Updated',
-    itemTitle: 'Data item',
-    itemName: 'Field',
-    itemType: 'Type',
-    sensitivity: 'Sensitivity',
-    categories: { basic: 'Basic', theme: 'Theme', department: 'Department' },
-    shareTypes: { unconditional: 'Unconditional', conditional: 'Conditional', none: 'Not shared' },
-    openAttributes: { open: 'Open', conditional: 'Conditionally open', closed: 'Closed' },
-  },
+  ...datahub,
   error: {
     forbidden: 'You may not open this page',
     notFound: 'This page does not exist',

@@ -1,5 +1,7 @@
 // zh-CN is the default language and the reference: en-US must have every key found here
 // (checked by the type of en-US.ts and by tests/unit/i18n.spec.ts).
+import datahub from './datahub.zh-CN'
+
 const zhCN = {
   app: {
     title: 'citybrain 城市大脑',
@@ -27,6 +29,8 @@ const zhCN = {
     networkError: '无法连接服务器',
     required: '此项必填',
     total: '共 {n} 条',
+    detail: '详情',
+    back: '返回',
   },
   menu: {
     home: '工作台',
@@ -35,8 +39,19 @@ const zhCN = {
     users: '用户管理',
     roles: '角色与权限',
     audit: '审计日志',
-    datahub: '数据中台',
+    datahub: '数据中枢',
     catalog: '资源目录',
+    demands: '供需对接',
+    batches: '数据归集',
+    batchDetail: '归集批次',
+    quality: '数据质量',
+    orderDetail: '整改单',
+    sharing: '共享交换',
+    persons: '一人一档',
+    personProfile: '人员档案',
+    entities: '一企一档',
+    entityProfile: '企业档案',
+    opendata: '数据开放',
     forbidden: '无权访问',
     notFound: '页面不存在',
     login: '登录',
@@ -68,6 +83,7 @@ const zhCN = {
     verify: '验证并登录',
     sessionExpired: '登录已失效，请重新登录',
     footer: '本系统仅供授权人员使用，所有操作均记入审计日志',
+    openData: '浏览政务开放数据（无需登录）',
   },
   password: {
     title: '修改密码',
@@ -236,25 +252,7 @@ const zhCN = {
       failure: '失败',
     },
   },
-  catalog: {
-    searchPlaceholder: '资源名称、摘要或信息项',
-    standard: '依据 GB/T 21063 政务信息资源目录',
-    code: '资源代码',
-    name: '资源名称',
-    provider: '提供方',
-    category: '资源分类',
-    shareType: '共享类型',
-    openAttribute: '开放属性',
-    version: '版本',
-    updatedAt: '更新时间',
-    itemTitle: '信息项名称',
-    itemName: '字段名',
-    itemType: '类型',
-    sensitivity: '敏感级别',
-    categories: { basic: '基础', theme: '主题', department: '部门' },
-    shareTypes: { unconditional: '无条件共享', conditional: '有条件共享', none: '不予共享' },
-    openAttributes: { open: '开放', conditional: '有条件开放', closed: '不开放' },
-  },
+  ...datahub,
   error: {
     forbidden: '您没有访问该页面的权限',
     notFound: '您访问的页面不存在',
