@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from abc import ABC, abstractmethod
 from codecs import BOM_UTF8
 from collections.abc import Iterator
 from decimal import Decimal
@@ -34,15 +35,16 @@ _DECODER = json.JSONDecoder(parse_float=Decimal)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
-class JsonRecords:
+class JsonRecords(ABC):
     """Columns and records of any source that yields (line, decoded item) pairs."""
 
     def __init__(self, *, row_errors: RowErrorPolicy = "raise") -> None:
         self._row_errors: RowErrorPolicy = row_errors
         self._columns: list[str] | None = None
 
+    @abstractmethod
     def _items(self) -> Iterator[tuple[int, object]]:
-        raise NotImplementedError
+        """(line where the item starts, decoded item) for every item of the source."""
 
     def columns(self) -> list[str]:
         """Every key of every record, in order of first appearance (reads the whole source)."""
