@@ -40,6 +40,8 @@ def test_validation_and_unknown_routes_use_the_same_shape() -> None:
     assert bad.status_code == 422
     assert bad.json()["code"] == "invalid_input"
     assert bad.json()["message"] == "请求参数不合法"
+    assert bad.json()["detail"][0]["msg_zh"] == "应为整数"
+    assert bad.json()["detail"][0]["loc"] == ["path", "n"]
     nowhere = client.get("/nowhere")
     assert nowhere.status_code == 404
     assert nowhere.json()["code"] == "not_found"

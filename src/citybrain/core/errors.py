@@ -68,6 +68,41 @@ _HTTP_MESSAGES = {
 }
 
 
+# Chinese wording of pydantic's most common error types; others fall back to a general phrase.
+_VALIDATION_ZH = {
+    "missing": "缺少必填项",
+    "string_too_short": "内容太短",
+    "string_too_long": "内容太长",
+    "string_pattern_mismatch": "格式不正确",
+    "string_type": "应为文本",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为是或否",
+    "date_parsing": "日期格式不正确",
+    "date_from_datetime_parsing": "日期格式不正确",
+    "datetime_parsing": "时间格式不正确",
+    "datetime_from_date_parsing": "时间格式不正确",
+    "greater_than_equal": "数值太小",
+    "less_than_equal": "数值太大",
+    "greater_than": "数值太小",
+    "less_than": "数值太大",
+    "enum": "不是允许的取值",
+    "literal_error": "不是允许的取值",
+    "json_invalid": "JSON 格式不正确",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "too_short": "项数太少",
+    "too_long": "项数太多",
+    "extra_forbidden": "不允许的字段",
+    "value_error": "取值不合法",
+}
+
+
+def validation_message_zh(error_type: str) -> str:
+    return _VALIDATION_ZH.get(error_type, "取值不合法")
+
+
 def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
     return {"code": code, "message": message, "detail": detail}
 
@@ -83,7 +118,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         detail = [
-            {"loc": list(err.get("loc", ())), "type": err.get("type"), "msg": err.get("msg")}
+            {
+                "loc": list(err.get("loc", ())),
+                "type": err.get("type"),
+                "msg": err.get("msg"),
+                "msg_zh": validation_message_zh(str(err.get("type", ""))),
+            }
             for err in exc.errors()
         ]
         return JSONResponse(error_body("invalid_input", "请求参数不合法", detail), 422)

@@ -2,7 +2,6 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { iamApi, type LoginRequest, type LoginResult, type Me } from '@/modules/iam/api'
 import { loadPending, loadToken, savePending, saveToken, type PendingSteps } from '@/api/session'
-import { regionsApi } from '@/modules/regions/api'
 
 /** A permission requirement: one code, or a list of which any one suffices. */
 export type PermissionRequirement = string | readonly string[] | undefined | null
@@ -51,19 +50,8 @@ export const useAuthStore = defineStore('auth', () => {
     me.value = user
     pending.value = { mustChangePassword: user.must_change_password, totpSetupRequired: user.totp_setup_required }
     savePending(pending.value)
-    void loadRegionName(user)
+    regionName.value = user.region_name // /me names the region, whatever the user may read
     return user
-  }
-
-  // /me gives the region code only; its name comes from the regions module when readable.
-  async function loadRegionName(user: Me): Promise<void> {
-    regionName.value = ''
-    if (!user.permissions.includes('regions:read')) return
-    try {
-      regionName.value = (await regionsApi.get(user.region_code)).name
-    } catch {
-      regionName.value = ''
-    }
   }
 
   function completeStep(step: keyof PendingSteps): void {

@@ -64,10 +64,17 @@ export function toUpdate(form: ResourceCreate): ResourceUpdate {
   return fields
 }
 
-/** Field errors of a 422 answer (``detail`` = [{loc, msg}]) as readable lines. */
-export function validationLines(detail: unknown): string[] {
+/** Field errors of a 422 answer (``detail`` = [{loc, msg, msg_zh}]) as readable lines; the
+ * backend's Chinese wording (``msg_zh``) is preferred where the UI is Chinese. */
+export function validationLines(detail: unknown, chinese = true): string[] {
   if (!Array.isArray(detail)) return []
   return detail
-    .filter((d): d is { loc: unknown[]; msg: string } => typeof d === 'object' && d !== null && 'msg' in d)
-    .map((d) => `${(Array.isArray(d.loc) ? d.loc : []).filter((p) => p !== 'body').join('.')}: ${d.msg}`)
+    .filter(
+      (d): d is { loc: unknown[]; msg: string; msg_zh?: string } =>
+        typeof d === 'object' && d !== null && 'msg' in d,
+    )
+    .map((d) => {
+      const where = (Array.isArray(d.loc) ? d.loc : []).filter((p) => p !== 'body').join('.')
+      return `${where}: ${chinese && d.msg_zh ? d.msg_zh : d.msg}`
+    })
 }
