@@ -37,3 +37,16 @@ def test_keys_come_from_key_file(tmp_path: Path) -> None:
 def test_default_database_is_sqlite_under_home(tmp_path: Path) -> None:
     url = Settings(home=tmp_path, database_url="").resolved_database_url
     assert url == f"sqlite:///{tmp_path.resolve() / 'citybrain.db'}"
+
+
+def test_cli_config_lists_every_setting_and_hides_keys() -> None:
+    from typer.testing import CliRunner
+
+    from citybrain.cli.main import app
+    from citybrain.core.config import Settings
+
+    result = CliRunner().invoke(app, ["config"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for name in Settings.model_fields:
+        assert f"CITYBRAIN_{name.upper()}" in result.output
+    assert Settings().audit_key not in result.output  # the key itself is never printed

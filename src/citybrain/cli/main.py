@@ -91,6 +91,22 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
 
 
 @app.command()
+def config() -> None:
+    """列出全部配置项 (环境变量 CITYBRAIN_*), 当前取值与说明; 密钥只显示是否已设置."""
+    from citybrain.core.config import KEY_NAMES, Settings
+
+    current = settings()
+    table = Table(title="citybrain 配置")
+    for column in ("环境变量", "当前取值", "说明"):
+        table.add_column(column)
+    for name, field in Settings.model_fields.items():
+        value = getattr(current, name)
+        shown = ("已设置" if value else "未设置 (取自密钥文件)") if name in KEY_NAMES else str(value)
+        table.add_row(f"CITYBRAIN_{name.upper()}", shown, field.description or "")
+    console.print(table)
+
+
+@app.command()
 def openapi() -> None:
     """把 OpenAPI 3 描述 (JSON) 打印到标准输出, 供前端生成 API 客户端."""
     import json
