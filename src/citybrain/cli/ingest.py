@@ -1,7 +1,12 @@
-"""``citybrain ingest file | pull | due``: load department data into the hub from the shell."""
+"""``citybrain ingest file | pull | due``: load department data into the hub from the shell.
+
+Batches run in short transactions (``datahub/ingest/runner.py``), so the web and other
+commands keep working on the same SQLite file while a large file streams."""
 
 from __future__ import annotations
 
+import getpass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,11 +21,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from citybrain.cli.context import cli_session, console, err_console
+from citybrain.cli.context import cli_engine, cli_session, console, err_console
+from citybrain.core.context import ActorContext
+from citybrain.core.db import make_session_factory
 from citybrain.datahub.ingest import pulls, service, tasks
 from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
 from citybrain.datahub.ingest.mapping import parse_mapping_options
+from citybrain.datahub.ingest.pipeline import Progress as ProgressCallback
 from citybrain.datahub.ingest.schemas import STATUS_LABELS, BatchResult
+from citybrain.datahub.ingest.transactions import Transactions
 
 app = typer.Typer(
     help="数据归集: 文件与数据库入中枢 (质量校验、隔离、整改单)", no_args_is_help=True
@@ -44,12 +53,17 @@ def _bar() -> Progress:
     )
 
 
-def _run(description: str, call: Any) -> BatchResult | None:
-    """Run ``call(session, progress)`` in one transaction with a progress bar. A rejected or
-    failed batch is caught inside the transaction so its record is committed, then reported."""
-    error: BatchRejected | BatchFailed | None = None
-    result: BatchResult | None = None
-    with _bar() as bar, cli_session() as session:
+def cli_transactions() -> Transactions:
+    """Short transactions on the CLI's database (the batch streams with none open), acting as
+    the operating-system user, like ``cli_session``."""
+    actor = ActorContext(actor=f"cli:{getpass.getuser()}", role="cli", source_ip="local")
+    return Transactions.separate(make_session_factory(cli_engine()), actor=actor)
+
+
+def _run(description: str, call: Callable[[ProgressCallback], BatchResult]) -> BatchResult:
+    """Run ``call(progress)`` with a progress bar. A rejected or failed batch (its record
+    already committed) is reported with its row and field, and exits with code 2."""
+    with _bar() as bar:
         task = bar.add_task(description, total=None, rate="")
 
         def progress(done: int, total: int | None) -> None:
@@ -58,21 +72,19 @@ def _run(description: str, call: Any) -> BatchResult | None:
             bar.update(task, completed=done, total=total, rate=rate)
 
         try:
-            result = call(session, progress)
+            return call(progress)
         except (BatchRejected, BatchFailed) as exc:
             error = exc
-    if error is not None:
-        detail = error.detail if isinstance(error.detail, dict) else {}
-        where = "".join(
-            f" {label}{detail[key]}"
-            for key, label in (("row", "行 "), ("field", "列 "))
-            if detail.get(key) not in (None, "")
-        )
-        err_console.print(
-            f"[red]批次 {error.batch_id} 未入库: {error.message}[/red] ({error.code}{where})"
-        )
-        raise typer.Exit(code=2)
-    return result
+    detail = error.detail if isinstance(error.detail, dict) else {}
+    where = "".join(
+        f" {label}{detail[key]}"
+        for key, label in (("row", "行 "), ("field", "列 "))
+        if detail.get(key) not in (None, "")
+    )
+    err_console.print(
+        f"[red]批次 {error.batch_id} 未入库: {error.message}[/red] ({error.code}{where})"
+    )
+    raise typer.Exit(code=2)
 
 
 def _summary(result: BatchResult) -> None:
@@ -112,8 +124,8 @@ def ingest_file(
     columns = parse_mapping_options(mapping or [])
     result = _run(
         f"归集 {path.name}",
-        lambda session, progress: service.ingest_file(
-            session,
+        lambda progress: service.ingest_file_phased(
+            cli_transactions(),
             resource_code=resource_code,
             path=path,
             kind=kind,
@@ -121,8 +133,7 @@ def ingest_file(
             progress=progress,
         ),
     )
-    if result is not None:
-        _summary(result)
+    _summary(result)
 
 
 @app.command("pull")
@@ -141,35 +152,31 @@ def pull(
     options.update({k: v for k, v in (("table", table), ("query", query), ("schema", schema)) if v})
     columns = parse_mapping_options(mapping or [])
 
-    def call(session: Any, progress: Any) -> BatchResult:
-        result = pulls.pull_incremental(
-            session,
+    def call(progress: ProgressCallback) -> BatchResult:
+        result = pulls.pull_incremental_phased(
+            cli_transactions(),
             resource_code=resource_code,
             source_options=options,
             mapping=columns,
             progress=progress,
         )
         if every:
-            pulls.schedule_pull(
-                session,
-                resource_code=resource_code,
-                source_options=options,
-                interval_minutes=every,
-                mapping=columns,
-            )
+            with cli_session() as session:
+                pulls.schedule_pull(
+                    session,
+                    resource_code=resource_code,
+                    source_options=options,
+                    interval_minutes=every,
+                    mapping=columns,
+                )
         return result
 
-    result = _run(f"抽取 {table or 'query'}", call)
-    if result is not None:
-        _summary(result)
+    _summary(_run(f"抽取 {table or 'query'}", call))
 
 
 @app.command("due")
 def run_due() -> None:
     """执行所有到期的定时抽取 (供 cron 调用; 服务进程内也会定时执行)."""
-    from citybrain.cli.context import cli_engine
-    from citybrain.core.db import make_session_factory
-
     outcomes = tasks.run_due_pulls(make_session_factory(cli_engine()))
     if not outcomes:
         console.print("没有到期的定时抽取")

@@ -101,7 +101,10 @@ def config() -> None:
         table.add_column(column)
     for name, field in Settings.model_fields.items():
         value = getattr(current, name)
-        shown = ("已设置" if value else "未设置 (取自密钥文件)") if name in KEY_NAMES else str(value)
+        if name in KEY_NAMES:
+            shown = "已设置" if value else "未设置 (取自密钥文件)"
+        else:
+            shown = str(value)
         table.add_row(f"CITYBRAIN_{name.upper()}", shown, field.description or "")
     console.print(table)
 

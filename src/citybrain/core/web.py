@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from citybrain.core.config import Settings, get_settings
 from citybrain.core.context import set_actor
 
 
@@ -27,3 +28,13 @@ def request_session(request: Request) -> Iterator[Session]:
 # scope="function": commit before the response is sent, so a client never sees 200 for a change
 # that then fails to commit, and its next request always sees the change.
 DbSession = Annotated[Session, Depends(request_session, scope="function")]
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the app was created with (``create_app(settings)``), so that a test or a
+    second app in one process works in its own home and hub; the process settings otherwise."""
+    value = getattr(request.app.state, "settings", None)
+    return value if isinstance(value, Settings) else get_settings()
+
+
+AppSettings = Annotated[Settings, Depends(app_settings)]

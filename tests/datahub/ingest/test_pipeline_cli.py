@@ -17,18 +17,22 @@ from citybrain.analytics.hub import HubStore
 from citybrain.cli import ingest as ingest_cli
 from citybrain.datahub.ingest import service
 from citybrain.datahub.ingest.models import IngestBatch
+from citybrain.datahub.ingest.transactions import Transactions
 
 
 @pytest.fixture
 def cli(session: Session, hub: HubStore, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The CLI on the test's session: each short transaction of a batch is a savepoint."""
+
     @contextmanager
     def test_session() -> Iterator[Session]:
         with session.begin_nested():
             yield session
 
-    real = service.ingest_file
+    real = service.ingest_file_phased
     monkeypatch.setattr(ingest_cli, "cli_session", test_session)
-    monkeypatch.setattr(service, "ingest_file", lambda s, **kw: real(s, store=hub, **kw))
+    monkeypatch.setattr(ingest_cli, "cli_transactions", lambda: Transactions(test_session))
+    monkeypatch.setattr(service, "ingest_file_phased", lambda t, **kw: real(t, store=hub, **kw))
     return CliRunner()
 
 

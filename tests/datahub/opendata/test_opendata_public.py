@@ -32,7 +32,9 @@ def test_download_without_hub_rows_is_the_published_header(
     api: TestClient, demo_catalog: list[CatalogResource], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    monkeypatch.setattr(hub, "default_store", lambda: hub.HubStore(tmp_path / "h.duckdb"))
+    monkeypatch.setattr(
+        hub, "default_store", lambda settings=None: hub.HubStore(tmp_path / "h.duckdb")
+    )
     response = api.get(f"{BASE}/620722-DSJ-001/download.csv")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -48,7 +50,7 @@ def test_download_serves_hub_rows_masked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     store = hub.HubStore(tmp_path / "hub.duckdb")
-    monkeypatch.setattr(hub, "default_store", lambda: store)
+    monkeypatch.setattr(hub, "default_store", lambda settings=None: store)
     columns = [
         ("uscc", "VARCHAR"), ("enterprise_name", "VARCHAR"), ("legal_representative", "VARCHAR"),
         ("registered_address", "VARCHAR"), ("established_on", "DATE"),

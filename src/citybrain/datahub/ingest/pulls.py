@@ -29,8 +29,9 @@ from citybrain.datahub.ingest.models import IngestBatch, IngestSourceSchedule, I
 from citybrain.datahub.ingest.pipeline import Progress
 from citybrain.datahub.ingest.queries import get_batch
 from citybrain.datahub.ingest.resources import field_cipher, load_resource
-from citybrain.datahub.ingest.runner import Job, execute
+from citybrain.datahub.ingest.runner import Job, run
 from citybrain.datahub.ingest.schemas import BatchOrigin, BatchResult, PullRequest
+from citybrain.datahub.ingest.transactions import Transactions
 
 SCHEDULE_CONTEXT = "ingest_source_schedule"
 
@@ -58,52 +59,86 @@ def pull_incremental(
 ) -> BatchResult:
     """Pull the rows of a database table (or query) whose ``watermark_column`` is greater than
     the last watermark loaded from the same source into this resource, then advance the
-    watermark to the largest value pulled, in the same transaction as the batch record.
+    watermark to the largest value pulled, in the same transaction as the batch record (here:
+    ``session``, the caller's; :func:`pull_incremental_phased` uses short ones).
 
     ``source_options`` are :class:`SqlConnector` options (``url``, ``table`` or ``query``,
     ``schema``, ``watermark_column``). A rejected or failed pull leaves the watermark where it
-    was, so the next pull retries the same rows. Errors and audit as :func:`ingest_file`."""
+    was, so the next pull retries the same rows. Raises BadInput ``bad_option``; other errors
+    and audit as :func:`~citybrain.datahub.ingest.service.ingest_file`."""
+    return pull_incremental_phased(
+        Transactions.joined(session),
+        resource_code=resource_code,
+        source_options=source_options,
+        mapping=mapping,
+        progress=progress,
+        settings=settings,
+        store=store,
+    )
+
+
+def pull_incremental_phased(
+    transactions: Transactions,
+    *,
+    resource_code: str,
+    source_options: Mapping[str, Any],
+    mapping: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+    settings: Settings | None = None,
+    store: HubStore | None = None,
+) -> BatchResult:
+    """:func:`pull_incremental` in short transactions (``runner``): the watermark is read
+    when the batch is prepared and advanced when it is settled, with the batch record."""
     if not source_options.get("watermark_column"):
         raise BadInput("增量抽取需要指定水位列（watermark_column）", code="bad_option")
-    resource = load_resource(session, resource_code)
     settings, store = _defaults(settings, store)
     key = source_key(source_options)
-    mark = session.execute(
-        select(IngestWatermark).where(
-            IngestWatermark.resource_code == resource.code, IngestWatermark.source_key == key
-        )
-    ).scalar_one_or_none()
-    since = mark.value if mark is not None else None
     try:
         connector = SqlConnector(**dict(source_options))
     except ConnectorError as exc:
         raise BadInput(exc.message_zh, code=exc.code, detail="sql") from exc
     column = str(source_options["watermark_column"])
 
-    def advance() -> None:
-        value = connector.max_watermark
-        if value is None:
-            return
-        nonlocal mark
-        if mark is None:
-            mark = IngestWatermark(resource_code=resource.code, source_key=key, column_name=column)
-            session.add(mark)
-        mark.value, mark.updated_at = value, utcnow()
-        session.flush()
+    def build(session: Session) -> Job:
+        resource = load_resource(session, resource_code)
+        mark = _watermark(session, resource.code, key)
+        since = mark.value if mark is not None else None
 
-    job = Job(
-        resource=resource,
-        origin=BatchOrigin.pull,
-        source_kind="sql",
-        source_name=str(source_options.get("table") or "query"),
-        connector=connector,
-        checksum=None,
-        mapping=dict(mapping or {}),
-        progress=progress,
-        records=lambda: connector.iter_records(since=since),
-        on_settled=advance,
-    )
-    return execute(session, job, settings=settings, store=store)
+        def advance(session: Session) -> None:
+            value = connector.max_watermark
+            if value is None:
+                return
+            mark = _watermark(session, resource.code, key)
+            if mark is None:
+                mark = IngestWatermark(
+                    resource_code=resource.code, source_key=key, column_name=column
+                )
+                session.add(mark)
+            mark.value, mark.updated_at = value, utcnow()
+            session.flush()
+
+        return Job(
+            resource=resource,
+            origin=BatchOrigin.pull,
+            source_kind="sql",
+            source_name=str(source_options.get("table") or "query"),
+            connector=connector,
+            checksum=None,
+            mapping=dict(mapping or {}),
+            progress=progress,
+            records=lambda: connector.iter_records(since=since),
+            on_settled=advance,
+        )
+
+    return run(transactions, build, settings=settings, store=store)
+
+
+def _watermark(session: Session, resource_code: str, key: str) -> IngestWatermark | None:
+    return session.execute(
+        select(IngestWatermark).where(
+            IngestWatermark.resource_code == resource_code, IngestWatermark.source_key == key
+        )
+    ).scalar_one_or_none()
 
 
 def _defaults(settings: Settings | None, store: HubStore | None) -> tuple[Settings, HubStore]:
@@ -166,7 +201,12 @@ def schedule_payload(schedule: IngestSourceSchedule, settings: Settings) -> dict
 
 
 def pull_from_request(
-    session: Session, *, resource_code: str, request: PullRequest, scope_region: str | None
+    session: Session,
+    *,
+    resource_code: str,
+    request: PullRequest,
+    scope_region: str | None,
+    settings: Settings | None = None,
 ) -> IngestBatch:
     """The web's pull: check the caller's region, pull now, and schedule when an interval is
     given. A rejected or failed pull is answered with its batch record (status and error)
@@ -190,7 +230,11 @@ def pull_from_request(
             options[name] = value
     try:
         batch_id = pull_incremental(
-            session, resource_code=resource.code, source_options=options, mapping=request.mapping
+            session,
+            resource_code=resource.code,
+            source_options=options,
+            mapping=request.mapping,
+            settings=settings,
         ).batch_id
     except (BatchRejected, BatchFailed) as exc:
         batch_id = exc.batch_id
@@ -201,5 +245,6 @@ def pull_from_request(
             source_options=options,
             interval_minutes=request.interval_minutes,
             mapping=request.mapping,
+            settings=settings,
         )
     return get_batch(session, batch_id)

@@ -13,7 +13,7 @@ from fastapi import status as http_status
 from citybrain.core.errors import BadInput
 from citybrain.core.pagination import PageParams
 from citybrain.core.security import Principal, require
-from citybrain.core.web import DbSession
+from citybrain.core.web import AppSettings, DbSession
 from citybrain.datahub.ingest import pulls, queries, service, tasks
 from citybrain.datahub.ingest.config import get_ingest_settings
 from citybrain.datahub.ingest.schemas import (
@@ -55,6 +55,7 @@ def upload(
     background: BackgroundTasks,
     session: DbSession,
     principal: Ingester,
+    settings: AppSettings,
     file: Annotated[UploadFile, File(description="CSV、XLSX 或 JSON 文件")],
     mapping: Annotated[str, Form(description='可选: {"列名": "信息项"} JSON')] = "",
 ) -> BatchRead:
@@ -66,8 +67,10 @@ def upload(
         data=file.file.read(limit + 1),
         mapping=_mapping(mapping),
         scope_region=principal.region_code,
+        settings=settings,
     )
-    background.add_task(tasks.run_batch_job, request.app.state.session_factory, batch.id)
+    factory = request.app.state.session_factory
+    background.add_task(tasks.run_batch_job, factory, batch.id, settings=settings)
     return BatchRead.model_validate(batch)
 
 
@@ -97,9 +100,17 @@ def get_progress(batch_id: int, session: DbSession, principal: QualityReader) ->
     summary="从数据库增量抽取 (按水位列), 可设为定时",
 )
 def pull(
-    resource_code: str, body: PullRequest, session: DbSession, principal: Ingester
+    resource_code: str,
+    body: PullRequest,
+    session: DbSession,
+    principal: Ingester,
+    settings: AppSettings,
 ) -> BatchRead:
     batch = pulls.pull_from_request(
-        session, resource_code=resource_code, request=body, scope_region=principal.region_code
+        session,
+        resource_code=resource_code,
+        request=body,
+        scope_region=principal.region_code,
+        settings=settings,
     )
     return BatchRead.model_validate(batch)

@@ -5,7 +5,9 @@ Invariants (every command): the batch is idempotent (the same source twice for t
 resource is recorded as ``duplicate`` and loads nothing; a record never replaces one with a
 newer version) and atomic (rejected or failed batches leave the hub exactly as it was). Rows
 that fail their rules are quarantined, never loaded. Commands flush, never commit; the audit
-record is written in the caller's transaction.
+record is written in the caller's transaction, or, for the ``*_phased`` commands and
+:func:`run_queued`, in short transactions of their own (see ``runner``), so that a large source
+streams while the operational database is free for everyone else.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from citybrain.datahub.ingest.models import IngestBatch
 from citybrain.datahub.ingest.pipeline import Progress
 from citybrain.datahub.ingest.queries import get_batch
 from citybrain.datahub.ingest.resources import load_resource
-from citybrain.datahub.ingest.runner import Job, execute
+from citybrain.datahub.ingest.runner import Job, run
 from citybrain.datahub.ingest.schemas import BatchOrigin, BatchResult, BatchStatus
+from citybrain.datahub.ingest.transactions import Transactions
 
 FILE_KINDS = {
     ".csv": "csv",
@@ -82,7 +85,9 @@ def ingest_file(
     settings: Settings | None = None,
     store: HubStore | None = None,
 ) -> BatchResult:
-    """Load a CSV, XLSX or JSON file into ``resource_code``'s hub table.
+    """Load a CSV, XLSX or JSON file into ``resource_code``'s hub table, every phase in
+    ``session`` (the caller's transaction; on SQLite it holds the write lock throughout, so
+    long-running callers use :func:`ingest_file_phased`).
 
     The manifest checksum is the SM3 of the file bytes; a file already loaded for the resource
     gives a ``duplicate`` batch. ``mapping`` maps source columns to item names where titles and
@@ -93,24 +98,57 @@ def ingest_file(
     batch row is flushed first) and BatchFailed (hub unchanged). Audited as
     ``ingest.batch.load`` / ``.duplicate`` / ``.reject`` / ``.fail``.
     """
-    resource = load_resource(session, resource_code)
+    return ingest_file_phased(
+        Transactions.joined(session),
+        resource_code=resource_code,
+        path=path,
+        kind=kind,
+        mapping=mapping,
+        progress=progress,
+        options=options,
+        settings=settings,
+        store=store,
+    )
+
+
+def ingest_file_phased(
+    transactions: Transactions,
+    *,
+    resource_code: str,
+    path: Path,
+    kind: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+    options: Mapping[str, Any] | None = None,
+    settings: Settings | None = None,
+    store: HubStore | None = None,
+) -> BatchResult:
+    """:func:`ingest_file` in short transactions (``runner``): with
+    :meth:`Transactions.separate` the batch record is committed by the time this returns or
+    raises, and the file streams while no transaction is open. Errors and audit as
+    :func:`ingest_file`."""
     if not path.is_file():
         raise BadInput(f"文件不存在: {path.name}", code="file_not_found", detail=str(path))
     connector_kind = file_kind(path, kind)
     settings, store = _defaults(settings, store)
-    job = Job(
-        resource=resource,
-        origin=BatchOrigin.file,
-        source_kind=connector_kind,
-        source_name=path.name,
-        connector=_file_connector(connector_kind, path, options),
-        checksum=file_checksum(path),
-        mapping=dict(mapping or {}),
-        progress=progress,
-        total_hint=estimate_rows(path, connector_kind),
-        source_path=str(path),
-    )
-    return execute(session, job, settings=settings, store=store)
+    checksum, total_hint = file_checksum(path), estimate_rows(path, connector_kind)
+    connector = _file_connector(connector_kind, path, options)
+
+    def build(session: Session) -> Job:
+        return Job(
+            resource=load_resource(session, resource_code),
+            origin=BatchOrigin.file,
+            source_kind=connector_kind,
+            source_name=path.name,
+            connector=connector,
+            checksum=checksum,
+            mapping=dict(mapping or {}),
+            progress=progress,
+            total_hint=total_hint,
+            source_path=str(path),
+        )
+
+    return run(transactions, build, settings=settings, store=store)
 
 
 def _file_connector(kind: str, path: Path, options: Mapping[str, Any] | None) -> Any:
@@ -138,15 +176,16 @@ def ingest_source(
     """Load any connector source (``http``, ``sql``, or a file kind with ``path`` in
     ``options``). The checksum is the SM3 of the canonical rows, so the same rows again are a
     ``duplicate``. Errors and audit as :func:`ingest_file`."""
-    resource = load_resource(session, resource_code)
     settings, store = _defaults(settings, store)
     extra = dict(options)
     if kind in _ROW_ERROR_KINDS:
         extra.setdefault("row_errors", "record")
+    resource = load_resource(session, resource_code)  # NotFound before the source opens
     try:
         connector = open_source(kind, **extra)
     except ConnectorError as exc:
         raise BadInput(exc.message_zh, code=exc.code, detail=kind) from exc
+
     job = Job(
         resource=resource,
         origin=BatchOrigin.pull,
@@ -157,7 +196,7 @@ def ingest_source(
         mapping=dict(mapping or {}),
         progress=progress,
     )
-    return execute(session, job, settings=settings, store=store)
+    return run(Transactions.joined(session), lambda _: job, settings=settings, store=store)
 
 
 def queue_upload(
@@ -170,7 +209,8 @@ def queue_upload(
     scope_region: str | None = None,
     settings: Settings | None = None,
 ) -> IngestBatch:
-    """Store an uploaded file under ``<home>/ingest`` and record a ``queued`` batch for
+    """Store an uploaded file under ``<home>/ingest`` (of ``settings``, default the process
+    settings) and record a ``queued`` batch for
     :func:`run_queued` (the web runs it in the background and shows its progress).
 
     Raises NotFound ``resource_not_found``, PermissionDenied ``region_out_of_scope`` (the
@@ -220,45 +260,59 @@ def queue_upload(
 
 
 def run_queued(
-    session: Session,
+    transactions: Transactions,
     *,
     batch_id: int,
     progress: Progress | None = None,
     settings: Settings | None = None,
     store: HubStore | None = None,
 ) -> BatchResult:
-    """Run a ``queued`` batch from its stored file (progress goes to the in-memory registry).
+    """Run a ``queued`` batch from its stored file (progress goes to the in-memory registry),
+    in short transactions as :func:`ingest_file_phased`; the batch is ``running`` while its
+    file streams.
 
-    Raises NotFound ``batch_not_found``, InvalidState ``batch_not_queued``, and whatever
-    :func:`ingest_file` raises."""
+    Raises NotFound ``batch_not_found``, InvalidState ``batch_not_queued`` (also when another
+    worker took it first), and whatever :func:`ingest_file` raises."""
+    with transactions() as session:
+        queued = _queued(session, batch_id)
+        path, kind = Path(queued.source_path), queued.source_kind
+        name, columns = queued.source_name, json.loads(queued.mapping or "{}")
+    settings, store = _defaults(settings, store)
+    checksum, total_hint = file_checksum(path), estimate_rows(path, kind)
+    connector = _file_connector(kind, path, None)
+
+    def build(session: Session) -> Job:
+        return Job(
+            resource=load_resource(session, _queued(session, batch_id).resource_code),
+            origin=BatchOrigin.upload,
+            source_kind=kind,
+            source_name=name,
+            connector=connector,
+            checksum=checksum,
+            mapping=columns,
+            progress=progress,
+            total_hint=total_hint,
+            batch_id=batch_id,
+            source_path=str(path),
+        )
+
+    return run(transactions, build, settings=settings, store=store)
+
+
+def _queued(session: Session, batch_id: int) -> IngestBatch:
     batch = get_batch(session, batch_id)
     if batch.status != BatchStatus.queued.value:
         raise InvalidState(
             f"批次 {batch_id} 不在排队状态", code="batch_not_queued", detail=batch_id
         )
-    resource = load_resource(session, batch.resource_code)
-    path = Path(batch.source_path)
-    settings, store = _defaults(settings, store)
-    job = Job(
-        resource=resource,
-        origin=BatchOrigin.upload,
-        source_kind=batch.source_kind,
-        source_name=batch.source_name,
-        connector=_file_connector(batch.source_kind, path, None),
-        checksum=file_checksum(path),
-        mapping=json.loads(batch.mapping or "{}"),
-        progress=progress,
-        total_hint=estimate_rows(path, batch.source_kind),
-        batch=batch,
-        source_path=str(path),
-    )
-    return execute(session, job, settings=settings, store=store)
+    return batch
 
 
 __all__ = [
     "BatchRejected",
     "file_kind",
     "ingest_file",
+    "ingest_file_phased",
     "ingest_source",
     "queue_upload",
     "run_queued",

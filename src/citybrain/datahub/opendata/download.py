@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from sqlalchemy.orm import Session
 
 from citybrain.analytics import hub
+from citybrain.core.config import Settings
 from citybrain.core.errors import PermissionDenied
 from citybrain.datahub.catalog.enums import MaskKind
 from citybrain.datahub.catalog.models import CatalogItem
@@ -29,7 +30,8 @@ CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 def rows_of(
     entry: Published, items: Sequence[CatalogItem], *, store: hub.HubStore | None = None
 ) -> Iterator[list[object]]:
-    """The resource's hub rows, one value per item (None for columns the hub lacks)."""
+    """The resource's hub rows, one value per item (None for columns the hub lacks); from
+    ``store``, by default the process settings' hub."""
     store = store or hub.default_store()
     table = hub.table_name(entry.code)
     present = {
@@ -51,8 +53,9 @@ def rows_of(
         yield list(row)
 
 
-def open_csv(session: Session, code: str) -> tuple[str, bytes]:
-    """File name and content of a 无条件开放 resource's download.
+def open_csv(session: Session, code: str, *, settings: Settings | None = None) -> tuple[str, bytes]:
+    """File name and content of a 无条件开放 resource's download, read from the hub of
+    ``settings`` (pass the app's; default the process settings).
 
     Raises NotFound ``resource_not_found`` unless the resource is published, and
     PermissionDenied ``open_on_application`` when it is 有条件开放 (given on application only).
@@ -62,16 +65,17 @@ def open_csv(session: Session, code: str) -> tuple[str, bytes]:
         raise PermissionDenied(
             "有条件开放的资源须向提供部门申请后获取", code="open_on_application", detail=code
         )
-    return f"{entry.code}.csv", csv_bytes(entry)
+    store = hub.default_store(settings) if settings is not None else None
+    return f"{entry.code}.csv", csv_bytes(entry, store=store)
 
 
-def csv_bytes(entry: Published) -> bytes:
+def csv_bytes(entry: Published, *, store: hub.HubStore | None = None) -> bytes:
     """UTF-8 with a byte-order mark, so that Excel opens the Chinese headers correctly."""
     items = entry.published_items
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([item.title for item in items])
-    writer.writerows(_masked(rows_of(entry, items), items))
+    writer.writerows(_masked(rows_of(entry, items, store=store), items))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from citybrain.core.web import DbSession
+from citybrain.core.web import AppSettings, DbSession
 from citybrain.datahub.opendata import ckan_actions, dcat, download
 from citybrain.datahub.opendata import published as pub
 from citybrain.datahub.opendata.config import get_opendata_settings
@@ -139,8 +139,8 @@ def get_open_resource(code: str, request: Request, session: DbSession) -> OpenRe
     responses={200: {"content": {"text/csv": {}}}},
     summary="下载开放数据 (CSV)",
 )
-def download_csv(code: str, session: DbSession) -> Response:
-    filename, content = download.open_csv(session, code)
+def download_csv(code: str, session: DbSession, settings: AppSettings) -> Response:
+    filename, content = download.open_csv(session, code, settings=settings)
     return Response(
         content,
         media_type=download.CSV_MEDIA_TYPE,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
 from citybrain.core.pagination import PageParams
 from citybrain.core.security import Principal, require
-from citybrain.core.web import DbSession
+from citybrain.core.web import AppSettings, DbSession
 from citybrain.datahub.ingest.config import get_ingest_settings
 from citybrain.datahub.quality import queries, service
 from citybrain.datahub.quality.schemas import (
@@ -90,9 +90,11 @@ def get_order(order_id: int, session: DbSession, principal: QualityReader) -> Or
     responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}},
     summary="下载待整改数据 (Excel, 含个人信息, 留痕)",
 )
-def download_failed_rows(order_id: int, session: DbSession, principal: Rectifier) -> Response:
+def download_failed_rows(
+    order_id: int, session: DbSession, settings: AppSettings, principal: Rectifier
+) -> Response:
     content = rectification.download_failed_rows_xlsx(
-        session, order_id=order_id, scope_region=principal.region_code
+        session, order_id=order_id, scope_region=principal.region_code, settings=settings
     )
     return Response(
         content,
@@ -109,10 +111,15 @@ def download_failed_rows(order_id: int, session: DbSession, principal: Rectifier
 def resubmit(
     order_id: int,
     session: DbSession,
+    settings: AppSettings,
     principal: Rectifier,
     file: Annotated[UploadFile, File(description="修改后的待整改数据 xlsx")],
 ) -> ResubmitResult:
     data = file.file.read(get_ingest_settings().max_upload_mb * 1024 * 1024 + 1)
     return rectification.resubmit(
-        session, order_id=order_id, data=data, scope_region=principal.region_code
+        session,
+        order_id=order_id,
+        data=data,
+        scope_region=principal.region_code,
+        settings=settings,
     )
