@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,7 +116,10 @@ def build_persons(
     existing_masters = {master for master, _ in links.values()}
     touched = {assignment[r.source_record_id] for r in (*new, *changed)}
     touched |= {m.surviving_master_id for m in merges}
-    _write_masters(session, records, assignment, touched, existing_masters, cipher, now)
+    write_touched_masters(
+        session, PERSON_TABLES, records, assignment, touched=touched,
+        existing=existing_masters, now=now, survivors_of=lambda rs: survivors(rs, cipher),
+    )  # fmt: skip
     persist.apply_merges(session, PERSON_TABLES, merges, now=now)
     persist.write_links(
         session,
@@ -253,16 +256,19 @@ def _attributes(
     return rows
 
 
-def _write_masters(
+def write_touched_masters(
     session: Session,
+    tables: persist.Tables,
     records: Sequence[SourceRecord],
     assignment: dict[str, str],
+    *,
     touched: set[str],
     existing: set[str],
-    cipher: FieldCipher,
     now: dt.datetime,
+    survivors_of: Callable[[Sequence[SourceRecord]], dict[str, Any]],
 ) -> None:
-    """Recompute the surviving values of every touched master from all its records."""
+    """Recompute the surviving values of every touched master from all its records (persons
+    and entities alike; ``survivors_of`` picks the values)."""
     members: dict[str, list[SourceRecord]] = defaultdict(list)
     for record in records:
         master = assignment.get(record.source_record_id)
@@ -271,13 +277,13 @@ def _write_masters(
     counts = Counter(assignment.values())
     inserted, updated = [], []
     for master_id in sorted(touched):
-        values = survivors(members.get(master_id, []), cipher)
+        values = survivors_of(members.get(master_id, []))
         values.update(master_id=master_id, record_count=counts[master_id], updated_at=now)
         if master_id in existing:
             updated.append(values)
         else:
             inserted.append({**values, "created_at": now, "retired_into": None})
-    persist.write_masters(session, PERSON_TABLES, inserted=inserted, updated=updated)
+    persist.write_masters(session, tables, inserted=inserted, updated=updated)
 
 
 def survivors(records: Sequence[SourceRecord], cipher: FieldCipher) -> dict[str, Any]:

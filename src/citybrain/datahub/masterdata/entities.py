@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 import unicodedata
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 from citybrain.analytics.hub import HubStore
 from citybrain.core.clock import utcnow
 from citybrain.datahub.masterdata import persist
-from citybrain.datahub.masterdata.build import BuildReport
+from citybrain.datahub.masterdata.build import BuildReport, write_touched_masters
 from citybrain.datahub.masterdata.models import MasterdataEntity
 from citybrain.datahub.masterdata.persist import ENTITY_TABLES
 from citybrain.datahub.masterdata.sources import (
@@ -98,7 +97,10 @@ def build_entities(
         if key:
             by_key.setdefault(key, master)
     touched = {assignment[r.source_record_id] for r in (*new, *changed)}
-    _write_masters(session, records, assignment, touched, existing, now)
+    write_touched_masters(
+        session, ENTITY_TABLES, records, assignment, touched=touched, existing=existing,
+        now=now, survivors_of=entity_survivors,
+    )  # fmt: skip
     persist.write_links(
         session,
         ENTITY_TABLES,
@@ -164,31 +166,6 @@ def _attributes(record: SourceRecord, assignment: dict[str, str]) -> list[dict[s
         for name in ENTITY_ITEMS
         if (value := record.values.get(name)) is not None
     ]  # fmt: skip
-
-
-def _write_masters(
-    session: Session,
-    records: Sequence[SourceRecord],
-    assignment: dict[str, str],
-    touched: set[str],
-    existing: set[str],
-    now: dt.datetime,
-) -> None:
-    members: dict[str, list[SourceRecord]] = defaultdict(list)
-    for record in records:
-        master = assignment.get(record.source_record_id)
-        if master in touched:
-            members[master].append(record)
-    counts = Counter(assignment.values())
-    inserted, updated = [], []
-    for master_id in sorted(touched):
-        values = entity_survivors(members.get(master_id, []))
-        values.update(master_id=master_id, record_count=counts[master_id], updated_at=now)
-        if master_id in existing:
-            updated.append(values)
-        else:
-            inserted.append({**values, "created_at": now, "retired_into": None})
-    persist.write_masters(session, ENTITY_TABLES, inserted=inserted, updated=updated)
 
 
 def entity_survivors(records: Sequence[SourceRecord]) -> dict[str, Any]:
