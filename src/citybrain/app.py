@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from citybrain import __version__
+from citybrain.core.audit.denials import install_denial_audit
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.crypto import check_sm4_available
 from citybrain.core.db import make_engine, make_session_factory
@@ -62,6 +63,7 @@ def create_app(
     app.state.settings = settings
     app.state.session_factory = session_factory
     install_error_handlers(app)
+    install_denial_audit(app)
     _include_routers(app)
 
     @app.get("/api/health", tags=["core"])
