@@ -135,6 +135,17 @@ def test_locate_and_synthetic_geojson(
     towns = client.get(f"{API}/620722/geojson", headers=minle).json()["features"]
     assert len(towns) == 12
     assert all(f["properties"].get("synthetic") for f in towns[1:])
+    # a township's map in one answer: its outline and every grid of its villages
+    town = client.get(f"{API}/620722101/geojson", params={"grids": "true"}, headers=minle).json()
+    roles = [f["properties"]["role"] for f in town["features"]]
+    villages = queries.children(session, "620722101")
+    assert roles.count("self") == 1
+    assert roles.count("grid") == len(villages) > 0
+    assert {f["properties"]["code"][:12] for f in town["features"][1:]} == {
+        v.code for v in villages
+    }
+    without = client.get(f"{API}/620722101/geojson", headers=minle).json()["features"]
+    assert [f["properties"]["role"] for f in without] == ["self"]
 
 
 def _square(dx: float = 0.0) -> dict[str, Any]:

@@ -126,17 +126,24 @@ def nearest_boundary(session: Session, code: str) -> RegionBoundary | None:
     return found[0] if found else None
 
 
-def feature_collection(session: Session, code: str, *, crs: geo.Crs) -> dict[str, Any]:
-    """GeoJSON of the region's boundary (if any) and its children's boundaries, in ``crs``.
+def feature_collection(
+    session: Session, code: str, *, crs: geo.Crs, grids: bool = False
+) -> dict[str, Any]:
+    """GeoJSON of the region's boundary (if any) and its children's boundaries, in ``crs``;
+    with ``grids`` also every grid below it (a township's grids hang under villages, which
+    have no boundary of their own, so its map needs them in one answer).
 
-    Properties carry ``name``/``code``/``level``/``role`` (``self`` or ``child``) so that
-    ECharts ``registerMap`` can match by name; synthetic boundaries say so.
+    Properties carry ``name``/``code``/``level``/``role`` (``self``, ``child`` or ``grid``) so
+    that ECharts ``registerMap`` can match by name; synthetic boundaries say so.
     """
     canonical = normalise_code(code)
+    wanted = (Region.code == canonical) | (Region.parent_code == canonical)
+    if grids:
+        wanted = wanted | (subtree_filter(canonical) & (Region.level == Level.grid))
     query = (
         select(Region, RegionBoundary)
         .join(RegionBoundary, RegionBoundary.code == Region.code)
-        .where((Region.code == canonical) | (Region.parent_code == canonical))
+        .where(wanted)
         .order_by(Region.code)
     )
     features: list[dict[str, Any]] = []
@@ -147,7 +154,7 @@ def feature_collection(session: Session, code: str, *, crs: geo.Crs) -> dict[str
             "adcode": region.code,
             "name": region.name,
             "level": region.level,
-            "role": "self" if region.code == canonical else "child",
+            "role": _role(region, canonical),
             **row.props,
             **region.props,
         }
@@ -160,6 +167,12 @@ def feature_collection(session: Session, code: str, *, crs: geo.Crs) -> dict[str
             }
         )
     return {"type": "FeatureCollection", "crs_name": crs.value, "features": features}
+
+
+def _role(region: Region, canonical: str) -> str:
+    if region.code == canonical:
+        return "self"
+    return "child" if region.parent_code == canonical else "grid"
 
 
 _margin: BindParameter[float] = bindparam("margin", type_=Float)

@@ -93,9 +93,10 @@ def read_geojson(
     region: RegionInScope,
     _: CanRead,
     crs: CrsQuery = geo.Crs.gcj02,
+    grids: Annotated[bool, Query(description="同时返回其下全部网格 (乡镇地图一次取齐)")] = False,
 ) -> dict[str, Any]:
     """该区划及其下级的边界 (ECharts registerMap 可直接使用)."""
-    return queries.feature_collection(session, region.code, crs=crs)
+    return queries.feature_collection(session, region.code, crs=crs, grids=grids)
 
 
 @router.post("/{code}/grids", response_model=GridImportResult, status_code=status.HTTP_201_CREATED)

@@ -4245,6 +4245,8 @@ export interface operations {
             query?: {
                 /** @description 坐标系: gcj02 (默认, 高德/ECharts) 或 wgs84 */
                 crs?: components["schemas"]["Crs"];
+                /** @description 同时返回其下全部网格 (乡镇地图一次取齐) */
+                grids?: boolean;
             };
             header?: never;
             path: {

@@ -15,7 +15,7 @@ describe('pathToOpen', () => {
   })
 })
 
-function feature(code: string, role: 'self' | 'child' = 'child'): RegionFeature {
+function feature(code: string, role: 'self' | 'child' | 'grid' = 'child'): RegionFeature {
   return { type: 'Feature', id: code, properties: { code, name: code, role }, geometry: { type: 'Polygon', coordinates: [] } }
 }
 
@@ -26,18 +26,19 @@ function region(code: string, level: Region['level'], hasChildren = true): Regio
 const collections: Record<string, RegionFeature[]> = {
   '620722': [feature('620722', 'self'), feature('620722101'), feature('620722102')],
   '620722101': [feature('620722101', 'self')], // a township: villages have no boundaries
-  '620722101001': [feature('620722101001001')],
-  '620722101002': [feature('620722101002001')],
+  // with grids=true the township answers its outline and the grids of all its villages
+  '620722101+grids': [feature('620722101', 'self'), feature('620722101001001', 'grid'), feature('620722101002001', 'grid')],
 }
 
+const asked: string[] = []
 const fake = {
-  geojson: async (code: string): Promise<RegionFeatureCollection> => {
-    const features = collections[code]
+  geojson: async (code: string, grids = false): Promise<RegionFeatureCollection> => {
+    const key = grids ? `${code}+grids` : code
+    asked.push(key)
+    const features = collections[key]
     if (!features) throw new ApiError(404, { code: 'not_found', message: '不存在' }, '')
     return { type: 'FeatureCollection', crs_name: 'gcj02', features }
   },
-  children: async (code: string): Promise<Region[]> =>
-    code === '620722101' ? [region('620722101001', 'village'), region('620722101002', 'village'), region('620722101003', 'village', false)] : [],
 }
 
 describe('map source', () => {
@@ -47,10 +48,12 @@ describe('map source', () => {
     expect(view?.features.map((f) => f.properties.code)).toEqual(['620722101', '620722102'])
   })
 
-  it('draws a township as the grids of its villages', async () => {
+  it('draws a township as the grids of its villages, in one call', async () => {
+    asked.length = 0
     const view = await createMapSource(fake).mapFor(region('620722101', 'town'))
     expect(view?.features.map((f) => f.properties.code)).toEqual(['620722101001001', '620722101002001'])
     expect(view?.highlight).toEqual([])
+    expect(asked).toEqual(['620722101+grids'])
   })
 
   it('draws a village or grid as its township, lit', async () => {

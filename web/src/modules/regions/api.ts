@@ -11,8 +11,9 @@ export type RegionFeature = Schemas['GeoFeature']
 export const regionsApi = {
   get: (code: string) => unwrap(api.GET('/api/v1/regions/{code}', { params: { path: { code } } })),
   children: (code: string) => unwrap(api.GET('/api/v1/regions/{code}/children', { params: { path: { code } } })),
-  geojson: (code: string) =>
-    unwrap(api.GET('/api/v1/regions/{code}/geojson', { params: { path: { code }, query: { crs: 'gcj02' } } })),
+  /** ``grids``: also every grid below the region (a township's map in one answer). */
+  geojson: (code: string, grids = false) =>
+    unwrap(api.GET('/api/v1/regions/{code}/geojson', { params: { path: { code }, query: { crs: 'gcj02', grids } } })),
   gridMembers: (code: string) => unwrap(api.GET('/api/v1/regions/grids/{code}/members', { params: { path: { code } } })),
 }
 

@@ -9,7 +9,7 @@ export interface MapView {
   highlight: string[]
 }
 
-type Api = Pick<typeof regionsApi, 'geojson' | 'children'>
+type Api = Pick<typeof regionsApi, 'geojson'>
 
 /**
  * What the map shows for a selected region: a county its townships, a township its grids (the
@@ -19,29 +19,29 @@ type Api = Pick<typeof regionsApi, 'geojson' | 'children'>
 export function createMapSource(source: Api = regionsApi) {
   const children = new Map<string, Promise<RegionFeature[]>>()
 
-  /** Boundaries of the region's direct subdivisions (its own outline left out); [] when none. */
-  function childFeatures(code: string): Promise<RegionFeature[]> {
-    let found = children.get(code)
+  /** Boundaries below the region (its own outline left out): its direct subdivisions, or with
+   * ``grids`` every grid beneath it; [] when none. */
+  function childFeatures(code: string, grids = false): Promise<RegionFeature[]> {
+    const key = grids ? `${code}+grids` : code
+    let found = children.get(key)
     if (!found) {
-      found = source.geojson(code).then(
-        (collection) => collection.features.filter((f) => f.properties.role !== 'self' && f.geometry),
+      found = source.geojson(code, grids).then(
+        (collection) =>
+          collection.features.filter((f) => f.properties.role === (grids ? 'grid' : 'child') && f.geometry),
         (err: unknown) => {
           if (err instanceof ApiError && err.status === 404) return []
-          children.delete(code) // let a later call retry a transient failure
+          children.delete(key) // let a later call retry a transient failure
           throw err
         },
       )
-      children.set(code, found)
+      children.set(key, found)
     }
     return found
   }
 
-  async function subdivisions(code: string, level: RegionLevel): Promise<RegionFeature[]> {
-    const direct = await childFeatures(code)
-    if (direct.length || level !== 'town') return direct
-    const villages = await source.children(code)
-    const grids = await Promise.all(villages.filter((v) => v.has_children).map((v) => childFeatures(v.code)))
-    return grids.flat()
+  /** A township's grids hang under villages, which have no boundary: ask for them at once. */
+  function subdivisions(code: string, level: RegionLevel): Promise<RegionFeature[]> {
+    return childFeatures(code, level === 'town')
   }
 
   async function mapFor(region: Region): Promise<MapView | null> {
