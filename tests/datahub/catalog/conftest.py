@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -17,37 +16,8 @@ from citybrain.datahub.catalog.schemas import ResourceCreate
 from citybrain.iam.departments import ensure_department
 
 
-def route_paths(app: FastAPI) -> set[str]:
-    """Paths of every route, looking into included routers (FastAPI ≥ 0.16x includes them
-    lazily, so ``app.routes`` holds the router, not its routes)."""
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # older FastAPI flattens included routes into app.routes
-        return {getattr(route, "path", "") for route in app.router.routes}
-    return {context.path or "" for context in iter_route_contexts(app.routes)}
-
-
-def serve_catalog_routes(app: FastAPI) -> FastAPI:
-    """Include the catalog and open-data routers unless the app factory already does, ahead
-    of a front-end catch-all route."""
-    from citybrain.datahub.catalog.router import router as catalog_router
-    from citybrain.datahub.opendata.router import router as opendata_router
-
-    paths = route_paths(app)
-    if "/api/v1/catalog/resources" not in paths:
-        app.include_router(catalog_router)
-    if "/catalog.jsonld" not in paths:
-        app.include_router(opendata_router)
-    catch_all = [r for r in app.router.routes if getattr(r, "path", "") in ("/", "/{path:path}")]
-    for route in catch_all:
-        app.router.routes.remove(route)
-        app.router.routes.append(route)
-    return app
-
-
 @pytest.fixture
 def api(client: TestClient) -> TestClient:
-    serve_catalog_routes(client.app)  # type: ignore[arg-type]
     return client
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from test_pipeline_fixtures import *  # noqa: F403
 from test_pipeline_fixtures import MakeResource, person, write_csv
@@ -14,27 +13,8 @@ from test_pipeline_fixtures import MakeResource, person, write_csv
 from citybrain.analytics.hub import count
 
 
-def serve_ingest_routes(app: FastAPI) -> None:
-    """Mount the ingest and quality routers unless the app factory already does (ahead of a
-    front-end catch-all route)."""
-    from citybrain.datahub.ingest.router import router as ingest_router
-    from citybrain.datahub.quality.router import router as quality_router
-
-    paths = {getattr(route, "path", "") for route in app.router.routes}
-    if "/api/v1/ingest/batches" not in paths:
-        app.include_router(ingest_router)
-    if "/api/v1/quality/orders" not in paths:
-        app.include_router(quality_router)
-    catch_all = [r for r in app.router.routes if getattr(r, "path", "") in ("/", "/{path:path}")]
-    for route in catch_all:
-        app.router.routes.remove(route)
-        app.router.routes.append(route)
-
-
 @pytest.fixture
 def api(client: TestClient) -> TestClient:
-    app: Any = client.app
-    serve_ingest_routes(app)
     return client
 
 

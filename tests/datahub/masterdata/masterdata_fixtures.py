@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 
@@ -25,9 +24,8 @@ from citybrain.core.config import Settings
 from citybrain.core.context import set_actor
 from citybrain.core.db import make_session_factory
 from citybrain.datahub.demo import DemoReport, load_datahub_demo
-from citybrain.datahub.masterdata.router import router as masterdata_router
 
-__all__ = ["DEMO_PERSONS", "Demo", "client", "connection", "demo", "hub_copy", "with_masterdata"]
+__all__ = ["DEMO_PERSONS", "Demo", "client", "connection", "demo", "hub_copy"]
 
 DEMO_PERSONS = 600
 
@@ -80,27 +78,10 @@ def hub_copy(demo: Demo, tmp_path: Path) -> tuple[Settings, HubStore]:
     return copied, HubStore(hub_path(copied))
 
 
-def with_masterdata(app: FastAPI) -> FastAPI:
-    """The app with the masterdata router, ahead of the front end's catch-all route (the
-    lead wires it in ``app.py``; until then the tests include it themselves)."""
-    if not any(path.startswith("/api/v1/masterdata") for path in _paths(app)):
-        app.include_router(masterdata_router)
-        app.router.routes.insert(0, app.router.routes.pop())
-    return app
-
-
-def _paths(app: FastAPI) -> set[str]:
-    try:
-        from fastapi.routing import iter_route_contexts  # FastAPI >= 0.16x: lazy includes
-    except ImportError:
-        return {str(getattr(route, "path", "")) for route in app.routes}
-    return {str(context.path) for context in iter_route_contexts(app.routes)}
-
-
 @pytest.fixture
 def client(connection: Connection, demo: Demo) -> Iterator[TestClient]:
     from citybrain.app import create_app
 
     app = create_app(demo.settings, session_factory=make_session_factory(connection))
-    with TestClient(with_masterdata(app)) as test_client:
+    with TestClient(app) as test_client:
         yield test_client

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
@@ -22,34 +21,6 @@ from citybrain.datahub.catalog.demo import seed_demo_catalog
 from citybrain.datahub.catalog.models import CatalogResource
 
 
-def route_paths(app: FastAPI) -> set[str]:
-    """Paths of every route, looking into included routers (FastAPI ≥ 0.16x includes them
-    lazily, so ``app.routes`` holds the router, not its routes)."""
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # older FastAPI flattens included routes into app.routes
-        return {getattr(route, "path", "") for route in app.router.routes}
-    return {context.path or "" for context in iter_route_contexts(app.routes)}
-
-
-def serve_open_routes(app: FastAPI) -> FastAPI:
-    """Include the catalog and open-data routers unless the app factory already does, ahead
-    of a front-end catch-all route."""
-    from citybrain.datahub.catalog.router import router as catalog_router
-    from citybrain.datahub.opendata.router import router as opendata_router
-
-    paths = route_paths(app)
-    if "/api/v1/catalog/resources" not in paths:
-        app.include_router(catalog_router)
-    if "/catalog.jsonld" not in paths:
-        app.include_router(opendata_router)
-    catch_all = [r for r in app.router.routes if getattr(r, "path", "") in ("/", "/{path:path}")]
-    for route in catch_all:
-        app.router.routes.remove(route)
-        app.router.routes.append(route)
-    return app
-
-
 @pytest.fixture
 def demo_catalog(session: Session) -> list[CatalogResource]:
     return seed_demo_catalog(session)
@@ -57,7 +28,6 @@ def demo_catalog(session: Session) -> list[CatalogResource]:
 
 @pytest.fixture
 def api(client: TestClient) -> TestClient:
-    serve_open_routes(client.app)  # type: ignore[arg-type]
     return client
 
 
@@ -89,7 +59,7 @@ def live_url(connection: Connection, settings: Settings) -> Iterator[str]:
     client waits for each answer, so they run one at a time."""
     from citybrain.app import create_app
 
-    app = serve_open_routes(create_app(settings, session_factory=make_session_factory(connection)))
+    app = create_app(settings, session_factory=make_session_factory(connection))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -8,31 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 from test_pipeline_fixtures import MakeResource, person, person_id, write_csv
 
 
-def _serve(app: FastAPI) -> None:
-    from citybrain.datahub.ingest.router import router as ingest_router
-    from citybrain.datahub.quality.router import router as quality_router
-
-    paths = {getattr(route, "path", "") for route in app.router.routes}
-    if "/api/v1/ingest/batches" not in paths:
-        app.include_router(ingest_router)
-    if "/api/v1/quality/orders" not in paths:
-        app.include_router(quality_router)
-    catch_all = [r for r in app.router.routes if getattr(r, "path", "") in ("/", "/{path:path}")]
-    for route in catch_all:
-        app.router.routes.remove(route)
-        app.router.routes.append(route)
-
-
 @pytest.fixture
 def api(client: TestClient) -> TestClient:
-    app: Any = client.app
-    _serve(app)
     return client
 
 

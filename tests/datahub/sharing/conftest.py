@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import secrets
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,8 +15,6 @@ from citybrain.datahub.catalog import service as catalog_service
 from citybrain.datahub.catalog.schemas import ResourceCreate
 from citybrain.datahub.ingest.service import ingest_file
 from citybrain.datahub.sharing import ratelimit
-from citybrain.datahub.sharing.router import PREFIX
-from citybrain.datahub.sharing.router import router as sharing_router
 from citybrain.iam.departments import ensure_department
 
 _serial = itertools.count(1)
@@ -85,12 +82,5 @@ def fresh_rate_counter(monkeypatch: pytest.MonkeyPatch) -> ratelimit.MemoryCount
 
 @pytest.fixture
 def api(client: TestClient) -> TestClient:
-    """The test client with the sharing router mounted (until app.py includes it)."""
-    app: Any = client.app
-    if not any(getattr(r, "path", "").startswith(PREFIX) for r in app.routes):
-        before = len(app.router.routes)
-        app.include_router(sharing_router)
-        added = app.router.routes[before:]
-        del app.router.routes[before:]
-        app.router.routes[0:0] = added  # ahead of the front end's catch-all route
+    """The test client; the app includes the sharing router."""
     return client
