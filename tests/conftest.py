@@ -32,10 +32,12 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Connection, Engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from citybrain import domains  # noqa: E402
 from citybrain.core.config import Settings, get_settings  # noqa: E402
 from citybrain.core.db import make_engine, make_session_factory  # noqa: E402
 
 get_settings.cache_clear()
+domains.load()
 pytest_plugins = ["fixtures_iam"]
 
 

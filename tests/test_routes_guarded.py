@@ -3,44 +3,16 @@ tree sits ``require(code)`` (the callable carries ``permission_code``) or ``auth
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi import Depends, FastAPI
 
 from citybrain.app import create_app, public_paths
-from citybrain.core.security import authenticated
+from citybrain.core import permissions as permissions_registry
+from citybrain.core.openapi import api_routes, guards_of
+from citybrain.core.security import require
 from citybrain.iam.router import PUBLIC_ROUTES
 
-
-def _api_routes(app: FastAPI) -> Iterator[tuple[str, set[str], Any]]:
-    """``(path, methods, dependant)`` of every API route, with routers' prefixes and
-    router-level dependencies applied (FastAPI ≥ 0.16x includes routers lazily)."""
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # older FastAPI: app.routes holds the flattened APIRoutes
-        for route in app.routes:
-            if isinstance(route, APIRoute):
-                yield route.path, set(route.methods), route.dependant
-        return
-    for context in iter_route_contexts(app.routes):
-        if isinstance(context.original_route, APIRoute):
-            yield context.path, set(context.methods or ()), context.dependant
-
-
-def _guards(dependant: Dependant) -> list[str]:
-    """The permission codes (and ``authenticated``) anywhere in a dependency tree."""
-    found: list[str] = []
-    for sub in dependant.dependencies:
-        if sub.call is authenticated:
-            found.append("authenticated")
-        code = getattr(sub.call, "permission_code", None)
-        if isinstance(code, str):
-            found.append(code)
-        found.extend(_guards(sub))
-    return found
+_api_routes = api_routes
+_guards = guards_of
 
 
 def _unguarded(app: FastAPI) -> list[str]:
@@ -84,3 +56,69 @@ def test_the_walk_catches_a_naked_route(settings):
         return {}
 
     assert _unguarded(app) == ["GET /api/v1/naked"]
+
+
+def _only_authenticated(app: FastAPI) -> list[str]:
+    public = public_paths()
+    return sorted(
+        f"{'/'.join(sorted(methods))} {path}"
+        for path, methods, dependant in _api_routes(app)
+        if path not in public and set(_guards(dependant)) == {"authenticated"}
+    )
+
+
+AUTHENTICATED_ONLY = {
+    # Signing out needs no permission beyond being signed in: a limited session (forced
+    # password change, TOTP set-up) must still be able to leave.
+    "POST /api/v1/iam/logout",
+    # Who am I: the web asks it first to learn the caller's permissions, so it cannot need one.
+    "GET /api/v1/iam/me",
+}
+"""Non-public routes guarded by "signed in" alone. Every other route names a permission code;
+this list stays short and each entry says why."""
+
+
+def test_routes_guarded_only_by_being_signed_in_are_the_listed_ones(settings):
+    assert _only_authenticated(create_app(settings)) == sorted(AUTHENTICATED_ONLY)
+
+
+def test_every_required_code_is_declared_by_a_domain(settings):
+    declared = permissions_registry.declared()
+    used = {
+        code
+        for _, _, dependant in _api_routes(create_app(settings))
+        for code in _guards(dependant)
+        if code != "authenticated"
+    }
+    assert used, "the walk found no permission codes"
+    assert sorted(used - declared.keys()) == []
+
+
+def test_the_walk_catches_an_undeclared_code(settings):
+    app = create_app(settings)
+
+    @app.get("/api/v1/stray", dependencies=[Depends(require("stray:read"))])
+    def stray() -> dict[str, str]:
+        return {}
+
+    used = {c for p, _, d in _api_routes(app) if p == "/api/v1/stray" for c in _guards(d)}
+    assert used - permissions_registry.declared().keys() - {"authenticated"} == {"stray:read"}
+
+
+def test_the_openapi_names_schemes_and_each_operations_permission(settings):
+    document = create_app(settings).openapi()
+    assert set(document["components"]["securitySchemes"]) == {"bearer", "apiKey"}
+    records = document["paths"]["/api/v1/audit/records"]["get"]
+    assert records["x-permissions"] == ["audit:read"]
+    assert "查看审计日志 (`audit:read`)" in records["description"]
+    assert records["security"] == [{"bearer": []}, {"apiKey": []}]
+    assert "security" not in document["paths"]["/api/v1/iam/login"]["post"]
+    grants = document["paths"]["/api/v1/sharing/grants"]["get"]
+    assert "其一即可" in grants["description"]
+    guarded = [
+        (path, method)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if path not in public_paths() and "security" not in operation
+    ]
+    assert guarded == []

@@ -11,12 +11,13 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from citybrain import __version__
+from citybrain import __version__, domains
 from citybrain.core.audit.denials import install_denial_audit
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.crypto import check_sm4_available
 from citybrain.core.db import make_engine, make_session_factory
 from citybrain.core.errors import NotFound, install_error_handlers
+from citybrain.core.openapi import openapi_builder
 
 PUBLIC_PATHS = frozenset(
     {"/api/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -52,6 +53,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     check_sm4_available()
+    domains.load()
     app = FastAPI(
         title="citybrain",
         version=__version__,
@@ -73,6 +75,7 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     _mount_front_end(app, settings)
+    app.openapi = openapi_builder(app, public_paths)  # type: ignore[method-assign]
     return app
 
 

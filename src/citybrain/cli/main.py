@@ -9,6 +9,7 @@ import typer
 import uvicorn
 from rich.table import Table
 
+from citybrain import domains
 from citybrain.cli import iam as iam_cli
 from citybrain.cli import ingest as ingest_cli
 from citybrain.cli import masterdata as masterdata_cli
@@ -19,6 +20,7 @@ from citybrain.core.audit import service as audit_service
 from citybrain.core.config import ensure_key_file
 from citybrain.core.errors import DomainError
 
+domains.load()
 app = typer.Typer(help="citybrain 数字政府运营平台", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志")
 app.add_typer(regions_cli.app, name="regions")

@@ -70,6 +70,22 @@ def require(code: str) -> Callable[..., Principal]:
     return check
 
 
+def require_any(*codes: str) -> Callable[..., Principal]:
+    """A dependency that answers 403 unless the caller holds at least one of ``codes``: for
+    routes shared by several parties (a requester and an approver both read a request), where
+    the query then narrows what each may see."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if not any(principal.has(code) for code in codes):
+            joined = " / ".join(codes)
+            raise PermissionDenied(f"没有权限: {joined}", code="permission_denied", detail=joined)
+        return principal
+
+    check.permission_codes = codes  # type: ignore[attr-defined]  # read by the route-walk test
+    check.__name__ = "require_any_" + "_".join(c.replace(":", "_") for c in codes)
+    return check
+
+
 def Allowed(code: str) -> Any:  # noqa: N802 - reads like a type in signatures
     """Runtime shorthand for ``Annotated[Principal, Depends(require(code))]``.
 

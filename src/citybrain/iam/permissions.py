@@ -1,9 +1,9 @@
 """Permission codes (``<domain>:<verb>``), the built-in roles and the 三权分立 rules.
 
 Pure: no session, no I/O. A role is a named set of codes; a user's permissions are the union of
-their roles' codes. Built-in roles take their codes from :data:`BUILTIN_ROLES` (code, not the
-database), so an upgrade that adds a code never leaves a stale copy behind; custom roles keep
-theirs in ``iam_role_permission``.
+their roles' codes. Each domain declares its own codes and which built-in roles hold them
+(``core.permissions.declare``); ``iam`` declares only its own and reads the rest from the
+registry. Custom roles keep their codes in ``iam_role_permission``.
 """
 
 from __future__ import annotations
@@ -11,34 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Final
 
+from citybrain.core.permissions import BuiltinRolesView, CatalogueView, declare
+
 SELF: Final = "iam:self"
 """Every signed-in user holds it besides their roles' codes: read the own profile, change the own
 password, enrol TOTP. A session limited to a forced password change or TOTP set-up holds nothing
 else. API keys never hold it."""
-
-CATALOGUE: Final[Mapping[str, str]] = {
-    SELF: "本人账户 (查看资料、修改密码、绑定二次验证)",
-    "iam:user_read": "查看用户",
-    "iam:user_manage": "创建、停用用户及重置密码",
-    "iam:role_manage": "管理角色与授权",
-    "iam:apikey_manage": "管理部门系统 API 密钥",
-    "iam:unlock": "解锁账户、重置二次验证",
-    "audit:read": "查看审计日志",
-    "audit:export": "导出审计日志",
-    "pii:unmask": "查看未脱敏的个人信息",
-    "regions:read": "查看行政区划与网格",
-    "regions:manage": "维护行政区划与网格",
-    "catalog:read": "查看资源目录",
-    "catalog:manage": "维护资源目录",
-    "ingest:run": "数据归集",
-    "quality:read": "查看数据质量",
-    "quality:manage": "维护质量规则",
-    "rectify:handle": "办理数据整改",
-    "masterdata:read": "查看基础库 (人口库、法人库)",
-    "sharing:request": "申请共享数据",
-    "sharing:approve": "审核共享申请",
-    "sharing:manage": "管理共享交付",
-}
 
 SYSADMIN, SECADMIN, AUDITADMIN = "sysadmin", "secadmin", "auditadmin"
 ADMIN_ROLES: Final = frozenset({SYSADMIN, SECADMIN, AUDITADMIN})
@@ -55,26 +33,33 @@ ROLE_TITLES: Final[Mapping[str, str]] = {
     "viewer": "只读用户",
 }
 
-BUILTIN_ROLES: Final[Mapping[str, frozenset[str]]] = {
-    SYSADMIN: frozenset(
-        {"iam:user_read", "iam:user_manage", "iam:apikey_manage", "regions:read", "regions:manage"}
-    ),
-    SECADMIN: frozenset({"iam:user_read", "iam:role_manage", "iam:unlock", "regions:read"}),
-    AUDITADMIN: frozenset({"audit:read", "audit:export"}),
-    "analyst": frozenset(
-        {"regions:read", "catalog:read", "catalog:manage", "ingest:run"}
-        | {"quality:read", "quality:manage", "masterdata:read"}
-        | {"sharing:request", "sharing:approve", "sharing:manage"}
-    ),
-    "handler": frozenset(
-        {"regions:read", "catalog:read", "ingest:run", "quality:read", "rectify:handle"}
-        | {"sharing:request", "sharing:approve"}
-    ),
-    "gridworker": frozenset({"regions:read"}),
-    "commander": frozenset({"regions:read", "catalog:read", "quality:read", "masterdata:read"}),
-    "leader": frozenset({"regions:read", "catalog:read", "quality:read"}),
-    "viewer": frozenset({"regions:read", "catalog:read"}),
-}
+declare(
+    "iam",
+    {
+        SELF: "本人账户 (查看资料、修改密码、绑定二次验证)",
+        "iam:user_read": "查看用户",
+        "iam:user_manage": "创建、停用用户及重置密码",
+        "iam:role_manage": "管理角色与授权",
+        "iam:apikey_manage": "管理部门系统 API 密钥",
+        "iam:unlock": "解锁账户、重置二次验证",
+        "pii:unmask": "查看未脱敏的个人信息",
+    },
+    granted_to={
+        "iam:user_read": {SYSADMIN, SECADMIN},
+        "iam:user_manage": {SYSADMIN},
+        "iam:apikey_manage": {SYSADMIN},
+        "iam:role_manage": {SECADMIN},
+        "iam:unlock": {SECADMIN},
+    },
+)
+
+CATALOGUE: Final[Mapping[str, str]] = CatalogueView()
+"""``code → Chinese title`` of every code any domain declared (``core.permissions``)."""
+
+BUILTIN_ROLES: Final[Mapping[str, frozenset[str]]] = BuiltinRolesView(ROLE_TITLES)
+"""``role → codes`` of the built-in roles, collected from every domain's grants. Built-in roles
+take their codes from code, not the database, so an upgrade that adds a code never leaves a
+stale copy behind."""
 
 ADMIN_DOMAINS: Final[Mapping[str, frozenset[str]]] = {
     SYSADMIN: frozenset({"iam:user_manage", "iam:apikey_manage", "regions:manage"}),

@@ -18,7 +18,7 @@ from fastapi.security import APIKeyHeader
 
 from citybrain.core.errors import error_body
 from citybrain.core.pagination import PageParams
-from citybrain.core.security import CurrentPrincipal, Principal, require
+from citybrain.core.security import Principal, require, require_any
 from citybrain.core.web import DbSession
 from citybrain.datahub.sharing import delivery, queries, service
 from citybrain.datahub.sharing.rules import DeliveryMethod
@@ -56,6 +56,10 @@ share_token_header = APIKeyHeader(
 Requester = Annotated[Principal, Depends(require("sharing:request"))]
 Approver = Annotated[Principal, Depends(require("sharing:approve"))]
 Manager = Annotated[Principal, Depends(require("sharing:manage"))]
+Participant = Annotated[
+    Principal, Depends(require_any("sharing:request", "sharing:approve", "sharing:manage"))
+]
+"""Anyone who takes part in sharing; the queries narrow each list to what the caller may see."""
 
 
 def _valid_token(method: DeliveryMethod) -> Callable[..., str]:
@@ -106,7 +110,7 @@ def create_request(
 @router.get("/requests")
 def list_requests(
     session: DbSession,
-    principal: CurrentPrincipal,
+    principal: Participant,
     filters: Annotated[RequestFilter, Depends()],
     page: Annotated[PageParams, Depends()],
 ) -> ShareRequestPage:
@@ -114,9 +118,7 @@ def list_requests(
 
 
 @router.get("/requests/{request_id}")
-def get_request(
-    request_id: int, session: DbSession, principal: CurrentPrincipal
-) -> ShareRequestRead:
+def get_request(request_id: int, session: DbSession, principal: Participant) -> ShareRequestRead:
     return queries.get_request(session, request_id, principal=principal)
 
 
@@ -139,7 +141,7 @@ def reject_request(
 @router.get("/grants")
 def list_grants(
     session: DbSession,
-    principal: CurrentPrincipal,
+    principal: Participant,
     filters: Annotated[GrantFilter, Depends()],
     page: Annotated[PageParams, Depends()],
 ) -> GrantPage:
@@ -147,7 +149,7 @@ def list_grants(
 
 
 @router.get("/grants/{grant_id}")
-def get_grant(grant_id: int, session: DbSession, principal: CurrentPrincipal) -> GrantRead:
+def get_grant(grant_id: int, session: DbSession, principal: Participant) -> GrantRead:
     return queries.get_grant(session, grant_id, principal=principal)
 
 
@@ -159,7 +161,7 @@ def issue_token(grant_id: int, session: DbSession, principal: Requester) -> Toke
 
 @router.post("/grants/{grant_id}/revoke")
 def revoke_grant(
-    grant_id: int, body: RevokeBody, session: DbSession, principal: CurrentPrincipal
+    grant_id: int, body: RevokeBody, session: DbSession, principal: Participant
 ) -> GrantRead:
     grant = service.revoke_grant(session, grant_id=grant_id, reason=body.reason, actor=principal)
     return queries.read_grants(session, [grant])[0]
