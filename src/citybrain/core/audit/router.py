@@ -55,10 +55,14 @@ def verify_chain(
     session: DbSession, _: Annotated[Principal, Depends(require("audit:read"))]
 ) -> AuditVerifyRead:
     result = service.verify(session)
+    if result.ok:
+        service.anchor_committed(session)
     return AuditVerifyRead(
         ok=result.ok,
         checked=result.checked,
         breach=result.breach.value if result.breach else None,
         seq=result.seq,
         message=result.message,
+        checkpoint_seq=result.checkpoint_seq,
+        warnings=list(result.warnings),
     )

@@ -46,3 +46,5 @@ class AuditVerifyRead(BaseModel):
     breach: str | None
     seq: int | None
     message: str
+    checkpoint_seq: int | None = Field(None, description="最近一个链外检查点的序号")
+    warnings: list[str] = Field(default_factory=list)
