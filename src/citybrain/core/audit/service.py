@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,29 +130,3 @@ def anchor_committed(session: Session) -> str | None:
     """Take a checkpoint of the committed head (after a successful verify); see ``anchor``."""
     bind: Any = session.get_bind()
     return anchor.checkpoint_committed(bind if isinstance(bind, Engine) else bind.engine)
-
-
-def export_lines(records: Iterator[AuditRecord]) -> Iterator[str]:
-    """JSON lines, one record a line, for the audit administrator's export."""
-    for r in records:
-        yield (
-            json.dumps(
-                {
-                    "seq": r.seq,
-                    "at": r.at.isoformat(),
-                    "actor": r.actor,
-                    "role": r.role,
-                    "action": r.action,
-                    "object_type": r.object_type,
-                    "object_id": r.object_id,
-                    "region_code": r.region_code,
-                    "outcome": r.outcome,
-                    "source_ip": r.source_ip,
-                    "request_id": r.request_id,
-                    "detail": json.loads(r.detail),
-                    "mac": r.mac,
-                },
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
