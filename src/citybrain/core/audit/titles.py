@@ -176,6 +176,7 @@ DETAIL_LABELS: Final[Mapping[str, str]] = {
     "kind": "类别",
     "filter": "筛选条件",
     "violations": "不符合项",
+    "pii": "个人信息访问",
 }
 
 register_actions(ACTION_TITLES)
