@@ -95,6 +95,7 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
 @app.command()
 def config() -> None:
     """列出全部配置项 (环境变量 CITYBRAIN_*), 当前取值与说明; 密钥只显示是否已设置."""
+    from citybrain.core.audit.config import AuditSettings, get_audit_settings
     from citybrain.core.config import KEY_NAMES, Settings
 
     current = settings()
@@ -108,6 +109,11 @@ def config() -> None:
         else:
             shown = str(value)
         table.add_row(f"CITYBRAIN_{name.upper()}", shown, field.description or "")
+    audit = get_audit_settings()
+    for name, field in AuditSettings.model_fields.items():
+        table.add_row(
+            f"CITYBRAIN_AUDIT_{name.upper()}", str(getattr(audit, name)), field.description or ""
+        )
     console.print(table)
 
 

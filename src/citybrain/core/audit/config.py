@@ -24,7 +24,7 @@ class AuditSettings(BaseSettings):
         100, ge=1, description="A signed checkpoint after every this many audit records."
     )
     checkpoint_minutes: float = Field(
-        5, gt=0, description="... or at the first commit this many minutes after the last one."
+        5, gt=0, description="Also one at the first commit this many minutes after the last one."
     )
     checkpoint_file: Path | None = Field(
         None,

@@ -63,7 +63,6 @@ def known_actions() -> dict[str, str]:
 
 ACTION_TITLES: Final[Mapping[str, str]] = {
     "audit.export": "导出审计日志",
-    "audit.checkpoint": "审计检查点",
     "security.denied": "拒绝访问",
     "pii.download": "下载个人信息",
     "pii.unmask": "查看个人信息原文",
