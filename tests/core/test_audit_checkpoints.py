@@ -287,3 +287,23 @@ def test_checkpoint_reaches_syslog_and_http_receivers(
         get_audit_settings.cache_clear()
     assert datagram == f"<110>citybrain-audit: {line}"
     assert received == [line.encode()]
+
+
+def test_one_signature_vouches_for_the_whole_log(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SM2 verification costs ~0.1 s in gmssl; a year of checkpoints must not cost hours."""
+    path = tmp_path / "cp.jsonl"
+    for _ in range(6):
+        _append(session, 1)
+        _anchor_session_head(session, path)
+    calls: list[int] = []
+    real = checkpoints.sm2_verify
+
+    def counting(public_key: bytes, message: bytes, signature: bytes) -> bool:
+        calls.append(1)
+        return real(public_key, message, signature)
+
+    monkeypatch.setattr(checkpoints, "sm2_verify", counting)
+    assert service.verify(session, checkpoint_file=path).ok
+    assert len(calls) == 1

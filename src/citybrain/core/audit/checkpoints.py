@@ -78,10 +78,15 @@ def judge(lines: Iterable[str], public_key: bytes, macs: Mapping[int, str]) -> V
     In this order: a line that is malformed, wrongly signed or does not link to the line
     before it (``checkpoint_forged``); a checkpoint beyond the last record (``truncated``);
     a checkpoint whose MAC differs from the record's (``rewritten``: the chain was rebuilt by
-    someone holding the audit key)."""
+    someone holding the audit key).
+
+    Each line names the SM3 digest of the one before, so the last line's signature vouches
+    for the whole file: one SM2 verification (about 0.1 s in gmssl) instead of one per line,
+    and a line's own signature is checked only to say precisely where a broken link comes
+    from (an edited line, or lines taken out)."""
     last_seq = max(macs, default=0)
-    prev, newest, number = FIRST_PREV, None, 0
-    valid: list[Checkpoint] = []
+    entries: list[tuple[int, Checkpoint]] = []
+    prev = FIRST_PREV
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line:
@@ -90,15 +95,18 @@ def judge(lines: Iterable[str], public_key: bytes, macs: Mapping[int, str]) -> V
             checkpoint = Checkpoint.from_line(line)
         except ValueError:
             return _forged(number, "格式错误")
-        if not _signature_ok(public_key, checkpoint):
-            return _forged(number, "签名无效")
-        if not hmac.compare_digest(checkpoint.prev, prev):
+        if not hmac.compare_digest(checkpoint.prev.encode(), prev.encode()):
+            if entries and not _signature_ok(public_key, entries[-1][1]):
+                return _forged(entries[-1][0], "签名无效")
             return _forged(number, "与前一行不衔接, 其前的检查点被删除或改动")
         prev = link_of(line)
-        valid.append(checkpoint)
-        newest = checkpoint if newest is None or checkpoint.seq > newest.seq else newest
-    if newest is None:
+        entries.append((number, checkpoint))
+    if not entries:
         return VerifyResult(ok=True, checked=last_seq)
+    if not _signature_ok(public_key, entries[-1][1]):
+        return _forged(entries[-1][0], "签名无效")
+    valid = [checkpoint for _, checkpoint in entries]
+    newest = max(valid, key=lambda c: c.seq)
     if newest.seq > last_seq:
         return VerifyResult(
             ok=False,
@@ -109,7 +117,7 @@ def judge(lines: Iterable[str], public_key: bytes, macs: Mapping[int, str]) -> V
             message=f"审计链被截断: 检查点记录到第 {newest.seq} 条, 数据库只有 {last_seq} 条",
         )
     for checkpoint in valid:
-        if not hmac.compare_digest(macs.get(checkpoint.seq, ""), checkpoint.mac):
+        if not hmac.compare_digest(macs.get(checkpoint.seq, "").encode(), checkpoint.mac.encode()):
             return VerifyResult(
                 ok=False,
                 checked=last_seq,
