@@ -4,7 +4,9 @@ password changes), and reads of personal data are recorded in one shape (pii hel
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +18,7 @@ from citybrain.core.audit.models import AuditRecord
 from citybrain.core.audit.pii import PiiAccess, record_pii_access
 from citybrain.core.context import set_actor
 from citybrain.core.db import make_session_factory
+from citybrain.core.errors import BadInput
 
 URL = "/api/v1/iam/me/password"
 
@@ -102,3 +105,32 @@ def test_pii_access_has_one_shape(session: Session) -> None:
         "count": 12,
         "reason": "核查低保资格",
     }
+
+
+def test_refusal_after_rollback_on_a_real_sqlite_file_does_not_wait_for_its_own_lock(
+    tmp_path: Path,
+) -> None:
+    """On an engine (not the tests' shared connection) the request held SQLite's write lock
+    (BEGIN IMMEDIATE); the refusal's own transaction must start only once that is released."""
+    from citybrain.core.db import make_engine
+    from citybrain.core.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'own.db'}")
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    started = time.monotonic()
+
+    def refused_request() -> None:
+        with factory() as request, request.begin():
+            service.record(request, action="test.before_refusal")  # takes the write lock
+            refusals.record_refusal(request, action="test.refused_on_file")
+            raise BadInput("拒绝", code="refused")
+
+    with pytest.raises(BadInput):
+        refused_request()
+    assert time.monotonic() - started < 5  # the busy timeout is 10 s
+    with factory() as check:
+        actions = list(check.execute(select(AuditRecord.action)).scalars())
+        assert actions == ["test.refused_on_file"]  # the request's own record was rolled back
+        assert service.verify(check, checkpoint_file=tmp_path / "none.jsonl").ok
+    engine.dispose()
