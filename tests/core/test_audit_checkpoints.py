@@ -307,3 +307,15 @@ def test_one_signature_vouches_for_the_whole_log(
     monkeypatch.setattr(checkpoints, "sm2_verify", counting)
     assert service.verify(session, checkpoint_file=path).ok
     assert len(calls) == 1
+
+
+def test_init_key_file_carries_a_valid_sm2_signing_key(tmp_path: Path) -> None:
+    from citybrain.core.config import KEY_NAMES, ensure_key_file
+    from citybrain.core.crypto import sm2_public_key_from_private
+
+    path = tmp_path / "keys.json"
+    assert ensure_key_file(path)
+    keys = load_key_file(path)
+    assert set(keys) == set(KEY_NAMES)
+    assert len(sm2_public_key_from_private(bytes.fromhex(keys["audit_sign_key"]))) == 64
+    assert not ensure_key_file(path)  # never rotated
