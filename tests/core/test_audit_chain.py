@@ -113,6 +113,7 @@ def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 
     db = tmp_path / "cli.db"
     monkeypatch.setenv("CITYBRAIN_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("CITYBRAIN_HOME", str(tmp_path))  # its own checkpoints and key file
     get_settings.cache_clear()
     context.cli_engine.cache_clear()
     yield db

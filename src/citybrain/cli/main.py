@@ -71,6 +71,7 @@ def _init() -> bool:
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """启动 Web 服务 (同时按计划执行增量归集)."""
     from citybrain.app import create_app
+    from citybrain.core.audit import anchor
     from citybrain.datahub.ingest.tasks import start_scheduler
 
     web = create_app()
@@ -79,6 +80,7 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
         uvicorn.run(web, host=host, port=port)
     finally:
         stop.set()
+        anchor.checkpoint_committed(cli_engine())  # a clean shutdown anchors the last head
 
 
 @app.command()
@@ -95,6 +97,7 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
 @app.command()
 def config() -> None:
     """列出全部配置项 (环境变量 CITYBRAIN_*), 当前取值与说明; 密钥只显示是否已设置."""
+    from citybrain.core.audit.config import AuditSettings, get_audit_settings
     from citybrain.core.config import KEY_NAMES, Settings
 
     current = settings()
@@ -108,6 +111,11 @@ def config() -> None:
         else:
             shown = str(value)
         table.add_row(f"CITYBRAIN_{name.upper()}", shown, field.description or "")
+    audit = get_audit_settings()
+    for name, field in AuditSettings.model_fields.items():
+        table.add_row(
+            f"CITYBRAIN_AUDIT_{name.upper()}", str(getattr(audit, name)), field.description or ""
+        )
     console.print(table)
 
 
@@ -123,14 +131,28 @@ def openapi() -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """校验审计链; 链完整时退出码为 0, 否则指出第一条被篡改/插入/删除的记录."""
+    """校验审计链与链外检查点; 完整时退出码 0 并记检查点, 否则指出篡改/插入/删除/截断之处."""
+    from citybrain.core.audit import anchor
+
     with cli_session() as session:
         result = audit_service.verify(session)
-    if result.ok:
-        console.print(f"[green]{result.message}[/green] (共 {result.checked} 条)")
-        return
-    err_console.print(f"[red]{result.message}[/red] (breach={result.breach}, seq={result.seq})")
-    raise typer.Exit(code=1)
+    if not result.ok:
+        err_console.print(f"[red]{result.message}[/red] (breach={result.breach}, seq={result.seq})")
+        raise typer.Exit(code=1)
+    anchored = f", 检查点至第 {result.checkpoint_seq} 条" if result.checkpoint_seq else ""
+    console.print(f"[green]{result.message}[/green] (共 {result.checked} 条{anchored})")
+    for warning in result.warnings:
+        console.print(f"[yellow]{warning}[/yellow]")
+    if anchor.checkpoint_committed(cli_engine()):
+        console.print(f"已写入检查点: {anchor.checkpoint_path()}")
+
+
+@audit_app.command("pubkey")
+def audit_pubkey() -> None:
+    """打印签署审计检查点的 SM2 公钥 (十六进制 x||y), 供 syslog/HTTP 接收方验签."""
+    from citybrain.core.audit import anchor
+
+    console.print(anchor.signing_keys()[1].hex())
 
 
 def main() -> None:

@@ -7,8 +7,11 @@ key file that ``citybrain init`` writes under ``CITYBRAIN_HOME``), and placehold
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import secrets
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +22,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "please-change", "test"})
 KEY_FILE_NAME = "keys.json"
-KEY_NAMES = ("session_key", "audit_key", "field_key", "blind_index_key", "pseudonym_key")
+KEY_NAMES = (
+    "session_key", "audit_key", "field_key", "blind_index_key", "pseudonym_key", "audit_sign_key",
+)  # fmt: skip
 
 
 class Environment(StrEnum):
@@ -54,6 +59,11 @@ class Settings(BaseSettings):
     field_key: str = Field("", description="Hex SM4 key (16 bytes) for field encryption.")
     blind_index_key: str = Field("", description="Hex key (32 bytes) for blind indexes.")
     pseudonym_key: str = Field("", description="Hex master key for per-consumer pseudonyms.")
+    audit_sign_key: str = Field(
+        "",
+        description="Hex SM2 private key (32 bytes) signing audit checkpoints; generated into "
+        "the key file when missing.",
+    )
     password_profile: PasswordProfile = Field(
         PasswordProfile.cn_dengbao, description="cn-dengbao (等保 2.0) or asvs (OWASP ASVS)."
     )
@@ -123,19 +133,35 @@ def load_key_file(path: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
-def ensure_key_file(path: Path) -> bool:
-    """Create the key file with fresh random keys; return True when it was created."""
-    existing = load_key_file(path)
-    missing = [name for name in KEY_NAMES if name not in existing]
-    if not missing:
-        return False
-    sizes = {"field_key": 16}
-    for name in missing:
-        existing[name] = secrets.token_hex(sizes.get(name, 32))
+def _fresh_key(name: str) -> str:
+    if name == "audit_sign_key":  # an SM2 private key must lie in [1, n-2], not any 32 bytes
+        from citybrain.core.crypto import generate_sm2_keypair
+
+        return generate_sm2_keypair().private_key.hex()
+    return secrets.token_hex(16 if name == "field_key" else 32)
+
+
+def ensure_key_file(path: Path, names: Iterable[str] = KEY_NAMES) -> bool:
+    """Add fresh random keys for the missing ``names`` to the key file (created 0600 when
+    absent); return True when something was added. Existing keys are never rotated. An
+    exclusive lock makes concurrent first starts agree on one key."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(existing, indent=2), "utf-8")
-    path.chmod(0o600)
-    return True
+    lock_path = path.with_name(path.name + ".lock")
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        existing = load_key_file(path)
+        missing = [name for name in names if name not in existing]
+        if not missing:
+            return False
+        for name in missing:
+            existing[name] = _fresh_key(name)
+        temporary = path.with_name(path.name + ".tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(existing, indent=2))
+        temporary.replace(path)
+        path.chmod(0o600)
+        return True
 
 
 @lru_cache(maxsize=1)

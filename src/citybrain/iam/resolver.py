@@ -11,10 +11,12 @@ from __future__ import annotations
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from citybrain.core.audit.directory import install_directory
 from citybrain.core.context import set_actor
 from citybrain.core.errors import Unauthenticated
 from citybrain.core.security import Principal, install_resolver
 from citybrain.iam import apikeys, auth, permissions, sessions
+from citybrain.iam.audit_names import IamAuditDirectory
 from citybrain.iam.models import User
 from citybrain.iam.roles import user_codes
 
@@ -24,6 +26,7 @@ SESSION_ID_STATE = "iam_session_id"
 
 def install() -> None:
     install_resolver(resolve)
+    install_directory(IamAuditDirectory())  # the audit log shows people's and roles' names
 
 
 def resolve(request: Request, session: Session) -> Principal:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from citybrain.core.audit import refusals
 from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.config import get_settings
@@ -225,11 +226,29 @@ def change_password(
     user is revoked (``keep_session_id`` survives); audit ``iam.password.change``.
     """
     if not passwords.verify_password(user.password_hash, old_password):
+        _refuse_change(session, user, "wrong_password")
         raise BadInput("原密码不正确", code="wrong_password")
-    _check_new_password(session, user_id=user.id, username=user.username, password=new_password)
+    try:
+        _check_new_password(session, user_id=user.id, username=user.username, password=new_password)
+    except BadInput as refused:
+        violations = [i["code"] for i in refused.detail] if isinstance(refused.detail, list) else []
+        _refuse_change(session, user, refused.code, violations=violations)
+        raise
     _store_password(session, user, new_password, must_change=False)
     revoked = sessions.revoke_all(session, user_id=user.id, keep_id=keep_session_id)
     _audit_user(session, "iam.password.change", user, other_sessions_revoked=revoked)
+
+
+def _refuse_change(session: Session, user: User, code: str, **detail: object) -> None:
+    # the request is rolled back, so the refusal is recorded in a transaction of its own
+    refusals.record_refusal(
+        session,
+        action="iam.password.change_refused",
+        object_type="iam_user",
+        object_id=str(user.id),
+        region_code=user.region_code,
+        detail={"username": user.username, "code": code, **detail},
+    )
 
 
 def reset_password(session: Session, *, user: User, actor: Principal | None = None) -> str:

@@ -1,4 +1,5 @@
-"""Pure chain rules: how a record's MAC is computed and how a sequence of records is judged."""
+"""Pure chain rules: how a record's MAC and the head's tag are computed and how a sequence of
+records is judged."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any, Protocol
 from citybrain.core.crypto import hmac_sm3
 
 GENESIS_MAC = "0" * 64
+_HEAD_LABEL = b"citybrain/audit-head/v1"
 CHAINED_FIELDS = (
     "seq", "at", "actor", "role", "action", "object_type", "object_id",
     "region_code", "outcome", "source_ip", "request_id", "detail",
@@ -46,10 +48,28 @@ def compute_mac(key: bytes, prev_mac: str, record: ChainedRecord) -> str:
     return hmac_sm3(key, prev_mac.encode("ascii") + b"|" + _canonical(record)).hex()
 
 
+def head_tag(key: bytes, seq: int, mac: str) -> str:
+    """HMAC-SM3 over the head's sequence and last MAC: without the key nobody can move the
+    head back to an earlier record after deleting the newest ones."""
+    return hmac_sm3(key, _HEAD_LABEL + f"|{seq}|{mac}".encode("ascii")).hex()
+
+
+def head_ok(key: bytes, seq: int, mac: str, tag: str) -> bool:
+    """True for a head carrying its tag; the untagged genesis head of an empty ledger (as a
+    migration leaves it when no key was at hand) is accepted too, as it protects nothing."""
+    if not tag:
+        return seq == 0 and mac == GENESIS_MAC
+    return hmac.compare_digest(head_tag(key, seq, mac), tag)
+
+
 class Breach(StrEnum):
     modified = "modified"
     inserted = "inserted"
     deleted = "deleted"
+    head_forged = "head_forged"
+    truncated = "truncated"
+    rewritten = "rewritten"
+    checkpoint_forged = "checkpoint_forged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +80,8 @@ class VerifyResult:
     seq: int | None = None
     record_id: int | None = None
     message: str = "审计链完整"
+    checkpoint_seq: int | None = None  # the newest checkpoint compared, if any
+    warnings: tuple[str, ...] = ()
 
 
 def judge(

@@ -32,10 +32,13 @@ class AuditRecord(Base):
 
 class AuditHead(Base):
     """A single row holding the last sequence number and MAC; appends lock it first, which
-    serialises writers on SQLite and PostgreSQL alike and reveals a truncated tail."""
+    serialises writers on SQLite and PostgreSQL alike and reveals a truncated tail. ``tag``
+    (HMAC-SM3 under the audit key over seq and mac) stops anyone without the key from moving
+    the head back after deleting the newest records."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     mac: Mapped[str] = mapped_column(String(64))
+    tag: Mapped[str] = mapped_column(String(64), default="", server_default="")

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from citybrain.core.audit.chain import GENESIS_MAC, VerifyResult, compute_mac, judge
+from citybrain.core.audit import anchor, checkpoints
+from citybrain.core.audit.chain import (
+    GENESIS_MAC,
+    Breach,
+    VerifyResult,
+    compute_mac,
+    head_ok,
+    head_tag,
+    judge,
+)
+from citybrain.core.audit.config import get_audit_settings
 from citybrain.core.audit.models import AuditHead, AuditRecord
 from citybrain.core.clock import utcnow
 from citybrain.core.config import get_settings
@@ -52,10 +62,13 @@ def record(
         prev_mac=prev_mac,
         mac="",
     )
-    entry.mac = compute_mac(audit_key(), prev_mac, entry)
+    key = audit_key()
+    entry.mac = compute_mac(key, prev_mac, entry)
     session.add(entry)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(mac=entry.mac))
+    tag = head_tag(key, entry.seq, entry.mac)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(mac=entry.mac, tag=tag))
     session.flush()
+    anchor.note_append(session, entry.seq)
     return entry
 
 
@@ -73,35 +86,47 @@ def _lock_head(session: Session) -> tuple[int, str]:
     return int(row.seq) - 1, str(row.mac)
 
 
-def verify(session: Session) -> VerifyResult:
-    """Recompute the chain from the first record; name the first breach."""
+def verify(session: Session, *, checkpoint_file: Path | None = None) -> VerifyResult:
+    """Recompute the chain from the first record and name the first breach; then compare it
+    with the checkpoints outside the database (truncation, rewriting, forged checkpoints) and
+    check the head's tag (a head moved back by someone without the audit key)."""
+    key = audit_key()
     head = session.get(AuditHead, 1)
     head_seq = head.seq if head else 0
     rows = list(session.execute(select(AuditRecord).order_by(AuditRecord.seq)).scalars())
-    return judge(audit_key(), rows, head_seq=head_seq, ids=[r.id for r in rows])
-
-
-def export_lines(records: Iterator[AuditRecord]) -> Iterator[str]:
-    """JSON lines, one record a line, for the audit administrator's export."""
-    for r in records:
-        yield (
-            json.dumps(
-                {
-                    "seq": r.seq,
-                    "at": r.at.isoformat(),
-                    "actor": r.actor,
-                    "role": r.role,
-                    "action": r.action,
-                    "object_type": r.object_type,
-                    "object_id": r.object_id,
-                    "region_code": r.region_code,
-                    "outcome": r.outcome,
-                    "source_ip": r.source_ip,
-                    "request_id": r.request_id,
-                    "detail": json.loads(r.detail),
-                    "mac": r.mac,
-                },
-                ensure_ascii=False,
-            )
-            + "\n"
+    result = judge(key, rows, head_seq=head_seq, ids=[r.id for r in rows])
+    if not result.ok:
+        return result
+    lines = anchor.read_lines(checkpoint_file or anchor.checkpoint_path())
+    _, public = anchor.signing_keys()
+    macs = {r.seq: r.mac for r in rows}
+    anchored = checkpoints.judge(lines or [], public, macs)
+    if not anchored.ok:
+        return anchored
+    last_mac = rows[-1].mac if rows else GENESIS_MAC
+    if head is not None and (
+        head.mac != last_mac or not head_ok(key, head.seq, head.mac, head.tag)
+    ):
+        return VerifyResult(
+            ok=False,
+            checked=result.checked,
+            breach=Breach.head_forged,
+            seq=head.seq,
+            message=f"审计链头 (第 {head.seq} 条) 校验失败: 它不是用审计密钥写入的,"
+            " 最新的审计记录可能被删除",
         )
+    warnings: tuple[str, ...] = ()
+    if lines is None and result.checked >= get_audit_settings().checkpoint_every:
+        warnings = ("未找到检查点文件, 无法确认最新的审计记录未被删除",)
+    return VerifyResult(
+        ok=True,
+        checked=result.checked,
+        checkpoint_seq=anchored.checkpoint_seq,
+        warnings=warnings,
+    )
+
+
+def anchor_committed(session: Session) -> str | None:
+    """Take a checkpoint of the committed head (after a successful verify); see ``anchor``."""
+    bind: Any = session.get_bind()
+    return anchor.checkpoint_committed(bind if isinstance(bind, Engine) else bind.engine)

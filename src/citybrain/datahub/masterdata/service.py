@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore
 from citybrain.core.audit import service as audit
+from citybrain.core.audit.pii import PiiAccess, record_pii_access
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.errors import BadInput, PermissionDenied
 from citybrain.core.pagination import PageParams
@@ -169,12 +170,15 @@ def unmask(
     fields = sorted(
         shown | {a.attribute for a in profile.attributes if a.attribute in queries.PERSON_MASKS}
     )
-    audit.record(
+    record_pii_access(
         session,
+        kind=PiiAccess.unmask,
         action="masterdata.unmask",
         object_type="masterdata_person",
         object_id=profile.master_id,
         region_code=profile.region_code,
-        detail={"reason": stated, "fields": fields, "requested_id": master_id},
+        fields=fields,
+        reason=stated,
+        extra={"requested_id": master_id},
     )
     return profile

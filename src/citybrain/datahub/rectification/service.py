@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore, hub_path
-from citybrain.core.audit import service as audit
+from citybrain.core.audit.pii import PiiAccess, record_pii_access
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.errors import BadInput
@@ -54,13 +54,16 @@ def download_failed_rows_xlsx(
         values = decrypt_quarantined(cipher, q.values_token)
         columns.update(dict.fromkeys(k for k in values if k not in (ROW_COLUMN, PROBLEM_COLUMN)))
         rows.append((q.source_row, values, problem_text(json.loads(q.problems))))
-    audit.record(
+    record_pii_access(
         session,
+        kind=PiiAccess.download,
         action="quality.rectification.download",
         object_type="rectification_order",
         object_id=str(order.id),
         region_code=order.region_code,
-        detail={
+        fields=columns,
+        count=len(rows),
+        extra={
             "personal_data": True,
             "rows": len(rows),
             "batch_id": order.batch_id,

@@ -247,6 +247,14 @@ const enUS: Messages = {
     verifyOk: 'The audit chain is intact: {n} records checked',
     verifyBroken: 'The audit chain is broken (record {seq}): {message}',
     verifyTitle: 'Audit chain verification',
+    verifyAnchored: '; consistent with the off-database checkpoint (record {seq})',
+    account: 'Account',
+    rawDetail: 'Raw data',
+    formats: {
+      xlsx: 'Excel workbook (.xlsx)',
+      csv: 'CSV file (.csv)',
+      jsonl: 'JSON Lines (.jsonl)',
+    },
     outcomes: {
       success: 'Success',
       failure: 'Failure',

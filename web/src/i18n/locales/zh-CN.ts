@@ -247,6 +247,14 @@ const zhCN = {
     verifyOk: '审计链完整：已校验 {n} 条记录',
     verifyBroken: '审计链异常（第 {seq} 条）：{message}',
     verifyTitle: '审计链校验结果',
+    verifyAnchored: '；与链外检查点（第 {seq} 条）一致',
+    account: '账号',
+    rawDetail: '原始数据',
+    formats: {
+      xlsx: 'Excel 表格 (.xlsx)',
+      csv: 'CSV 文件 (.csv)',
+      jsonl: 'JSON Lines (.jsonl)',
+    },
     outcomes: {
       success: '成功',
       failure: '失败',
