@@ -38,6 +38,8 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "sharing:request": "申请共享数据",
     "sharing:approve": "审核共享申请",
     "sharing:manage": "管理共享交付",
+    "datasource:read": "查看数据源",
+    "datasource:manage": "管理数据源",
 }
 
 SYSADMIN, SECADMIN, AUDITADMIN = "sysadmin", "secadmin", "auditadmin"
@@ -58,17 +60,18 @@ ROLE_TITLES: Final[Mapping[str, str]] = {
 BUILTIN_ROLES: Final[Mapping[str, frozenset[str]]] = {
     SYSADMIN: frozenset(
         {"iam:user_read", "iam:user_manage", "iam:apikey_manage", "regions:read", "regions:manage"}
+        | {"datasource:read", "datasource:manage"}
     ),
     SECADMIN: frozenset({"iam:user_read", "iam:role_manage", "iam:unlock", "regions:read"}),
     AUDITADMIN: frozenset({"audit:read", "audit:export"}),
     "analyst": frozenset(
         {"regions:read", "catalog:read", "catalog:manage", "ingest:run"}
         | {"quality:read", "quality:manage", "masterdata:read"}
-        | {"sharing:request", "sharing:approve", "sharing:manage"}
+        | {"sharing:request", "sharing:approve", "sharing:manage", "datasource:read"}
     ),
     "handler": frozenset(
         {"regions:read", "catalog:read", "ingest:run", "quality:read", "rectify:handle"}
-        | {"sharing:request", "sharing:approve"}
+        | {"sharing:request", "sharing:approve", "datasource:read"}
     ),
     "gridworker": frozenset({"regions:read"}),
     "commander": frozenset({"regions:read", "catalog:read", "quality:read", "masterdata:read"}),
@@ -77,7 +80,9 @@ BUILTIN_ROLES: Final[Mapping[str, frozenset[str]]] = {
 }
 
 ADMIN_DOMAINS: Final[Mapping[str, frozenset[str]]] = {
-    SYSADMIN: frozenset({"iam:user_manage", "iam:apikey_manage", "regions:manage"}),
+    SYSADMIN: frozenset(
+        {"iam:user_manage", "iam:apikey_manage", "regions:manage", "datasource:manage"}
+    ),
     SECADMIN: frozenset({"iam:role_manage", "iam:unlock"}),
     AUDITADMIN: frozenset({"audit:read", "audit:export"}),
 }
