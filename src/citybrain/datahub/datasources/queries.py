@@ -117,4 +117,4 @@ def _region_names(session: Session, rows: Sequence[Datasource]) -> dict[str, str
     if not codes:
         return {}
     found = session.execute(select(Region.code, Region.name).where(Region.code.in_(codes)))
-    return {code: name for code, name in found.tuples()}
+    return {code: name for code, name in found}

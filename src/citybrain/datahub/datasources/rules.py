@@ -67,8 +67,10 @@ def check_host(value: str) -> str:
     """A DNS name or an IP literal, nothing that could carry a socket path, a port, a list of
     hosts or options. Raises SourceRefused ``field_not_allowed``."""
     host = value.strip()
+    if "%" in host:  # an IPv6 zone id names one of our own interfaces
+        raise _field_refused("host", "主机", value)
     try:
-        return str(ipaddress.ip_address(host))  # no zone ids: '%' does not parse
+        return str(ipaddress.ip_address(host))
     except ValueError:
         pass
     if len(host) <= 253 and _HOSTNAME.match(host) and not host.replace(".", "").isdigit():
@@ -90,16 +92,31 @@ def check_username(value: str) -> str:
     raise _field_refused("username", "用户名", value)
 
 
-def check_secret(value: str) -> str:
+def check_secret(value: str, driver: Driver) -> str:
     """Any text up to :data:`MAX_SECRET` characters except NUL (which would end a C string
-    early). Raises SourceRefused ``field_not_allowed``."""
-    if len(value) <= MAX_SECRET and "\x00" not in value:
-        return value
-    raise SourceRefused(
-        f"密码不能超过 {MAX_SECRET} 个字符，也不能含空字符",
-        code="field_not_allowed",
-        detail="secret",
-    )
+    early); for MySQL only Latin-1 text, which is all its client can send. Raises
+    SourceRefused ``field_not_allowed``."""
+    if len(value) > MAX_SECRET or "\x00" in value:
+        raise SourceRefused(
+            f"密码不能超过 {MAX_SECRET} 个字符，也不能含空字符",
+            code="field_not_allowed",
+            detail="secret",
+        )
+    if driver is Driver.mysql and not _latin1(value):
+        raise SourceRefused(
+            "MySQL / MariaDB 的密码只能包含西文字符（不能有汉字）",
+            code="field_not_allowed",
+            detail="secret",
+        )
+    return value
+
+
+def _latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _field_refused(name: str, label: str, value: str) -> SourceRefused:

@@ -119,7 +119,7 @@ def create_source(
     host = rules.check_host(spec.host)
     port = spec.port or rules.DEFAULT_PORTS[driver]
     database, username = rules.check_database(spec.database), rules.check_username(spec.username)
-    secret = rules.check_secret(spec.secret.get_secret_value() if spec.secret else "")
+    secret = rules.check_secret(spec.secret.get_secret_value() if spec.secret else "", driver)
     region = normalise_code(spec.region_code or region_code)
     if not catalog_scope.within(region_code, region):
         raise PermissionDenied(
@@ -199,7 +199,8 @@ def update_source(
     for name in changed:
         setattr(source, name, new[name])
     if "secret" in given:
-        secret = rules.check_secret(changes.secret.get_secret_value() if changes.secret else "")
+        given_secret = changes.secret.get_secret_value() if changes.secret else ""
+        secret = rules.check_secret(given_secret, rules.check_driver(source.driver))
         token = _cipher(settings).encrypt(secret, context=SECRET_CONTEXT) if secret else ""
         source.secret_token = token
         changed.append("secret")
