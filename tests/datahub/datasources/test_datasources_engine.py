@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -51,3 +54,35 @@ def test_mariadb_is_read_only_and_time_limited(session: Session, settings: Setti
             conn.exec_driver_sql("SELECT SLEEP(3) FROM (SELECT 1) AS t")
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("driver", ["postgresql", "mysql"])
+def test_the_connection_goes_to_the_checked_address_not_to_the_name(
+    driver: str, session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only our check can resolve ``rebind.example.invalid`` (to 127.0.0.1): had the driver
+    looked the name up again, as a rebinding attack needs, the connection would fail."""
+    server_engine(driver).dispose()
+    real = socket.getaddrinfo
+
+    def resolve(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        return real("127.0.0.1" if host == NAME else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    source = register(session, settings, driver, host=NAME)
+    engine = open_source_engine(
+        session,
+        source_id=source.id,
+        region_code="620722",
+        purpose=Purpose.test,
+        settings=local_settings(settings),
+    )
+    monkeypatch.setattr(socket, "getaddrinfo", real)  # the name is unknown from here on
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+NAME = "rebind.example.invalid"
