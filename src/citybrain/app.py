@@ -82,6 +82,7 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from citybrain.core.audit.router import router as audit_router
     from citybrain.datahub.catalog.router import router as catalog_router
+    from citybrain.datahub.datasources.router import router as datasources_router
     from citybrain.datahub.ingest.router import router as ingest_router
     from citybrain.datahub.masterdata.router import router as masterdata_router
     from citybrain.datahub.opendata.router import router as opendata_router
@@ -97,6 +98,7 @@ def _include_routers(app: FastAPI) -> None:
         regions_router,
         audit_router,
         catalog_router,
+        datasources_router,
         ingest_router,
         quality_router,
         masterdata_router,

@@ -20,6 +20,7 @@ PERMISSION_MODULES = (
     "citybrain.datahub.rectification.permissions",
     "citybrain.datahub.masterdata.permissions",
     "citybrain.datahub.sharing.permissions",
+    "citybrain.datahub.datasources.permissions",
 )
 
 

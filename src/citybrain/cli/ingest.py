@@ -24,10 +24,12 @@ from rich.table import Table
 from citybrain.cli.context import cli_engine, cli_session, console, err_console
 from citybrain.core.context import ActorContext
 from citybrain.core.db import make_session_factory
+from citybrain.core.errors import DomainError
 from citybrain.datahub.ingest import pulls, service, tasks
 from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
 from citybrain.datahub.ingest.mapping import parse_mapping_options
 from citybrain.datahub.ingest.pipeline import Progress as ProgressCallback
+from citybrain.datahub.ingest.resources import load_resource
 from citybrain.datahub.ingest.schemas import STATUS_LABELS, BatchResult
 from citybrain.datahub.ingest.transactions import Transactions
 
@@ -139,7 +141,7 @@ def ingest_file(
 @app.command("pull")
 def pull(
     resource_code: Annotated[str, typer.Argument(help="信息资源代码")],
-    url: Annotated[str, typer.Option(help="SQLAlchemy 连接串 (只读账号)")],
+    source_id: Annotated[int, typer.Option("--source", help="已登记的数据源编号 (数据源管理)")],
     watermark_column: Annotated[str, typer.Option(help="只增不减的列, 如 更新时间 或 自增 id")],
     table: Annotated[str | None, typer.Option(help="表名")] = None,
     query: Annotated[str | None, typer.Option(help="或一条 SELECT 查询")] = None,
@@ -147,16 +149,26 @@ def pull(
     mapping: MappingOption = None,
     every: Annotated[int | None, typer.Option(help="同时设为每 N 分钟定时抽取")] = None,
 ) -> None:
-    """按水位列从部门数据库增量抽取 (只取上次水位之后的行)."""
-    options: dict[str, Any] = {"url": url, "watermark_column": watermark_column}
+    """按水位列从已登记的数据源增量抽取 (只取上次水位之后的行).
+
+    The shell acts for the resource's own region: the source must be usable from there."""
+    options: dict[str, Any] = {"watermark_column": watermark_column}
     options.update({k: v for k, v in (("table", table), ("query", query), ("schema", schema)) if v})
     columns = parse_mapping_options(mapping or [])
+    try:
+        with cli_session() as session:
+            region_code = load_resource(session, resource_code).region_code
+    except DomainError as exc:
+        err_console.print(f"[red]{exc.message}[/red] ({exc.code})")
+        raise typer.Exit(code=2) from exc
 
     def call(progress: ProgressCallback) -> BatchResult:
         result = pulls.pull_incremental_phased(
             cli_transactions(),
             resource_code=resource_code,
-            source_options=options,
+            source_id=source_id,
+            options=options,
+            region_code=region_code,
             mapping=columns,
             progress=progress,
         )
@@ -165,13 +177,19 @@ def pull(
                 pulls.schedule_pull(
                     session,
                     resource_code=resource_code,
-                    source_options=options,
+                    source_id=source_id,
+                    options=options,
                     interval_minutes=every,
+                    region_code=region_code,
                     mapping=columns,
                 )
         return result
 
-    _summary(_run(f"抽取 {table or 'query'}", call))
+    try:
+        _summary(_run(f"抽取 {table or 'query'}", call))
+    except DomainError as exc:  # a refused source: nothing was read
+        err_console.print(f"[red]{exc.message}[/red] ({exc.code})")
+        raise typer.Exit(code=2) from exc
 
 
 @app.command("due")

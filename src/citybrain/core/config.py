@@ -8,6 +8,7 @@ key file that ``citybrain init`` writes under ``CITYBRAIN_HOME``), and placehold
 from __future__ import annotations
 
 import fcntl
+import ipaddress
 import json
 import os
 import secrets
@@ -86,6 +87,24 @@ class Settings(BaseSettings):
     oidc_region_claim: str = Field("region_code", description="Claim carrying the region code.")
     oidc_roles_claim: str = Field("roles", description="Claim carrying role names.")
     web_dist: Path | None = Field(None, description="Built front end; default web/dist.")
+    outbound_allowed_networks: str = Field(
+        "",
+        description="Comma-separated CIDRs of private networks that database and HTTP sources"
+        " may reach (e.g. 10.8.0.0/16 of the 政务外网); everything non-public is refused otherwise."
+        " Cloud metadata addresses stay refused.",
+    )
+
+    @field_validator("outbound_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"CITYBRAIN_OUTBOUND_ALLOWED_NETWORKS 中的网段无效: {item}"
+                ) from exc
+        return value
 
     @field_validator("audit_retention_days")
     @classmethod

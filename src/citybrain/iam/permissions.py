@@ -62,16 +62,18 @@ take their codes from code, not the database, so an upgrade that adds a code nev
 stale copy behind."""
 
 ADMIN_DOMAINS: Final[Mapping[str, frozenset[str]]] = {
-    SYSADMIN: frozenset({"iam:user_manage", "iam:apikey_manage", "regions:manage"}),
+    SYSADMIN: frozenset(
+        {"iam:user_manage", "iam:apikey_manage", "regions:manage", "datasource:manage"}
+    ),
     SECADMIN: frozenset({"iam:role_manage", "iam:unlock"}),
     AUDITADMIN: frozenset({"audit:read", "audit:export"}),
 }
 """The codes that belong to exactly one of the three administrators. No single account, and no
 single custom role, may hold codes from two of these domains (三权分立)."""
 
-APIKEY_FORBIDDEN_PREFIXES: Final = ("iam:", "audit:", "pii:")
-"""A department system never administers accounts, reads the audit log or unmasks personal
-data (sharing delivers what an approved request allows, masked)."""
+APIKEY_FORBIDDEN_PREFIXES: Final = ("iam:", "audit:", "pii:", "datasource:")
+"""A department system never administers accounts, reads the audit log, reaches registered
+databases or unmasks personal data (sharing delivers what an approved request allows, masked)."""
 
 
 def unknown_codes(codes: Iterable[str]) -> list[str]:

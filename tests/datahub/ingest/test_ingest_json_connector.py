@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from ingest_fixtures import fake_people
 
 from citybrain.datahub.ingest.connectors import (
@@ -176,9 +177,9 @@ def test_open_source_builds_each_kind(tmp_path: Path) -> None:
     assert isinstance(open_source("csv", path=path), CsvConnector)
     assert isinstance(open_source("xlsx", path=path), XlsxConnector)
     assert isinstance(open_source("http", url="https://example.com/a.json"), HttpJsonConnector)
-    assert isinstance(
-        open_source("sql", url=f"sqlite:///{tmp_path / 'x.db'}", table="t"), SqlConnector
-    )
+    with pytest.raises(ConnectorError) as refused:  # databases only as registered sources
+        open_source("sql", url=f"sqlite:///{tmp_path / 'x.db'}", table="t")
+    assert refused.value.code == "unsupported_format"
     connector = open_source("json", path=path)
     assert [r.values for r in connector.iter_records()] == [{"a": "1"}]
     # Checked by mypy: every connector satisfies the Connector protocol.
@@ -187,7 +188,7 @@ def test_open_source_builds_each_kind(tmp_path: Path) -> None:
         XlsxConnector(path),
         JsonConnector(path),
         HttpJsonConnector("https://example.com/"),
-        SqlConnector("sqlite://", table="t"),
+        SqlConnector(sa.create_engine("sqlite://"), table="t"),
     ]
     assert len(every) == 5
     with pytest.raises(ConnectorError) as caught:

@@ -81,14 +81,19 @@ class IngestWatermark(Base):
 
 
 class IngestSourceSchedule(Base):
-    """A database source pulled incrementally every ``interval_minutes``. ``options_token`` is
-    the connector options as JSON, encrypted (the URL may carry a password)."""
+    """A registered data source pulled incrementally every ``interval_minutes``.
+    ``options_token`` is the pull options (table or query, schema, watermark column) and the
+    mapping as JSON, encrypted. Schedules from before data sources were registered have no
+    ``source_id`` (they held a connection string) and stay disabled."""
 
     __tablename__ = "ingest_source_schedule"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     resource_code: Mapped[str] = mapped_column(String(64), index=True)
     source_key: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("datasource.id"), index=True, default=None
+    )
     options_token: Mapped[str] = mapped_column(Text)
     interval_minutes: Mapped[int] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,6 +1,6 @@
 """HTTP adapters of ingestion under ``/api/v1/ingest``: upload a file for a resource (run in
 the background, progress polled), list and read batches with their quality report, pull a
-database table incrementally. Each handler parses, authorises, makes one call, answers."""
+registered data source incrementally. Each handler parses, authorises, makes one call, answers."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def get_progress(batch_id: int, session: DbSession, principal: QualityReader) ->
 @router.post(
     "/resources/{resource_code}/pulls",
     response_model=BatchRead,
-    summary="从数据库增量抽取 (按水位列), 可设为定时",
+    summary="从已登记的数据源增量抽取 (按水位列), 可设为定时",
 )
 def pull(
     resource_code: str,
@@ -110,7 +110,7 @@ def pull(
         session,
         resource_code=resource_code,
         request=body,
-        scope_region=principal.region_code,
+        region_code=principal.region_code,
         settings=settings,
     )
     return BatchRead.model_validate(batch)

@@ -112,13 +112,17 @@ class BatchFilter(BaseModel):
 
 
 class PullRequest(BaseModel):
-    """An incremental pull from a database table (the URL may carry credentials: it is only
-    kept encrypted, in a schedule)."""
+    """An incremental pull from a table (or one SELECT) of a registered data source."""
 
-    url: str = Field(min_length=1)
+    source_id: int | None = Field(None, description="已登记的数据源（数据源管理）")
+    url: str | None = Field(
+        None,
+        description="已停用：连接串一律拒绝（raw_url_refused），须改用 source_id",
+        json_schema_extra={"deprecated": True},
+    )
     table: str | None = None
     query: str | None = None
     schema_name: str | None = None
-    watermark_column: str = Field(min_length=1)
+    watermark_column: str = Field("", description="只增不减的列，如 更新时间 或 自增 id（必填）")
     mapping: dict[str, str] = Field(default_factory=dict)
     interval_minutes: int | None = Field(None, ge=1, description="设置后按此间隔定时抽取")

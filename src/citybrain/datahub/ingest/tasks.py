@@ -21,10 +21,12 @@ from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.context import ActorContext, set_actor
 from citybrain.core.errors import DomainError
+from citybrain.datahub.datasources.service import Purpose
 from citybrain.datahub.ingest import progress as registry
 from citybrain.datahub.ingest import pulls, service
 from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
 from citybrain.datahub.ingest.models import IngestBatch, IngestSourceSchedule
+from citybrain.datahub.ingest.resources import load_resource
 from citybrain.datahub.ingest.schemas import BatchResult, BatchStatus
 from citybrain.datahub.ingest.transactions import Transactions
 
@@ -108,9 +110,19 @@ def _run_one(
         if schedule is None:
             return "schedule_not_found"
         payload = pulls.schedule_payload(schedule, settings)
-        resource_code = schedule.resource_code
+        resource_code, source_id = schedule.resource_code, schedule.source_id
         schedule.last_run_at = now
         schedule.next_run_at = now + timedelta(minutes=schedule.interval_minutes)
+        if source_id is None:  # a connection string from before data sources: never run
+            schedule.enabled, schedule.last_error = False, "datasource_required"
+            return "datasource_required"
+        # The scheduler acts for the resource's own region: the source must still be usable
+        # from there (it may have been moved, disabled or deleted since).
+        try:
+            region_code = load_resource(session, resource_code).region_code
+        except DomainError as exc:
+            schedule.last_error = exc.code
+            return exc.code
     actor = ActorContext(actor="scheduler", role="ingest-job", source_ip="local")
     outcome: BatchResult | str
     batch_id: int | None = None
@@ -118,7 +130,10 @@ def _run_one(
         result = pulls.pull_incremental_phased(
             Transactions.separate(factory, actor=actor),
             resource_code=resource_code,
-            source_options=payload["options"],
+            source_id=source_id,
+            options=payload["options"],
+            region_code=region_code,
+            purpose=Purpose.scheduled_pull,
             mapping=payload.get("mapping") or {},
             settings=settings,
         )

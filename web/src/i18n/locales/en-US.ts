@@ -43,6 +43,7 @@ const enUS: Messages = {
     catalog: 'Resource catalogue',
     demands: 'Supply & demand',
     batches: 'Ingestion',
+    datasources: 'Data sources',
     batchDetail: 'Batch',
     quality: 'Data quality',
     orderDetail: 'Rectification order',

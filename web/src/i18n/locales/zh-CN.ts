@@ -43,6 +43,7 @@ const zhCN = {
     catalog: '资源目录',
     demands: '供需对接',
     batches: '数据归集',
+    datasources: '数据源管理',
     batchDetail: '归集批次',
     quality: '数据质量',
     orderDetail: '整改单',

@@ -1,7 +1,7 @@
 import type { RouteRecordRaw } from 'vue-router'
 
-// The datahub backend (citybrain.datahub) answers under /api/v1/catalog, /ingest, /quality,
-// /sharing, /masterdata and /opendata. Each page is gated by the code its list endpoint checks.
+// The datahub backend (citybrain.datahub) answers under /api/v1/catalog, /ingest, /datasources,
+// /quality, /sharing, /masterdata and /opendata. Each page is gated by the code its list endpoint checks.
 const group = 'menu.datahub'
 
 export const datahubRoutes: RouteRecordRaw[] = [
@@ -29,6 +29,12 @@ export const datahubRoutes: RouteRecordRaw[] = [
     component: () => import('./views/BatchDetailView.vue'),
     props: (route) => ({ id: Number(route.params.id) }),
     meta: { title: 'menu.batchDetail', permission: 'quality:read', menuGroup: group, activeMenu: '/datahub/batches' },
+  },
+  {
+    path: 'datahub/datasources',
+    name: 'datahub-datasources',
+    component: () => import('./views/DatasourcesView.vue'),
+    meta: { title: 'menu.datasources', permission: 'datasource:read', menu: true, menuGroup: group, icon: 'Files', order: 47 },
   },
   {
     path: 'datahub/quality',

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from citybrain.core.outbound import unsafe_address_reason
+
 from .base import UNSUPPORTED_FORMAT, Connector, ConnectorError, RowErrorPolicy, SourceRecord
 from .csv_source import CsvConnector
-from .http_source import HttpJsonConnector, unsafe_address_reason
+from .http_source import HttpJsonConnector
 from .json_source import JsonConnector
 from .sql_source import SqlConnector
 from .xlsx_source import XlsxConnector
@@ -17,15 +19,16 @@ _KINDS: Final[dict[str, Any]] = {
     "xlsx": XlsxConnector,
     "json": JsonConnector,
     "http": HttpJsonConnector,
-    "sql": SqlConnector,
 }
+# No "sql" kind: a database is opened only as a registered source
+# (``datahub.datasources.service.open_source_engine``), never from a connection string.
 KINDS: Final = tuple(_KINDS)
 
 
 def open_source(kind: str, **options: Any) -> Connector:
-    """The connector for `kind` (csv, xlsx, json, http, sql), built with that class's options.
+    """The connector for `kind` (csv, xlsx, json, http), built with that class's options.
 
-    Files take `path`, http takes `url`, sql takes `url` and `table` or `query`. Nothing is read
+    Files take `path`, http takes `url`. Nothing is read
     until `columns()` or `iter_records()`. Raises ConnectorError(unsupported_format) for an
     unknown kind; a wrong option name raises TypeError (a programming error, not bad input).
     """

@@ -1,6 +1,7 @@
 """JSON over HTTP from a department API, without becoming a way into our own network (SSRF).
 
-Before each request the host is resolved once and every address it resolves to must be public;
+Before each request the host is resolved once and every address it resolves to must be public
+(the platform's one rule, :mod:`citybrain.core.outbound`);
 the request then goes to that checked address (Host header and TLS SNI keep the name), so a DNS
 answer that changes between check and connect (rebinding) cannot redirect it. Redirects are
 followed by hand and each target is checked again. Proxies from the environment are ignored, as
@@ -10,8 +11,6 @@ a proxy would resolve the name itself.
 from __future__ import annotations
 
 import functools
-import ipaddress
-import socket
 import ssl
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,56 +18,20 @@ from typing import NamedTuple
 
 import httpx
 
+from citybrain.core import outbound
+from citybrain.core.outbound import IPAddress, IPNetwork
+
 from ._encoding import detect_encoding, encoding_label, normalise_codec
 from .base import BAD_ENCODING, HTTP_ERROR, TOO_LARGE, UNSAFE_URL, ConnectorError, RowErrorPolicy
 from .json_source import JsonRecords, iter_json_document, iter_json_lines
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-# Cloud instance metadata (AWS, Alibaba Cloud, Tencent Cloud, Huawei Cloud, ...): never allowed,
-# not even through `allowed_networks`, since it hands out the host's credentials.
-METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(a) for a in ("169.254.169.254", "100.100.100.200", "fd00:ec2::254")
-)
-METADATA_REASON = "云服务器元数据地址"
 _REDIRECTS = {301, 302, 303, 307, 308}
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-def unsafe_address_reason(address: str | IPAddress) -> str | None:
-    """Why an outbound connection to `address` is refused (in Chinese), or None if it is public.
-
-    IPv6 forms that carry an IPv4 address (::ffff:a.b.c.d, NAT64, 6to4) are judged by that address.
-    """
-    ip = ipaddress.ip_address(address.split("%")[0] if isinstance(address, str) else address)
-    if ip in METADATA_ADDRESSES:
-        return METADATA_REASON
-    if isinstance(ip, ipaddress.IPv6Address):
-        # ::ffff:a.b.c.d and NAT64 reach exactly the IPv4 host: judge that host alone.
-        translated = ip.ipv4_mapped or (
-            ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
-        )
-        if translated is not None:
-            return unsafe_address_reason(translated)
-        # 6to4 goes through the embedded IPv4 gateway: both must be public.
-        if ip.sixtofour is not None and (reason := unsafe_address_reason(ip.sixtofour)):
-            return reason
-    checks = (
-        (ip.is_unspecified, "未指定地址"),
-        (ip.is_loopback, "本机回环地址"),
-        (ip.is_link_local, "链路本地地址"),
-        (ip.is_multicast, "组播地址"),
-        (ip.is_private, "内网地址"),
-        (ip.is_reserved, "保留地址"),
-        (not ip.is_global, "非公网地址"),  # e.g. 100.64.0.0/10, carrier-grade NAT
-    )
-    return next((reason for failed, reason in checks if failed), None)
 
 
 def resolve_checked(url: httpx.URL, allowed_networks: Sequence[IPNetwork] = ()) -> IPAddress:
-    """Resolve the URL's host and return the address to connect to.
+    """Resolve the URL's host and return the address to connect to, by the platform's one
+    outbound rule (:mod:`citybrain.core.outbound`).
 
     Raises ConnectorError(unsafe_url) for a non-http(s) scheme or if ANY resolved address is not
     public and not inside `allowed_networks`; ConnectorError(http_error) if the name does not
@@ -79,20 +42,11 @@ def resolve_checked(url: httpx.URL, allowed_networks: Sequence[IPNetwork] = ()) 
     host = url.raw_host.decode("ascii")
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise ConnectorError(HTTP_ERROR, f"无法解析域名 {url.host}：{exc}") from exc
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-    if not addresses:
-        raise ConnectorError(HTTP_ERROR, f"域名 {url.host} 没有地址")
-    for ip in addresses:
-        reason = unsafe_address_reason(ip)
-        allowed = reason != METADATA_REASON and any(ip in net for net in allowed_networks)
-        if reason and not allowed:
-            raise ConnectorError(
-                UNSAFE_URL, f"拒绝访问 {url.host}：它解析到 {ip}（{reason}），数据源只能是公网地址"
-            )
-    return addresses[0]
+        return outbound.resolve_checked(host, port, allowed_networks)
+    except outbound.HostUnresolvable as exc:
+        raise ConnectorError(HTTP_ERROR, f"无法解析域名 {url.host}") from exc
+    except outbound.OutboundRefused as exc:
+        raise ConnectorError(UNSAFE_URL, exc.message) from exc
 
 
 class _Hop(NamedTuple):
@@ -132,7 +86,7 @@ class HttpJsonConnector(JsonRecords):
         self._timeout = timeout
         self._max_bytes = max_bytes
         self._max_redirects = max_redirects
-        self._allowed = [ipaddress.ip_network(n, strict=False) for n in allowed_networks]
+        self._allowed = outbound.parse_networks(allowed_networks)
         self._ssl = ssl_context
         self._body: tuple[bytes, str | None] | None = None
 

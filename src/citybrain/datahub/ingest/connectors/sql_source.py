@@ -1,5 +1,8 @@
-"""A table or a SELECT query in any database SQLAlchemy can reach (PostgreSQL, MySQL, Oracle,
-SQL Server, 达梦/人大金仓 through their dialects, SQLite files).
+"""A table or a SELECT query in a database, read through an engine the caller opened.
+
+The connector never builds a connection itself: in the platform the engine comes from
+``datahub.datasources.service.open_source_engine`` (a registered source, checked, pinned,
+time-limited, read-only), so no connection string from a request can reach it.
 
 Rows stream in batches (`yield_per`, a server-side cursor where the driver has one). For
 incremental pulls, `watermark_column` names a column that only grows (更新时间, an id);
@@ -16,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
 
 from .base import (
     BAD_OPTION,
@@ -38,7 +40,7 @@ _ALIAS = "cb_src"
 class SqlConnector:
     def __init__(
         self,
-        url: str | sa.URL,
+        engine: sa.Engine,
         *,
         table: str | None = None,
         query: str | None = None,
@@ -47,13 +49,11 @@ class SqlConnector:
         batch_size: int = 1000,
     ) -> None:
         """Exactly one of `table` (reflected, so its name is never spliced into SQL) or `query`
-        (one SELECT or WITH statement). Raises ConnectorError(bad_option | unsupported_query)."""
+        (one SELECT or WITH statement). The caller owns `engine` (and disposes it).
+        Raises ConnectorError(bad_option | unsupported_query)."""
         if (table is None) == (query is None):
             raise ConnectorError(BAD_OPTION, "数据库数据源需要指定表名或查询语句之一")
-        try:
-            self._engine = sa.create_engine(url, poolclass=NullPool)
-        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-            raise ConnectorError(BAD_OPTION, f"数据库连接串无效或缺少驱动：{exc}") from exc
+        self._engine = engine
         self.table = table
         self.query = _check_query(query) if query is not None else None
         self.schema = schema
