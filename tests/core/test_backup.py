@@ -219,3 +219,32 @@ def test_the_cli_backup_is_audited_and_can_be_encrypted(
         input="城市大脑-口令\n",
     )
     assert restored.exit_code == 0, restored.output
+
+
+def test_an_older_archive_is_migrated_forward_after_it_is_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from citybrain.core.config import ensure_key_file, get_settings
+    from citybrain.core.migrate import current_revision, upgrade
+
+    home = tmp_path / "old"
+    with installation_env(monkeypatch, home):
+        settings = get_settings()
+        ensure_key_file(settings.key_file)
+        upgrade(cli_context.cli_engine(), "20261122_0001")
+        made = service.create_backup(
+            settings,
+            cli_context.cli_engine(),
+            hub_file=home / "hub.duckdb",
+            output=tmp_path / "old.tar.gz",
+        )
+    assert made.manifest["alembic_revision"] == "20261122_0001"
+    assert made.manifest["hub"] is None  # never loaded: nothing to copy
+
+    restored = service.restore_backup(made.path, home=tmp_path / "new")
+
+    assert restored.migrated_from == "20261122_0001"
+    assert [restored.revision] == service.code_heads()
+    engine = create_engine(restored.database_url)
+    assert current_revision(engine) == service.code_heads()[0]
+    engine.dispose()
