@@ -88,7 +88,7 @@ def pack(
     manifest["encrypted"] = passphrase is not None
     body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
     plain = output.with_name(output.name + ".part") if passphrase else output
-    with private_file(plain) as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+    with private_file(plain) as raw, tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar:
         info = tarfile.TarInfo(MANIFEST)
         info.size, info.mode = len(body), 0o600
         tar.addfile(info, _bytes_io(body))
