@@ -60,7 +60,7 @@ def table_digests(
 
     Rows are read through the DB-API cursor of the same connection (so inside its transaction)
     and hashed as ``repr`` of the driver's tuple, which is deterministic for the types drivers
-    return; going through SQLAlchemy rows and JSON cost about three times as much per row."""
+    return; going through SQLAlchemy rows and JSON cost two to three times as much."""
     inspector = inspect(connection)
     quote = connection.dialect.identifier_preparer.quote
     names = sorted(inspector.get_table_names(schema=schema))
