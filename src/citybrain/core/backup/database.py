@@ -65,10 +65,12 @@ def table_digests(
     quote = connection.dialect.identifier_preparer.quote
     names = sorted(inspector.get_table_names(schema=schema))
     prefix = f"{quote(schema)}." if schema else ""
-    cursor = connection.connection.cursor()
+    # PostgreSQL: a server-side cursor, or the driver would hold a whole table in memory
+    server_side = connection.dialect.name == "postgresql"
     result: dict[str, dict[str, Any]] = {}
-    try:
-        for done, name in enumerate(names, 1):
+    for done, name in enumerate(names, 1):
+        cursor = connection.connection.cursor(*(["citybrain_digest"] if server_side else []))
+        try:
             columns = [c["name"] for c in inspector.get_columns(name, schema=schema)]
             pk = inspector.get_pk_constraint(name, schema=schema)["constrained_columns"]
             cursor.execute(
@@ -80,11 +82,11 @@ def table_digests(
                 digest.update("\n".join(repr(tuple(row)) for row in batch).encode())
                 digest.update(b"\n")
                 rows += len(batch)
-            result[name] = {"rows": rows, "sha256": digest.hexdigest()}
-            if progress:
-                progress("digest", done, len(names))
-    finally:
-        cursor.close()
+        finally:
+            cursor.close()
+        result[name] = {"rows": rows, "sha256": digest.hexdigest()}
+        if progress:
+            progress("digest", done, len(names))
     return result
 
 
