@@ -146,8 +146,14 @@ def test_a_non_empty_home_is_refused_unless_forced(drill: Drill, tmp_path: Path)
 
     assert refused.value.code == "restore_target_not_empty"
     assert (target / "citybrain.db").read_bytes() == b"someone's data"
+    (target / "audit").mkdir()
+    (target / "audit" / "someone-else.jsonl").write_text("{}\n")
+    (target / "hub.duckdb.wal").write_bytes(b"a stale log")
     restored = service.restore_backup(drill.archive, home=target, force=True)
     assert restored.tables_checked == len(drill.result.manifest["database"]["tables"])
+    assert sorted(p.name for p in (target / "audit").iterdir()) == ["checkpoints.jsonl"]
+    assert not (target / "hub.duckdb.wal").exists()
+    assert hub_rows(target) == drill.hub_rows
 
 
 def test_a_truncated_archive_is_corrupt(drill: Drill, tmp_path: Path) -> None:
@@ -241,7 +247,12 @@ def test_an_older_archive_is_migrated_forward_after_it_is_verified(
     assert made.manifest["alembic_revision"] == "20261122_0001"
     assert made.manifest["hub"] is None  # never loaded: nothing to copy
 
-    restored = service.restore_backup(made.path, home=tmp_path / "new")
+    stale = tmp_path / "new" / "hub.duckdb"
+    stale.parent.mkdir()
+    stale.write_bytes(b"a hub of another installation")
+    restored = service.restore_backup(made.path, home=tmp_path / "new", force=True)
+
+    assert not stale.exists()  # the archive has no hub, so none may be left beside it
 
     assert restored.migrated_from == "20261122_0001"
     assert [restored.revision] == service.code_heads()

@@ -271,13 +271,12 @@ def restore_backup(
         # --- from here on the target is written ---
         home.mkdir(parents=True, exist_ok=True)
         os.chmod(home, 0o700)
-        key_member = content / KEY_MEMBER
-        if key_member.exists():
-            shutil.copyfile(key_member, home / KEY_FILE_NAME)
-            os.chmod(home / KEY_FILE_NAME, 0o600)
+        # With --force, whatever the archive lacks must not survive from the old home either:
+        # a stale key file or hub beside the restored database would silently disagree with it.
+        _replace_file(content / KEY_MEMBER, home / KEY_FILE_NAME)
         for folder in COPIED_FOLDERS:
+            shutil.rmtree(home / folder, ignore_errors=True)
             if (content / folder).is_dir():
-                shutil.rmtree(home / folder, ignore_errors=True)
                 shutil.copytree(content / folder, home / folder)
         hub_manifest = manifest.get("hub")
         hub_checked = 0
@@ -285,6 +284,9 @@ def restore_backup(
         if hub_manifest:
             hub.restore_hub(content / hub_manifest["member"], home / "hub.duckdb")
             hub_checked = _check_hub(home / "hub.duckdb", hub_manifest, manifest, warnings)
+        else:
+            for stale in ("hub.duckdb", "hub.duckdb.wal"):
+                (home / stale).unlink(missing_ok=True)
         if backend == "sqlite":
             database.restore_sqlite(content / db["member"], database.sqlite_path(target_url))
             restored = database.describe_sqlite(database.sqlite_path(target_url))
@@ -330,6 +332,13 @@ def restore_backup(
         now_revision,
         warnings,
     )
+
+
+def _replace_file(member: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
+    if member.exists():
+        shutil.copyfile(member, target)
+        os.chmod(target, 0o600)
 
 
 def _target_url(backend: str, database_url: str, home: Path, schema: str | None) -> str:
