@@ -74,6 +74,7 @@ def test_drill_restores_the_installation_as_of_the_backup(
     result = runner.invoke(cli_main.app, ["restore", str(drill.archive), "--home", str(new_home)])
     assert result.exit_code == 0, result.output
     assert "恢复完成" in result.output
+    assert f"CITYBRAIN_HOME={new_home.resolve()}" in result.output
 
     manifest = drill.result.manifest
     engine = create_engine(f"sqlite:///{new_home / 'citybrain.db'}")

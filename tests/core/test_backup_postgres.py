@@ -100,6 +100,7 @@ def test_drill_restores_the_lost_schema_as_of_the_backup(
         ["restore", str(drill.archive), "--home", str(new_home), "--database-url", BASE_URL],
     )
     assert result.exit_code == 0, result.output
+    assert f"search_path%3D{schema}" in result.output  # the URL the restored home must use
 
     manifest = drill.result.manifest
     assert describe_postgres(BASE_URL, schema).tables == manifest["database"]["tables"]

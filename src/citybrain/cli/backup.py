@@ -144,13 +144,17 @@ def restore(
     table.add_row("中枢表 (已核对)", str(result.hub_tables_checked))
     migrated = f"已从 {result.migrated_from} 升级" if result.migrated_from else "无需升级"
     table.add_row("数据库版本", f"{result.revision} ({migrated})")
-    table.add_row("CITYBRAIN_HOME", str(result.home))
-    if result.database_url.startswith("postgresql"):
-        table.add_row("CITYBRAIN_DATABASE_URL", _hide_password(result.database_url))
     console.print(table)
     for warning in result.warnings:
         err_console.print(f"[yellow]注意: {warning}[/yellow]")
-    console.print("下一步: 用上面的环境变量启动, 并运行 citybrain audit verify 核对审计链")
+    # outside the table, so that long values are not cut and can be copied
+    console.print(
+        "下一步: 以如下环境变量启动, 并运行 citybrain audit verify 核对审计链", soft_wrap=True
+    )
+    console.print(f"  CITYBRAIN_HOME={result.home}", soft_wrap=True, markup=False)
+    if result.database_url.startswith("postgresql"):
+        shown = _hide_password(result.database_url)
+        console.print(f"  CITYBRAIN_DATABASE_URL={shown}", soft_wrap=True, markup=False)
 
 
 def _tables_rows(tables: dict[str, dict[str, int]]) -> str:
