@@ -260,3 +260,24 @@ def test_an_older_archive_is_migrated_forward_after_it_is_verified(
     engine = create_engine(restored.database_url)
     assert current_revision(engine) == service.code_heads()[0]
     engine.dispose()
+
+
+def test_the_cli_refuses_in_chinese_with_the_code_and_exit_2(
+    drill: Drill,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    forged = tmp_path / "forged.tar.gz"
+    _rewrite(drill.archive, forged, **{"hub/hub.duckdb": b"not the hub"})
+    target = tmp_path / "target"
+    monkeypatch.setattr("sys.argv", ["citybrain", "restore", str(forged), "--home", str(target)])
+
+    with pytest.raises(SystemExit) as exited:
+        cli_main.main()
+
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "hub/hub.duckdb 的 SHA-256 与清单不符" in err
+    assert "backup_checksum_mismatch" in err
+    assert not target.exists()
