@@ -281,3 +281,22 @@ def test_the_cli_refuses_in_chinese_with_the_code_and_exit_2(
     assert "hub/hub.duckdb 的 SHA-256 与清单不符" in err
     assert "backup_checksum_mismatch" in err
     assert not target.exists()
+
+
+def test_a_hub_fingerprint_changes_with_any_value(tmp_path: Path) -> None:
+    import duckdb
+
+    from citybrain.core.backup.hub import describe_hub
+
+    path = tmp_path / "hub.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute('CREATE TABLE hub_x ("t" VARCHAR, "cb row" BIGINT)')
+    con.execute("INSERT INTO hub_x VALUES ('a', 1), ('b', NULL)")
+    con.close()
+    before = describe_hub(path)["hub_x"]
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE hub_x SET \"cb row\" = 2 WHERE t = 'a'")
+    con.close()
+    after = describe_hub(path)["hub_x"]
+    assert before["rows"] == after["rows"] == 2
+    assert before["fingerprint"] != after["fingerprint"]

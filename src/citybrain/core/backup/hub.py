@@ -47,8 +47,15 @@ def fingerprints(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, dict
     ).fetchall()
     result: dict[str, dict[str, Any]] = {}
     for (name,) in tables:
-        ident = f'"{catalog}".main."{name}"'
-        row = con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {ident} AS t").fetchone()  # noqa: S608 - names from the catalog
+        ident = f"{_quote(catalog)}.main.{_quote(name)}"
+        columns = con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = ?"
+            " AND table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+            [catalog, name],
+        ).fetchall()
+        whole_row = ", ".join(_quote(c) for (c,) in columns)
+        sql = f"SELECT count(*), sum(hash(row({whole_row}))::HUGEINT) FROM {ident}"  # noqa: S608 - quoted names from the catalog
+        row = con.execute(sql).fetchone()
         rows, total = (int(row[0]), row[1]) if row else (0, None)
         result[str(name)] = {"rows": rows, "fingerprint": str(total or 0)}
     return result
@@ -85,6 +92,10 @@ def restore_hub(member: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(member, target)
     os.chmod(target, 0o600)
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _sql_text(path: Path) -> str:
