@@ -157,12 +157,32 @@ def test_a_non_empty_home_is_refused_unless_forced(drill: Drill, tmp_path: Path)
     assert hub_rows(target) == drill.hub_rows
 
 
-def test_a_truncated_archive_is_corrupt(drill: Drill, tmp_path: Path) -> None:
+def test_an_existing_sqlite_file_named_by_url_is_refused(drill: Drill, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.db"
+    elsewhere.write_bytes(b"another installation")
+    with pytest.raises(Conflict) as refused:
+        service.restore_backup(
+            drill.archive, home=tmp_path / "target", database_url=f"sqlite:///{elsewhere}"
+        )
+    assert refused.value.code == "restore_target_not_empty"
+    assert elsewhere.read_bytes() == b"another installation"
+    assert not (tmp_path / "target").exists()
+
+
+def test_a_truncated_archive_or_a_hollow_manifest_is_corrupt(drill: Drill, tmp_path: Path) -> None:
     broken = tmp_path / "broken.tar.gz"
     broken.write_bytes(drill.archive.read_bytes()[:2000])
-    with pytest.raises(BadInput) as refused:
-        service.restore_backup(broken, home=tmp_path / "target")
-    assert refused.value.code == "backup_corrupt"
+    hollow = tmp_path / "hollow.tar.gz"
+    manifest = {"format": archive.FORMAT, "format_version": 1, "members": {}}
+    with tarfile.open(hollow, "w:gz") as tar:
+        body = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(body)
+        tar.addfile(info, io.BytesIO(body))
+    for bad in (broken, hollow):
+        with pytest.raises(BadInput) as refused:
+            service.restore_backup(bad, home=tmp_path / "target")
+        assert refused.value.code == "backup_corrupt"
     assert not (tmp_path / "target").exists()
 
 

@@ -192,7 +192,7 @@ def unpack(archive: Path, into: Path, *, progress: Progress | None = None) -> di
         manifest: dict[str, Any] = json.loads((into / MANIFEST).read_text("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise corrupt("清单不是合法的 JSON") from exc
-    if manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise corrupt("清单格式不符")
     if int(manifest.get("format_version", 0)) > FORMAT_VERSION:
         raise BadInput(
@@ -200,6 +200,15 @@ def unpack(archive: Path, into: Path, *, progress: Progress | None = None) -> di
             " 请先升级 citybrain",
             code="backup_newer_than_code",
         )
+    database = manifest.get("database")
+    if (
+        not isinstance(manifest.get("members"), dict)
+        or not isinstance(database, dict)
+        or database.get("backend") not in ("sqlite", "postgresql")
+        or database.get("member") not in manifest["members"]
+        or not isinstance(database.get("tables"), dict)
+    ):
+        raise corrupt("清单内容不完整")
     listed: dict[str, dict[str, Any]] = manifest.get("members", {})
     present = {info.name for info in infos[1:]}
     if present != set(listed):

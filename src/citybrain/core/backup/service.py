@@ -263,6 +263,12 @@ def restore_backup(
                 f"目标目录 {home} 不为空, 拒绝覆盖 (确认覆盖请加 --force)",
                 code="restore_target_not_empty",
             )
+        if backend == "sqlite" and not force and database.sqlite_path(target_url).exists():
+            raise Conflict(
+                f"目标数据库文件 {database.sqlite_path(target_url)} 已存在, 拒绝覆盖"
+                " (确认覆盖请加 --force)",
+                code="restore_target_not_empty",
+            )
         if backend == "postgresql" and not force and database.schema_tables(database_url, schema):
             raise Conflict(
                 f"目标数据库的模式 {schema} 中已有数据表, 拒绝覆盖 (确认覆盖请加 --force)",
