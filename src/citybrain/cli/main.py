@@ -1,4 +1,5 @@
-"""Entry point: ``citybrain init | migrate | serve | demo | regions | user | apikey | audit``."""
+"""Entry point: ``citybrain init | migrate | serve | demo | backup | restore | regions | user |
+apikey | audit``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import uvicorn
 from rich.table import Table
 
 from citybrain import domains
+from citybrain.cli import backup as backup_cli
 from citybrain.cli import iam as iam_cli
 from citybrain.cli import ingest as ingest_cli
 from citybrain.cli import masterdata as masterdata_cli
@@ -29,6 +31,8 @@ app.add_typer(iam_cli.apikey_app, name="apikey")
 app.add_typer(audit_app, name="audit")
 app.add_typer(ingest_cli.app, name="ingest")
 app.add_typer(masterdata_cli.app, name="masterdata")
+app.command("backup")(backup_cli.backup)
+app.command("restore")(backup_cli.restore)
 
 Host = Annotated[str, typer.Option(help="监听地址")]
 Port = Annotated[int, typer.Option(help="监听端口")]

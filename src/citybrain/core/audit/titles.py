@@ -91,6 +91,7 @@ ACTION_TITLES: Final[Mapping[str, str]] = {
     "iam.totp.enrol": "申请绑定二次验证",
     "iam.totp.reset": "重置二次验证",
     "iam.user.create": "创建用户",
+    "ops.backup.create": "备份整个系统",
     "iam.user.disable": "停用用户",
     "iam.user.enable": "启用用户",
     "iam.user.locked": "账号被锁定",
