@@ -84,6 +84,8 @@ def test_drill_restores_the_installation_as_of_the_backup(
     assert (new_home / "keys.json").read_bytes() == (drill.home / "keys.json").read_bytes()
     assert stat.S_IMODE((new_home / "keys.json").stat().st_mode) == 0o600
     assert hub_rows(new_home) == drill.hub_rows
+    # as restored: verify below anchors the head it checks with a checkpoint of its own
+    restored_checkpoints = (new_home / "audit" / "checkpoints.jsonl").read_text("utf-8")
 
     with installation_env(monkeypatch, new_home):
         verified = runner.invoke(cli_main.app, ["audit", "verify"])
@@ -94,11 +96,11 @@ def test_drill_restores_the_installation_as_of_the_backup(
             user = session.get(User, drill.user_ids[0])
             assert user is not None
             assert auth.totp_secret_of(user) == drill.totp_secret  # the key file decrypts
-            _every_checkpoint_names_a_restored_record(session, new_home)
+            _every_checkpoint_names_a_restored_record(session, restored_checkpoints)
 
 
-def _every_checkpoint_names_a_restored_record(session: Session, home: Path) -> None:
-    lines = (home / "audit" / "checkpoints.jsonl").read_text("utf-8").splitlines()
+def _every_checkpoint_names_a_restored_record(session: Session, checkpoints: str) -> None:
+    lines = checkpoints.splitlines()
     assert lines
     macs = {seq: mac for seq, mac in session.execute(select(AuditRecord.seq, AuditRecord.mac))}
     for line in lines:

@@ -5,7 +5,6 @@ keys read from its key file, as a real deployment does."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from citybrain.analytics.hub import HubColumn, HubStore, HubTableSpec, hub_path
 from citybrain.cli import context as cli_context
 from citybrain.cli import main as cli_main
 from citybrain.core.audit import service as audit
+from citybrain.core.audit.anchor import checkpoint_committed
 from citybrain.core.audit.models import AuditRecord
 from citybrain.core.backup import service as backup
 from citybrain.core.backup.service import BackupResult
@@ -134,8 +134,8 @@ def audit_count() -> int:
 
 
 class Writer(threading.Thread):
-    """Serving traffic: audit records through the real service, each followed by a checkpoint
-    line (seq and MAC of a committed record, so it points backwards) in ``audit/``."""
+    """Serving traffic: audit records through the real service, each followed by the ledger's
+    signed checkpoint of the committed head (so it points backwards) in ``audit/``."""
 
     def __init__(self, home: Path) -> None:
         super().__init__(daemon=True)
@@ -150,10 +150,10 @@ class Writer(threading.Thread):
         try:
             while not self.stop.is_set():
                 with cli_context.cli_session() as session:
-                    entry = audit.record(session, action="drill.tick", detail={"n": self.written})
-                    seq, mac = entry.seq, entry.mac
-                with self.checkpoints.open("a", encoding="utf-8") as out:
-                    out.write(json.dumps({"seq": seq, "mac": mac}) + "\n")
+                    audit.record(session, action="drill.tick", detail={"n": self.written})
+                # the ledger's own signed checkpoint of the committed head, after every record
+                if checkpoint_committed(cli_context.cli_engine()) is None:
+                    raise RuntimeError("no checkpoint was written")
                 with self.progressed:
                     self.written += 1
                     self.progressed.notify_all()
