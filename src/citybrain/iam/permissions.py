@@ -38,6 +38,7 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "sharing:request": "申请共享数据",
     "sharing:approve": "审核共享申请",
     "sharing:manage": "管理共享交付",
+    "jobs:read": "查看后台任务运行记录",
 }
 
 SYSADMIN, SECADMIN, AUDITADMIN = "sysadmin", "secadmin", "auditadmin"
@@ -58,6 +59,7 @@ ROLE_TITLES: Final[Mapping[str, str]] = {
 BUILTIN_ROLES: Final[Mapping[str, frozenset[str]]] = {
     SYSADMIN: frozenset(
         {"iam:user_read", "iam:user_manage", "iam:apikey_manage", "regions:read", "regions:manage"}
+        | {"jobs:read"}
     ),
     SECADMIN: frozenset({"iam:user_read", "iam:role_manage", "iam:unlock", "regions:read"}),
     AUDITADMIN: frozenset({"audit:read", "audit:export"}),
@@ -65,6 +67,7 @@ BUILTIN_ROLES: Final[Mapping[str, frozenset[str]]] = {
         {"regions:read", "catalog:read", "catalog:manage", "ingest:run"}
         | {"quality:read", "quality:manage", "masterdata:read"}
         | {"sharing:request", "sharing:approve", "sharing:manage"}
+        | {"jobs:read"}
     ),
     "handler": frozenset(
         {"regions:read", "catalog:read", "ingest:run", "quality:read", "rectify:handle"}
