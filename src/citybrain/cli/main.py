@@ -3,6 +3,7 @@ audit``."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Annotated
 
@@ -89,6 +90,7 @@ def worker(
     from citybrain.core.db import make_session_factory
     from citybrain.core.jobs.system import JobSystem
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     register_jobs()
     jobs = JobSystem(settings(), make_session_factory(cli_engine()))
     where = "Redis" if jobs.uses_redis else f"{settings().home / 'jobs.db'}"

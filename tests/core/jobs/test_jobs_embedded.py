@@ -4,6 +4,7 @@ run recorded; retries with back-off; a run delivered twice runs once; missed slo
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -221,3 +222,40 @@ def test_an_unknown_job_is_refused_before_anything_is_written(
     )
     with pytest.raises(KeyError):
         jobs.enqueue("nope.nothing")
+
+
+def test_processes_ticking_at_the_same_instant_run_the_slot_once(
+    committed: sessionmaker[Session], registry: Registry, home_settings: Settings, prefix: str
+) -> None:
+    """The unique (job, slot) row is the arbiter when several ticks race past the 'last slot'
+    check together (the two-worker test on Redis shows the whole path; this forces the race)."""
+    effects: list[datetime | None] = []
+    name = f"{prefix}raced"
+    register(name, "竞争", lambda ctx: effects.append(ctx.slot), registry=registry)
+    schedule(name, every=timedelta(minutes=1), registry=registry)
+    systems = [
+        JobSystem(home_settings, committed, config=jobs_config(immediate=True), registry=registry)
+        for _ in range(6)
+    ]
+    now = datetime(2026, 12, 7, 9, 0, 1, tzinfo=UTC)
+    barrier = threading.Barrier(len(systems))
+    real_last_slot = runs.last_slot
+
+    def last_slot_then_wait(factory: sessionmaker[Session], job: str) -> datetime | None:
+        value = real_last_slot(factory, job)
+        if job == name:
+            barrier.wait(timeout=10)  # everyone has seen "no run yet" before anyone inserts
+        return value
+
+    queued: list[list[int]] = []
+    runs.last_slot = last_slot_then_wait  # type: ignore[assignment]
+    try:
+        threads = [threading.Thread(target=lambda s=s: queued.append(s.tick(now))) for s in systems]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        runs.last_slot = real_last_slot  # type: ignore[assignment]
+    assert sorted(len(q) for q in queued) == [0, 0, 0, 0, 0, 1]
+    assert effects == [datetime(2026, 12, 7, 9, 0, tzinfo=UTC)]
