@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 from citybrain.core.jobs.models import JobRun
 from citybrain.core.jobs.registry import Registry
 from citybrain.core.jobs.schedule import next_slot
-from citybrain.core.jobs.schemas import JobRunFilter, JobRunPage, JobRunRead, ScheduleRead
+from citybrain.core.jobs.schemas import (
+    JobKindRead,
+    JobRunFilter,
+    JobRunPage,
+    JobRunRead,
+    ScheduleRead,
+)
 from citybrain.core.pagination import PageParams, paginate
 
 
@@ -57,3 +63,16 @@ def list_schedules(
             )
         )
     return answer
+
+
+def list_kinds(*, registry: Registry) -> list[JobKindRead]:
+    """Every registered job with its title, ordered by title (for the run list's filter)."""
+    return sorted(
+        (
+            JobKindRead(
+                job_name=spec.name, title=spec.title, scheduled=spec.name in registry.schedules
+            )
+            for spec in registry.jobs.values()
+        ),
+        key=lambda kind: kind.title,
+    )

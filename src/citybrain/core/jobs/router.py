@@ -11,7 +11,7 @@ from citybrain.core.clock import utcnow
 from citybrain.core.jobs import queries
 from citybrain.core.jobs.config import get_jobs_settings
 from citybrain.core.jobs.registry import default_registry
-from citybrain.core.jobs.schemas import JobRunFilter, JobRunPage, ScheduleRead
+from citybrain.core.jobs.schemas import JobKindRead, JobRunFilter, JobRunPage, ScheduleRead
 from citybrain.core.pagination import PageParams
 from citybrain.core.security import Principal, require
 from citybrain.core.web import DbSession
@@ -35,3 +35,8 @@ def list_runs(
 def list_schedules(session: DbSession, principal: JobsReader) -> list[ScheduleRead]:
     tz = ZoneInfo(get_jobs_settings().timezone)
     return queries.list_schedules(session, registry=default_registry, now=utcnow(), tz=tz)
+
+
+@router.get("/kinds", response_model=list[JobKindRead], summary="任务种类 (名称与中文标题)")
+def list_kinds(principal: JobsReader) -> list[JobKindRead]:
+    return queries.list_kinds(registry=default_registry)

@@ -45,3 +45,9 @@ class ScheduleRead(BaseModel):
     last_slot_at: datetime | None
     last_outcome: str | None
     next_slot_at: datetime | None
+
+
+class JobKindRead(BaseModel):
+    job_name: str
+    title: str
+    scheduled: bool
