@@ -58,6 +58,7 @@ class ScheduleSpec:
 class Registry:
     jobs: dict[str, JobSpec] = field(default_factory=dict)
     schedules: dict[str, ScheduleSpec] = field(default_factory=dict)
+    at_start: list[str] = field(default_factory=list)  # queued once when a consumer starts
 
     def register(self, spec: JobSpec) -> JobSpec:
         """Add or replace a job (registration may run more than once per process)."""
@@ -69,6 +70,12 @@ class Registry:
             raise KeyError(f"schedule of an unregistered job: {spec.job}")
         self.schedules[spec.job] = spec
         return spec
+
+    def run_at_start(self, job: str) -> None:
+        if job not in self.jobs:
+            raise KeyError(f"start-up run of an unregistered job: {job}")
+        if job not in self.at_start:
+            self.at_start.append(job)
 
     def title(self, name: str) -> str:
         spec = self.jobs.get(name)
@@ -96,3 +103,9 @@ def schedule(
     """Run registered ``job`` every ``every`` or at each minute ``cron`` matches."""
     spec = ScheduleSpec(job, Cadence(every=every, cron=cron), grace)
     return (registry or default_registry).schedule(spec)
+
+
+def run_at_start(job: str, *, registry: Registry | None = None) -> None:
+    """Queue ``job`` once whenever a consumer starts (crash recovery: whatever the last process
+    left half done is reconciled before anything else waits on it)."""
+    (registry or default_registry).run_at_start(job)

@@ -254,6 +254,15 @@ class JobSystem:
                         spec.name, run_id, kwargs, slot=run.slot_at, delay=delay, retries=left - 1
                     )
 
+    def queue_start_jobs(self) -> list[int]:
+        """Queue the registered start-up jobs (called when a consumer starts)."""
+        queued = []
+        for job in list(self.registry.at_start):
+            run_id = self.enqueue(job)
+            if run_id is not None:
+                queued.append(run_id)
+        return queued
+
     # -- consumers -----------------------------------------------------------------------------
 
     def start_embedded(self) -> Consumer | None:
@@ -296,6 +305,13 @@ class _Consumer(Consumer):  # type: ignore[misc]
             interval=self.scheduler_interval,
             periodic=self.periodic,
         )
+
+    def start(self) -> None:
+        super().start()
+        try:
+            self.system.queue_start_jobs()
+        except Exception:  # a broken start-up job must not keep the consumer from running
+            log.exception("start-up jobs could not be queued")
 
     def _set_signal_handlers(self) -> None:
         if not self.embedded:  # inside serve, the web server owns the process's signals

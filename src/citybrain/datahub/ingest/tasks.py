@@ -17,15 +17,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from citybrain.analytics.hub import HubStore
+from citybrain.analytics.hub import HubStore, default_store
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.context import ActorContext, set_actor
 from citybrain.core.errors import DomainError, InvalidState
-from citybrain.core.jobs.registry import JobContext, Registry, register, schedule
+from citybrain.core.jobs.registry import JobContext, Registry, register, run_at_start, schedule
 from citybrain.core.jobs.system import JobSystem
 from citybrain.datahub.ingest import progress as registry
-from citybrain.datahub.ingest import pulls, service
+from citybrain.datahub.ingest import pulls, recovery, service
 from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
 from citybrain.datahub.ingest.models import IngestBatch, IngestSourceSchedule
 from citybrain.datahub.ingest.schemas import BatchResult, BatchStatus
@@ -147,6 +147,7 @@ def _run_one(
 
 BATCH_JOB = "ingest.batch"
 PULLS_JOB = "ingest.pulls"
+RECONCILE_JOB = "ingest.reconcile"
 
 
 def queue_batch_job(jobs: JobSystem, batch_id: int) -> int | None:
@@ -174,6 +175,12 @@ def _pulls_job(ctx: JobContext) -> None:
         log.warning("scheduled pulls with errors: %s", errors)
 
 
+def _reconcile_job(ctx: JobContext) -> None:
+    store = default_store(ctx.settings)
+    for item in recovery.reconcile_interrupted(ctx.factory, store=store, batch_job=BATCH_JOB):
+        log.warning("batch %s reconciled as %s", item.batch_id, item.status.value)
+
+
 def register_jobs(registry: Registry | None = None) -> None:
     """Register ingest's jobs and the pull schedule (at app or worker start)."""
     # A failed batch records its failure itself and is not retried; a dead one stays for the
@@ -181,3 +188,6 @@ def register_jobs(registry: Registry | None = None) -> None:
     register(BATCH_JOB, "文件归集", _batch_job, retries=0, registry=registry)
     register(PULLS_JOB, "定时数据库抽取", _pulls_job, retries=0, registry=registry)
     schedule(PULLS_JOB, every=timedelta(minutes=1), registry=registry)
+    register(RECONCILE_JOB, "中断批次善后", _reconcile_job, registry=registry)
+    schedule(RECONCILE_JOB, every=timedelta(minutes=10), registry=registry)
+    run_at_start(RECONCILE_JOB, registry=registry)
