@@ -259,3 +259,25 @@ def test_processes_ticking_at_the_same_instant_run_the_slot_once(
         runs.last_slot = real_last_slot  # type: ignore[assignment]
     assert sorted(len(q) for q in queued) == [0, 0, 0, 0, 0, 1]
     assert effects == [datetime(2026, 12, 7, 9, 0, tzinfo=UTC)]
+
+
+def test_a_consumer_start_queues_start_up_jobs_and_resends_lost_runs(
+    committed: sessionmaker[Session], registry: Registry, home_settings: Settings, prefix: str
+) -> None:
+    done: list[str] = []
+    register(f"{prefix}lost", "丢失", lambda ctx, x: done.append(x), registry=registry)
+    register(f"{prefix}boot", "启动", lambda ctx: done.append("boot"), registry=registry)
+    registry.run_at_start(f"{prefix}boot")
+    jobs = JobSystem(
+        home_settings, committed, config=jobs_config(immediate=True), registry=registry
+    )
+    # recorded, but its message never reached the queue (say Redis was down)
+    lost = runs.create(committed, job=f"{prefix}lost", key="k", payload={"x": "again"})
+    assert lost is not None
+
+    jobs.queue_start_jobs(now=datetime.now(UTC))  # too recent to call lost
+    assert done == ["boot"]
+    jobs.queue_start_jobs(now=datetime.now(UTC) + timedelta(minutes=6))
+    assert done == ["boot", "again", "boot"]
+    jobs.queue_start_jobs(now=datetime.now(UTC) + timedelta(minutes=6))
+    assert done.count("again") == 1

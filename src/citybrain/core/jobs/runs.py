@@ -178,3 +178,16 @@ def prune(factory: sessionmaker[Session], *, finished_before: datetime) -> int:
 def get(factory: sessionmaker[Session], run_id: int) -> JobRun | None:
     with factory() as session:
         return session.get(JobRun, run_id)
+
+
+def queued_before(factory: sessionmaker[Session], cutoff: datetime) -> list[JobRun]:
+    """Runs still waiting in ``queued`` that were queued before ``cutoff``."""
+    with factory() as session:
+        return list(
+            session.execute(
+                select(JobRun)
+                .where(JobRun.outcome == Outcome.queued.value, JobRun.queued_at < cutoff)
+                .order_by(JobRun.id)
+                .limit(1000)
+            ).scalars()
+        )

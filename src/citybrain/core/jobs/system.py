@@ -48,6 +48,7 @@ from citybrain.core.jobs.schedule import current_slot, slots_between
 
 log = logging.getLogger(__name__)
 PRUNE_JOB = "jobs.prune"
+LOST_AFTER = timedelta(minutes=5)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -69,10 +70,19 @@ class JobSystem:
         self.tz = ZoneInfo(self.config.timezone)
         _register_core_jobs(self.registry)
         import_job_modules(self.config)
-        self.huey = self._build_huey()
+        self._huey: Huey | None = None
         self._tasks: dict[str, TaskWrapper] = {}
-        for spec in list(self.registry.jobs.values()):
-            self._task(spec.name)
+
+    @property
+    def huey(self) -> Huey:
+        """Built on first use, so an app that never queues (``citybrain openapi``) opens no
+        queue; every registered job becomes a Huey task then (a consumer must know them all
+        before it dequeues)."""
+        if self._huey is None:
+            self._huey = self._build_huey()
+            for spec in list(self.registry.jobs.values()):
+                self._task(spec.name)
+        return self._huey
 
     # -- where the queue lives -----------------------------------------------------------------
 
@@ -140,17 +150,19 @@ class JobSystem:
         wrapper = self._tasks.get(job)
         if wrapper is None:
             spec = self.registry.jobs[job]
-            wrapper = self._tasks[job] = self._wrap(spec)
+            wrapper = self._tasks[job] = self._wrap(self.huey, spec)
         return wrapper
 
-    def _wrap(self, spec: JobSpec) -> TaskWrapper:
+    def _wrap(self, huey: Huey, spec: JobSpec) -> TaskWrapper:
         def body(
             run_id: int, kwargs: dict[str, Any], slot: str | None, task: Task | None = None
         ) -> None:
             self._execute(spec, run_id, kwargs, slot, task)
 
         body.__name__ = spec.name.replace(".", "_")
-        wrapper: TaskWrapper = self.huey.task(
+        if spec.name in self._tasks:  # building ``huey`` wrapped it meanwhile
+            return self._tasks[spec.name]
+        wrapper: TaskWrapper = huey.task(
             name=spec.name,
             retries=spec.retries,
             retry_delay=spec.retry_delay,
@@ -254,8 +266,14 @@ class JobSystem:
                         spec.name, run_id, kwargs, slot=run.slot_at, delay=delay, retries=left - 1
                     )
 
-    def queue_start_jobs(self) -> list[int]:
-        """Queue the registered start-up jobs (called when a consumer starts)."""
+    def queue_start_jobs(self, now: datetime | None = None) -> list[int]:
+        """Queue the registered start-up jobs, and send again the runs still ``queued`` long
+        after they were queued (their message was lost: the queue was down, or the process
+        died between recording the run and sending it; a second delivery is harmless)."""
+        cutoff = (now or utcnow()) - LOST_AFTER
+        for run in runs.queued_before(self.factory, cutoff):
+            if run.job_name in self.registry.jobs:
+                self._send(run.job_name, run.id, json.loads(run.payload or "{}"), slot=run.slot_at)
         queued = []
         for job in list(self.registry.at_start):
             run_id = self.enqueue(job)
