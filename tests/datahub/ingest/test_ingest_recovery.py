@@ -228,3 +228,24 @@ def test_a_settled_batch_and_a_live_upload_are_left_alone(
             select(IngestBatch.status).where(IngestBatch.resource_code == CODE)
         ).scalars()
         assert "running" not in set(loaded)
+
+
+def test_a_batch_job_delivered_while_another_runs_it_leaves_it_alone(
+    tmp_path: Path, factory: sessionmaker[Session], store: HubStore, settings: Settings
+) -> None:
+    from citybrain.datahub.ingest import tasks
+
+    home = settings.model_copy(update={"home": tmp_path})
+    data = _people(tmp_path / "f.csv", 5, first=500).read_bytes()
+    with factory() as session, session.begin():
+        set_actor(session, actor="web:analyst", role="analyst")
+        batch_id = service.queue_upload(
+            session, resource_code=CODE, filename="f.csv", data=data, settings=home
+        ).id
+        session.get_one(IngestBatch, batch_id).status = "running"  # another worker took it
+
+    assert tasks.run_batch_job(factory, batch_id, settings=home, store=store) is None
+    with factory() as session:
+        assert session.get_one(IngestBatch, batch_id).status == "running"  # not failed
+    with factory() as session, session.begin():  # leave the module's file tidy for the others
+        session.get_one(IngestBatch, batch_id).status = "failed"
