@@ -3,11 +3,13 @@
 
 PY      := .venv/bin/python
 PG_URL  ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# the job-system tests run real workers on Redis; set here so CI never skips them
+export CITYBRAIN_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 export CITYBRAIN_DATA_DIR ?= $(abspath ../shared/data)
 
 .PHONY: setup demo test test-sqlite test-postgres lint services openapi openapi-current
 
-setup: .stamps/python .stamps/web .stamps/chromium
+setup: .stamps/python .stamps/web .stamps/chromium .stamps/redis
 
 .stamps/python: pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -24,18 +26,24 @@ setup: .stamps/python .stamps/web .stamps/chromium
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
 	@mkdir -p .stamps && touch $@
 
+.stamps/redis:
+	command -v redis-server >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null)
+	@mkdir -p .stamps && touch $@
+
 demo: setup
 	.venv/bin/citybrain demo --host 0.0.0.0 --port 8000
 
 services:
 	@.ci/ensure-postgres
+	@.ci/ensure-redis
 
 lint: .stamps/python
 	.venv/bin/ruff check src tests bench
 	.venv/bin/ruff format --check src tests bench
 	.venv/bin/mypy src
 
-test-sqlite: setup
+test-sqlite: setup services
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 test-postgres: setup services

@@ -21,6 +21,8 @@ os.environ.update(
         "CITYBRAIN_FIELD_KEY": secrets.token_hex(16),
         "CITYBRAIN_BLIND_INDEX_KEY": secrets.token_hex(32),
         "CITYBRAIN_PSEUDONYM_KEY": secrets.token_hex(32),
+        # jobs run at once in the enqueuing thread, inside the test's transaction
+        "CITYBRAIN_JOBS_IMMEDIATE": "true",
     }
 )
 os.environ.setdefault(

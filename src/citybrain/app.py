@@ -18,6 +18,7 @@ from citybrain.core.crypto import check_sm4_available
 from citybrain.core.db import make_engine, make_session_factory
 from citybrain.core.errors import NotFound, install_error_handlers
 from citybrain.core.openapi import openapi_builder
+from citybrain.core.jobs.system import JobSystem
 
 PUBLIC_PATHS = frozenset(
     {"/api/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -64,6 +65,8 @@ def create_app(
         session_factory = make_session_factory(engine)
     app.state.settings = settings
     app.state.session_factory = session_factory
+    register_jobs()
+    app.state.jobs = JobSystem(settings, session_factory)
     install_error_handlers(app)
     install_denial_audit(app)
     _include_routers(app)
@@ -79,8 +82,20 @@ def create_app(
     return app
 
 
+def register_jobs() -> None:
+    """Every module's jobs and schedules into the job registry (app and ``citybrain worker``)."""
+    from citybrain.datahub.ingest import tasks as ingest_tasks
+    from citybrain.datahub.masterdata import tasks as masterdata_tasks
+    from citybrain.datahub.sharing import tasks as sharing_tasks
+
+    ingest_tasks.register_jobs()
+    sharing_tasks.register_jobs()
+    masterdata_tasks.register_jobs()
+
+
 def _include_routers(app: FastAPI) -> None:
     from citybrain.core.audit.router import router as audit_router
+    from citybrain.core.jobs.router import router as jobs_router
     from citybrain.datahub.catalog.router import router as catalog_router
     from citybrain.datahub.datasources.router import router as datasources_router
     from citybrain.datahub.ingest.router import router as ingest_router
@@ -97,6 +112,7 @@ def _include_routers(app: FastAPI) -> None:
         iam_router,
         regions_router,
         audit_router,
+        jobs_router,
         catalog_router,
         datasources_router,
         ingest_router,

@@ -13,6 +13,7 @@ from functools import cache
 PERMISSION_MODULES = (
     "citybrain.iam.permissions",
     "citybrain.core.audit.permissions",
+    "citybrain.core.jobs.permissions",
     "citybrain.regions.permissions",
     "citybrain.datahub.catalog.permissions",
     "citybrain.datahub.ingest.permissions",

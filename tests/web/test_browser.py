@@ -17,12 +17,14 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
@@ -116,7 +118,27 @@ def _seed(settings: Settings) -> tuple[Engine, dict[str, str]]:
             secret = auth.enrol_totp(session, user=user).secret
             auth.confirm_totp(session, user=user, code=pyotp.TOTP(secret).at(utcnow()))
             secrets[user.username] = secret
+    _seed_job_runs(make_session_factory(engine))
+    with make_session_factory(engine)() as session, session.begin():
+        iam_service.create_user(
+            session, username="webanalyst", roles=["analyst"], display_name="周分析",
+            must_change_password=False, **common,
+        )  # fmt: skip
     return engine, secrets
+
+
+def _seed_job_runs(factory: sessionmaker[Session]) -> None:
+    """Two pull runs: one on time, one that caught up 3 missed slots and failed."""
+    from citybrain.core.jobs import runs
+
+    for minute, missed, outcome in ((0, 0, runs.Outcome.ok), (5, 3, runs.Outcome.failed)):
+        slot = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=10 - minute)
+        run_id = runs.create(
+            factory, job="ingest.pulls", key=slot.isoformat(), slot_at=slot, missed=missed
+        )
+        assert run_id is not None
+        runs.claim(factory, run_id, worker="web:1")
+        runs.finish(factory, run_id, outcome=outcome, error="源库连接超时" if missed else "")
 
 
 @pytest.fixture(scope="module")
@@ -387,3 +409,24 @@ def test_security_admin_enrols_totp_before_anything_else(page: Page, site: Site)
     expect(menu).to_contain_text("用户与角色")
     menu.get_by_text("角色与权限").click()
     expect(page.get_by_role("button", name="新建角色")).to_be_visible()
+
+
+def test_analyst_reads_job_runs_with_missed_flags(page: Page, site: Site) -> None:
+    _sign_in(page, site, "webanalyst")
+    page.locator(".side-menu").get_by_text("任务运行").click()
+    expect(page).to_have_url(f"{site.url}/jobs")
+    runs = page.get_by_test_id("jobs-runs")
+    expect(runs).to_contain_text("定时数据库抽取")  # the job's title, not its code
+    failed = runs.locator("tr").filter(has_text="失败")
+    expect(failed).to_contain_text("漏跑 3")
+    expect(failed).to_contain_text("源库连接超时")
+    expect(runs.locator("tr").filter(has_text="成功")).to_have_count(1)
+    page.get_by_test_id("jobs-filter-missed").click()
+    page.get_by_role("button", name="查询").click()
+    expect(runs.locator("tbody tr")).to_have_count(1)
+    _shot(page, site, "20-job-runs.png")
+    page.get_by_role("tab", name="定时任务").click()
+    schedules = page.get_by_test_id("jobs-schedules")
+    expect(schedules).to_contain_text("共享授权到期处理")
+    expect(schedules).to_contain_text("每 1 分钟")
+    _shot(page, site, "21-job-schedules.png")

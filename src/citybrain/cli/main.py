@@ -1,8 +1,9 @@
-"""Entry point: ``citybrain init | migrate | serve | demo | backup | restore | regions | user |
-apikey | audit``."""
+"""Entry point: ``citybrain init | migrate | serve | worker | demo | backup | restore | regions |
+user | apikey | audit``."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Annotated
 
@@ -73,18 +74,35 @@ def _init() -> bool:
 
 @app.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
-    """启动 Web 服务 (同时按计划执行增量归集)."""
+    """启动 Web 服务 (未配置 Redis 时, 后台任务与定时任务也在本进程内执行)."""
     from citybrain.app import create_app
     from citybrain.core.audit import anchor
-    from citybrain.datahub.ingest.tasks import start_scheduler
 
     web = create_app()
-    _, stop = start_scheduler(web.state.session_factory)
+    consumer = web.state.jobs.start_embedded()  # None on Redis: `citybrain worker` runs jobs
     try:
         uvicorn.run(web, host=host, port=port)
     finally:
-        stop.set()
+        if consumer is not None:
+            consumer.stop(graceful=True)
         anchor.checkpoint_committed(cli_engine())  # a clean shutdown anchors the last head
+
+
+@app.command()
+def worker(
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="并发执行的任务数")] = 2,
+) -> None:
+    """运行后台任务与定时任务 (配置 CITYBRAIN_REDIS_URL 后可在多台机器上各运行一个)."""
+    from citybrain.app import register_jobs
+    from citybrain.core.db import make_session_factory
+    from citybrain.core.jobs.system import JobSystem
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    register_jobs()
+    jobs = JobSystem(settings(), make_session_factory(cli_engine()))
+    where = "Redis" if jobs.uses_redis else f"{settings().home / 'jobs.db'}"
+    console.print(f"任务队列: {where}; 并发 {workers}")
+    jobs.run_worker(workers=workers)
 
 
 @app.command()

@@ -3,10 +3,11 @@ import AdminLayout from '@/layouts/AdminLayout.vue'
 import { iamPublicRoutes, iamRoutes } from '@/modules/iam/routes'
 import { regionsRoutes } from '@/modules/regions/routes'
 import { auditRoutes } from '@/modules/audit/routes'
+import { jobsRoutes } from '@/modules/jobs/routes'
 import { datahubPublicRoutes, datahubRoutes } from '@/modules/datahub/routes'
 
 /** Layout children of every module, in menu order. */
-export const moduleRoutes: RouteRecordRaw[] = [...regionsRoutes, ...datahubRoutes, ...iamRoutes, ...auditRoutes]
+export const moduleRoutes: RouteRecordRaw[] = [...regionsRoutes, ...datahubRoutes, ...iamRoutes, ...auditRoutes, ...jobsRoutes]
 
 export const routes: RouteRecordRaw[] = [
   ...iamPublicRoutes,

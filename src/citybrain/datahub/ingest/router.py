@@ -69,8 +69,8 @@ def upload(
         scope_region=principal.region_code,
         settings=settings,
     )
-    factory = request.app.state.session_factory
-    background.add_task(tasks.run_batch_job, factory, batch.id, settings=settings)
+    # queued after the response, i.e. after the upload's transaction committed (core.web)
+    background.add_task(tasks.queue_batch_job, request.app.state.jobs, batch.id)
     return BatchRead.model_validate(batch)
 
 

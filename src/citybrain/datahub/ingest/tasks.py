@@ -1,29 +1,32 @@
-"""Background and scheduled ingest work, run in-process (each job owns its transaction).
+"""Background and scheduled ingest work, run as jobs of the one job system (``core.jobs``);
+each job owns its transactions.
 
-- :func:`run_batch_job` runs a web upload queued by ``service.queue_upload``, in short
+- :func:`run_batch_job` runs a web upload queued by ``service.queue_upload`` (job
+  ``ingest.batch``, queued by :func:`queue_batch_job` once the upload is committed), in short
   transactions (``runner``), so web requests are not held up while the file streams.
 - ``pulls.schedule_pull`` stores a database source to pull every N minutes; :func:`run_due_pulls`
-  pulls the due ones (each in its own transaction) and :func:`start_scheduler` calls it from a
-  daemon thread. A larger installation moves these calls onto a task queue unchanged.
+  pulls the due ones (each in its own transaction); the job ``ingest.pulls`` calls it every
+  minute, once per minute however many processes run.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from citybrain.analytics.hub import HubStore
+from citybrain.analytics.hub import HubStore, default_store
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.context import ActorContext, set_actor
-from citybrain.core.errors import DomainError
+from citybrain.core.errors import DomainError, InvalidState
+from citybrain.core.jobs.registry import JobContext, Registry, register, run_at_start, schedule
+from citybrain.core.jobs.system import JobSystem
 from citybrain.datahub.datasources.service import Purpose
 from citybrain.datahub.ingest import progress as registry
-from citybrain.datahub.ingest import pulls, service
+from citybrain.datahub.ingest import pulls, recovery, service
 from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
 from citybrain.datahub.ingest.models import IngestBatch, IngestSourceSchedule
 from citybrain.datahub.ingest.resources import load_resource
@@ -57,6 +60,12 @@ def run_batch_job(
                 transactions, batch_id=batch_id, settings=settings, store=store
             )
         except (BatchRejected, BatchFailed):
+            return None
+        except InvalidState as exc:
+            if exc.code != "batch_not_queued":
+                raise
+            # delivered twice, or taken by another worker: the batch is not ours to fail
+            log.info("ingest batch %s is not queued any more; nothing to do", batch_id)
             return None
     except Exception as exc:
         log.exception("ingest batch %s failed", batch_id)
@@ -151,20 +160,49 @@ def _run_one(
     return outcome
 
 
-def start_scheduler(
-    factory: sessionmaker[Session], *, every_seconds: float = 60.0
-) -> tuple[threading.Thread, threading.Event]:
-    """A daemon thread calling :func:`run_due_pulls` every ``every_seconds``; set the returned
-    event to stop it."""
-    stop = threading.Event()
+BATCH_JOB = "ingest.batch"
+PULLS_JOB = "ingest.pulls"
+RECONCILE_JOB = "ingest.reconcile"
 
-    def loop() -> None:
-        while not stop.wait(every_seconds):
-            try:
-                run_due_pulls(factory)
-            except Exception:  # the scheduler must outlive one bad round
-                log.exception("scheduled ingest pulls failed")
 
-    thread = threading.Thread(target=loop, name="citybrain-ingest-scheduler", daemon=True)
-    thread.start()
-    return thread, stop
+def queue_batch_job(jobs: JobSystem, batch_id: int) -> int | None:
+    """Queue the run of an uploaded batch; call it after the upload's transaction committed
+    (a worker elsewhere must see the batch). Queuing the same batch again is a no-op."""
+    return jobs.enqueue(BATCH_JOB, key=f"batch:{batch_id}", batch_id=batch_id)
+
+
+def _batch_job(ctx: JobContext, *, batch_id: int) -> None:
+    run_batch_job(ctx.factory, batch_id, settings=ctx.settings)
+    with ctx.factory() as session:
+        batch = session.get(IngestBatch, batch_id)
+        if batch is not None and batch.status == BatchStatus.failed.value:
+            # the batch keeps its error; the run shows it too
+            raise InvalidState(
+                f"批次 {batch_id} 归集失败: {batch.error_message}",
+                code=batch.error_code or "ingest_failed",
+            )
+
+
+def _pulls_job(ctx: JobContext) -> None:
+    outcomes = run_due_pulls(ctx.factory, settings=ctx.settings)
+    errors = {k: v for k, v in outcomes.items() if isinstance(v, str)}
+    if errors:
+        log.warning("scheduled pulls with errors: %s", errors)
+
+
+def _reconcile_job(ctx: JobContext) -> None:
+    store = default_store(ctx.settings)
+    for item in recovery.reconcile_interrupted(ctx.factory, store=store, batch_job=BATCH_JOB):
+        log.warning("batch %s reconciled as %s", item.batch_id, item.status.value)
+
+
+def register_jobs(registry: Registry | None = None) -> None:
+    """Register ingest's jobs and the pull schedule (at app or worker start)."""
+    # A failed batch records its failure itself and is not retried; a dead one stays for the
+    # crash reconciliation, so the job gets no automatic retry.
+    register(BATCH_JOB, "文件归集", _batch_job, retries=0, registry=registry)
+    register(PULLS_JOB, "定时数据库抽取", _pulls_job, retries=0, registry=registry)
+    schedule(PULLS_JOB, every=timedelta(minutes=1), registry=registry)
+    register(RECONCILE_JOB, "中断批次善后", _reconcile_job, registry=registry)
+    schedule(RECONCILE_JOB, every=timedelta(minutes=10), registry=registry)
+    run_at_start(RECONCILE_JOB, registry=registry)

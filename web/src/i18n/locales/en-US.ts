@@ -1,5 +1,6 @@
 import type { Messages } from './zh-CN'
 import datahub from './datahub.en-US'
+import jobs from './jobs.en-US'
 
 // Typed as the zh-CN messages: a key missing here is a type error (and a failing unit test).
 const enUS: Messages = {
@@ -223,6 +224,7 @@ const enUS: Messages = {
       rectify: 'Rectification',
       masterdata: 'Master data',
       sharing: 'Data sharing',
+      jobs: 'Background jobs',
     },
   },
   audit: {
@@ -262,6 +264,7 @@ const enUS: Messages = {
     },
   },
   ...datahub,
+  ...jobs,
   error: {
     forbidden: 'You may not open this page',
     notFound: 'This page does not exist',

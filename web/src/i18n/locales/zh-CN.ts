@@ -1,6 +1,7 @@
 // zh-CN is the default language and the reference: en-US must have every key found here
 // (checked by the type of en-US.ts and by tests/unit/i18n.spec.ts).
 import datahub from './datahub.zh-CN'
+import jobs from './jobs.zh-CN'
 
 const zhCN = {
   app: {
@@ -223,6 +224,7 @@ const zhCN = {
       rectify: '数据整改',
       masterdata: '基础库',
       sharing: '数据共享',
+      jobs: '后台任务',
     },
   },
   audit: {
@@ -262,6 +264,7 @@ const zhCN = {
     },
   },
   ...datahub,
+  ...jobs,
   error: {
     forbidden: '您没有访问该页面的权限',
     notFound: '您访问的页面不存在',
