@@ -17,8 +17,8 @@ from citybrain.core.config import Settings, get_settings
 from citybrain.core.crypto import check_sm4_available
 from citybrain.core.db import make_engine, make_session_factory
 from citybrain.core.errors import NotFound, install_error_handlers
-from citybrain.core.openapi import openapi_builder
 from citybrain.core.jobs.system import JobSystem
+from citybrain.core.openapi import openapi_builder
 
 PUBLIC_PATHS = frozenset(
     {"/api/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
