@@ -25,6 +25,7 @@ DEMO_ROLES = {
     "demo_commander": ("commander", "指挥中心值班员"),
     "demo_leader": ("leader", "县领导"),
     "demo_viewer": ("viewer", "只读用户"),
+    "demo_pii": ("pii_reviewer", "个人信息核查员"),
 }
 
 

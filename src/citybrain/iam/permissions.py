@@ -53,6 +53,7 @@ ROLE_TITLES: Final[Mapping[str, str]] = {
     "commander": "指挥中心值班员",
     "leader": "领导",
     "viewer": "只读用户",
+    "pii_reviewer": "个人信息核查员",
 }
 
 BUILTIN_ROLES: Final[Mapping[str, frozenset[str]]] = {
@@ -74,6 +75,11 @@ BUILTIN_ROLES: Final[Mapping[str, frozenset[str]]] = {
     "commander": frozenset({"regions:read", "catalog:read", "quality:read", "masterdata:read"}),
     "leader": frozenset({"regions:read", "catalog:read", "quality:read"}),
     "viewer": frozenset({"regions:read", "catalog:read"}),
+    # 等保 least privilege: the right to see personal data in clear is a role of its own, with
+    # only what finding one person needs. Not analyst: who manages the catalog, ingests and
+    # approves sharing should not also read every record in clear; each unmasking is audited
+    # with its stated reason (masterdata.unmask).
+    "pii_reviewer": frozenset({"regions:read", "masterdata:read", "pii:unmask"}),
 }
 
 ADMIN_DOMAINS: Final[Mapping[str, frozenset[str]]] = {
