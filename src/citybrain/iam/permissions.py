@@ -95,6 +95,11 @@ APIKEY_FORBIDDEN_PREFIXES: Final = ("iam:", "audit:", "pii:")
 data (sharing delivers what an approved request allows, masked)."""
 
 
+def titles_of(codes: Iterable[str]) -> dict[str, str]:
+    """Code → Chinese title from the catalogue, for screens that show names, not codes."""
+    return {code: CATALOGUE.get(code, code) for code in sorted(set(codes))}
+
+
 def unknown_codes(codes: Iterable[str]) -> list[str]:
     """The codes that are not in the catalogue, sorted."""
     return sorted(set(codes) - CATALOGUE.keys())
