@@ -36,7 +36,7 @@ def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     get_settings.cache_clear()
     yield work
     get_settings.cache_clear()  # the next caller reads the restored environment
-    context._engine.cache_clear()
+    context.cli_engine.cache_clear()
 
 
 def test_find_home_order(elsewhere: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,6 +90,7 @@ def test_init_records_its_home_for_commands_run_elsewhere(
     other.mkdir()
     monkeypatch.chdir(other)
     get_settings.cache_clear()
+    context.cli_engine.cache_clear()  # as a new process would: nothing remembered but the file
     verified = runner.invoke(app, ["audit", "verify"])
     assert verified.exit_code == 0, verified.output
     assert list(other.iterdir()) == []  # found the recorded home; made nothing here

@@ -27,22 +27,20 @@ err_console = Console(stderr=True)
 NO_HOME_EXIT = 2
 
 
-@lru_cache(maxsize=2)
-def _engine(url: str) -> Engine:
-    return make_engine(url)
-
-
+@lru_cache(maxsize=1)
 def cli_engine() -> Engine:
-    """The installation's database; exits with one line when there is none."""
+    """The installation's database; exits with one line when there is none (nothing cached
+    then, so a later call after ``init`` finds it)."""
     require_installation()
-    return _engine(get_settings().resolved_database_url)
+    return make_engine(get_settings().resolved_database_url)
 
 
 def install_engine() -> Engine:
-    """For ``init``/``demo`` only: the database, created under home when missing."""
+    """For ``init``/``demo`` only: the database, created under home when missing. The caller
+    disposes of it."""
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
-    return _engine(settings.resolved_database_url)
+    return make_engine(settings.resolved_database_url)
 
 
 def missing_installation(settings: Settings) -> tuple[str, str] | None:

@@ -59,7 +59,11 @@ def _init() -> bool:
 
     if ensure_key_file(settings().key_file):
         console.print(f"已生成密钥文件 {settings().key_file} (请妥善保管)")
-    migrations.upgrade(install_engine())
+    engine = install_engine()
+    try:
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()
     remembered = record_home(settings().home)
     console.print(f"安装目录 {settings().home.resolve()} (已记录于 {remembered})", soft_wrap=True)
     with cli_session() as session:
