@@ -1,10 +1,15 @@
-"""The migration that turns a grant's instants into dates keeps the requested days (SQLite)."""
+"""The migration that turns a grant's instants into dates keeps the requested days, on SQLite
+and (when CITYBRAIN_TEST_DATABASE_URL names one) on PostgreSQL in a schema of its own."""
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -12,6 +17,11 @@ from citybrain.core import migrate
 
 BEFORE = "20261122_0002"
 THIS = "20261207_newuser"
+
+
+def _utc(year: int, month: int, day: int) -> datetime:
+    """16:00 UTC: midnight of the next day in Beijing."""
+    return datetime(year, month, day, 16, tzinfo=UTC)
 
 
 def _grant(starts_at: datetime, expires_at: datetime, row_id: int) -> dict[str, object]:
@@ -24,19 +34,47 @@ def _grant(starts_at: datetime, expires_at: datetime, row_id: int) -> dict[str, 
     }  # fmt: skip
 
 
-def test_instants_become_the_requested_dates_and_back(tmp_path: Path) -> None:
-    # foreign keys are not enforced on a plain SQLite engine: the grant rows stand alone
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """A database at no revision. The grant rows stand alone: foreign keys are not enforced
+    on a plain SQLite engine, and PostgreSQL's are switched off for the session (replica)."""
+    if request.param == "sqlite":
+        yield sa.create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+        return
+    url = os.environ.get("CITYBRAIN_TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("PostgreSQL not configured (CITYBRAIN_TEST_DATABASE_URL)")
+    schema = f"cbmig_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    options = f"-csearch_path={schema} -csession_replication_role=replica"
+    engine = sa.create_engine(url, connect_args={"options": options})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def test_instants_become_the_requested_dates_and_back(engine: sa.Engine) -> None:
     migrate.upgrade(engine, BEFORE)
+    stamps = {"starts_at", "expires_at", "created_at"}
     table = sa.table(
-        "sharing_grant", *(sa.column(k) for k in _grant(datetime.now(UTC), datetime.now(UTC), 1))
+        "sharing_grant",
+        *(
+            sa.column(k, sa.DateTime(timezone=True)) if k in stamps else sa.column(k)
+            for k in _grant(datetime.now(UTC), datetime.now(UTC), 1)
+        ),
     )
     with engine.begin() as connection:
         # requested 2026-12-08 ~ 2027-06-30: stored as Beijing midnights, in UTC
         connection.execute(
             table.insert(),
-            [_grant(datetime(2026, 12, 7, 16), datetime(2027, 6, 30, 16), 1),
-             _grant(datetime(2026, 1, 1, 16), datetime(2026, 1, 2, 16), 2)],
+            [_grant(_utc(2026, 12, 7), _utc(2027, 6, 30), 1),
+             _grant(_utc(2026, 1, 1), _utc(2026, 1, 2), 2)],
         )  # fmt: skip
     migrate.upgrade(engine, THIS)
     with engine.connect() as connection:
@@ -57,5 +95,8 @@ def test_instants_become_the_requested_dates_and_back(tmp_path: Path) -> None:
             .select_from(sa.table("sharing_grant"))
             .order_by(sa.text("id"))
         ).all()
-    assert back[0] == (datetime(2026, 12, 7, 16), datetime(2027, 6, 30, 16))
-    assert back[1] == (datetime(2026, 1, 1, 16), datetime(2026, 1, 2, 16))
+    naive = [
+        tuple(v.astimezone(UTC).replace(tzinfo=None) if v.tzinfo else v for v in r) for r in back
+    ]
+    assert naive[0] == (datetime(2026, 12, 7, 16), datetime(2027, 6, 30, 16))
+    assert naive[1] == (datetime(2026, 1, 1, 16), datetime(2026, 1, 2, 16))
