@@ -16,6 +16,7 @@ os.environ.update(
     {
         "CITYBRAIN_ENVIRONMENT": "testing",
         "CITYBRAIN_HOME": str(_HOME),
+        "XDG_CONFIG_HOME": str(_HOME / "config"),  # citybrain init records its home there
         "CITYBRAIN_SESSION_KEY": secrets.token_hex(32),
         "CITYBRAIN_AUDIT_KEY": secrets.token_hex(32),
         "CITYBRAIN_FIELD_KEY": secrets.token_hex(16),

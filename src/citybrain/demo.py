@@ -25,6 +25,7 @@ DEMO_ROLES = {
     "demo_commander": ("commander", "指挥中心值班员"),
     "demo_leader": ("leader", "县领导"),
     "demo_viewer": ("viewer", "只读用户"),
+    "demo_pii": ("pii_reviewer", "个人信息核查员"),
 }
 
 
@@ -61,9 +62,19 @@ def create_demo_users(session: Session, region_code: str) -> list[DemoAccount]:
     return created
 
 
+def demo_grid_user(session: Session) -> tuple[int, str] | None:
+    """The demo 网格员 account as (id, display name), when it exists."""
+    row = session.execute(
+        select(User.id, User.display_name).where(User.username == "demo_grid")
+    ).first()
+    return None if row is None else (row[0], row[1] or "网格员")
+
+
 def load_demo(session: Session, settings: Settings, *, console: Console) -> None:
     from citybrain.datahub.demo import load_datahub_demo
+    from citybrain.datahub.demo.activity import seed_demo_activity
     from citybrain.datahub.demo.progress import label
+    from citybrain.regions.demo_members import seed_demo_grid_members
 
     county = settings.demo_region
     with Progress(
@@ -83,6 +94,9 @@ def load_demo(session: Session, settings: Settings, *, console: Console) -> None
         region_service.create_synthetic_grids(session, county_code=county)
         accounts = create_demo_users(session, county)
         load_datahub_demo(session, settings, progress=report)
+        progress.update(task, description="演示网格员、共享申请与数据需求")
+        seed_demo_grid_members(session, county_code=county, user=demo_grid_user(session))
+        seed_demo_activity(session, county)
     if accounts:
         table = Table(title="演示账号 (密码只显示这一次)")
         for column in ("用户名", "角色", "密码"):

@@ -62,3 +62,13 @@ def test_api_keys_never_carry_administration_audit_or_unmasking():
 def test_custom_roles_take_stored_codes_builtins_take_the_code_table():
     assert p.codes_of_role("viewer", True, ["audit:read"]) == p.BUILTIN_ROLES["viewer"]
     assert p.codes_of_role("mine", False, ["catalog:read"]) == {"catalog:read"}
+
+
+def test_only_the_pii_reviewer_unmasks_and_it_can_do_little_else() -> None:
+    holders = [name for name, codes in p.BUILTIN_ROLES.items() if "pii:unmask" in codes]
+    assert holders == ["pii_reviewer"]
+    reviewer = p.BUILTIN_ROLES["pii_reviewer"]
+    assert reviewer == {"regions:read", "masterdata:read", "pii:unmask"}
+    assert not p.admin_domains_of(reviewer)
+    assert "pii:unmask" not in p.BUILTIN_ROLES["analyst"]
+    assert p.ROLE_TITLES["pii_reviewer"] == "个人信息核查员"

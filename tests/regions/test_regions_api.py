@@ -40,6 +40,7 @@ def test_read_region_inside_scope(client: TestClient, minle: dict[str, str]) -> 
         "name": "民乐县",
         "level": "county",
         "parent_code": "6207",
+        "parent_name": "张掖市",
         "has_children": True,
         "properties": {},
     }
@@ -54,6 +55,7 @@ def test_children(client: TestClient, minle: dict[str, str]) -> None:
     towns = response.json()
     assert len(towns) == 11
     assert all(t["level"] == "town" and t["has_children"] for t in towns)
+    assert {t["parent_name"] for t in towns} == {"民乐县"}
     villages = client.get(f"{API}/{towns[0]['code']}/children", headers=minle).json()
     assert villages
     assert all(v["level"] == "village" and not v["has_children"] for v in villages)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 
 from citybrain import domains
 from citybrain.cli import backup as backup_cli
@@ -17,10 +18,18 @@ from citybrain.cli import iam as iam_cli
 from citybrain.cli import ingest as ingest_cli
 from citybrain.cli import masterdata as masterdata_cli
 from citybrain.cli import regions as regions_cli
-from citybrain.cli.context import cli_engine, cli_session, console, err_console, settings
+from citybrain.cli.context import (
+    cli_engine,
+    cli_session,
+    console,
+    err_console,
+    install_engine,
+    require_installation,
+    settings,
+)
 from citybrain.core import migrate as migrations
 from citybrain.core.audit import service as audit_service
-from citybrain.core.config import ensure_key_file
+from citybrain.core.config import ensure_key_file, record_home
 from citybrain.core.errors import DomainError
 
 domains.load()
@@ -57,7 +66,13 @@ def _init() -> bool:
 
     if ensure_key_file(settings().key_file):
         console.print(f"已生成密钥文件 {settings().key_file} (请妥善保管)")
-    migrations.upgrade(cli_engine())
+    engine = install_engine()
+    try:
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+    remembered = record_home(settings().home)
+    console.print(f"安装目录 {settings().home.resolve()} (已记录于 {remembered})", soft_wrap=True)
     with cli_session() as session:
         created = iam_service.create_admin_accounts(session)
     if not created:
@@ -78,6 +93,7 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     from citybrain.app import create_app
     from citybrain.core.audit import anchor
 
+    require_installation()
     web = create_app()
     consumer = web.state.jobs.start_embedded()  # None on Redis: `citybrain worker` runs jobs
     try:
@@ -182,4 +198,11 @@ def main() -> None:
         app()
     except DomainError as exc:
         err_console.print(f"[red]{exc.message}[/red] ({exc.code})")
+        sys.exit(2)
+    except OperationalError as exc:  # unreachable or unmigrated database: one line, no trace
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+        typer.echo(
+            f"数据库无法使用: {reason}; 请检查 CITYBRAIN_DATABASE_URL 或运行 citybrain migrate"
+            " (database_unavailable)", err=True,
+        )  # fmt: skip
         sys.exit(2)

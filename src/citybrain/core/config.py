@@ -3,6 +3,11 @@
 Secrets are never constants in code. Outside development they must be given explicitly (or in the
 key file that ``citybrain init`` writes under ``CITYBRAIN_HOME``), and placeholder values such as
 ``changeme`` are refused at start-up.
+
+Where the installation lives (its *home*) is found the same way from any directory, so a command
+run elsewhere never starts a second, empty installation: ``CITYBRAIN_HOME`` if set; else the
+home recorded by ``citybrain init``/``demo`` in ``$XDG_CONFIG_HOME/citybrain/home`` (default
+``~/.config/citybrain/home``); else ``./var`` only if that folder exists.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -23,9 +29,71 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "please-change", "test"})
 KEY_FILE_NAME = "keys.json"
+DATABASE_FILE_NAME = "citybrain.db"
+HOME_ENV = "CITYBRAIN_HOME"
+LOCAL_HOME = Path("var")
 KEY_NAMES = (
     "session_key", "audit_key", "field_key", "blind_index_key", "pseudonym_key", "audit_sign_key",
 )  # fmt: skip
+
+
+class HomeSource(StrEnum):
+    env = "env"  # CITYBRAIN_HOME
+    recorded = "recorded"  # written by citybrain init/demo in the user's config folder
+    local = "local"  # ./var, which exists
+
+
+@dataclass(frozen=True, slots=True)
+class FoundHome:
+    path: Path
+    source: HomeSource
+
+
+def user_config_dir() -> Path:
+    """The user's citybrain config folder (XDG base directories)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "citybrain"
+
+
+def recorded_home_file() -> Path:
+    return user_config_dir() / "home"
+
+
+def recorded_home() -> Path | None:
+    path = recorded_home_file()
+    try:
+        text = path.read_text("utf-8").strip()
+    except OSError:
+        return None
+    return Path(text) if text else None
+
+
+def record_home(home: Path) -> Path:
+    """Remember ``home`` (absolute) for commands run from other directories; returns the file."""
+    path = recorded_home_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(str(home.resolve()) + "\n", "utf-8")
+    return path
+
+
+def find_home(cwd: Path | None = None) -> FoundHome | None:
+    """The installation's home by the rule in the module doc, or None when there is none.
+    Reads only; never creates anything."""
+    env = os.environ.get(HOME_ENV, "").strip()
+    if env:
+        return FoundHome(Path(env), HomeSource.env)
+    recorded = recorded_home()
+    if recorded is not None:
+        return FoundHome(recorded, HomeSource.recorded)
+    local = (cwd or Path.cwd()) / LOCAL_HOME
+    if local.is_dir():
+        return FoundHome(local.resolve(), HomeSource.local)
+    return None
+
+
+def _default_home() -> Path:
+    found = find_home()
+    return found.path if found is not None else LOCAL_HOME
 
 
 class Environment(StrEnum):
@@ -47,7 +115,11 @@ class Settings(BaseSettings):
     environment: Environment = Field(
         Environment.development, description="development, testing or production."
     )
-    home: Path = Field(Path("var"), description="Folder for the embedded database, keys, files.")
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Folder for the embedded database, keys, files; default: the home recorded "
+        "by citybrain init (~/.config/citybrain/home), else ./var.",
+    )
     database_url: str = Field(
         "", description="SQLAlchemy URL; empty means the SQLite file citybrain.db under home."
     )
@@ -126,7 +198,12 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.home / 'citybrain.db').resolve()}"
+        return f"sqlite:///{self.database_file.resolve()}"
+
+    @property
+    def database_file(self) -> Path:
+        """The embedded SQLite file (used when ``database_url`` is empty)."""
+        return self.home / DATABASE_FILE_NAME
 
     @property
     def key_file(self) -> Path:

@@ -31,6 +31,7 @@ ROLE_TITLES: Final[Mapping[str, str]] = {
     "commander": "指挥中心值班员",
     "leader": "领导",
     "viewer": "只读用户",
+    "pii_reviewer": "个人信息核查员",
 }
 
 declare(
@@ -50,6 +51,11 @@ declare(
         "iam:apikey_manage": {SYSADMIN},
         "iam:role_manage": {SECADMIN},
         "iam:unlock": {SECADMIN},
+        # 等保 least privilege: seeing personal data in clear is a role of its own, with only
+        # what finding one person needs. Not analyst: who manages the catalog, ingests and
+        # approves sharing should not also read every record in clear; each unmasking is
+        # audited with its stated reason (masterdata.unmask).
+        "pii:unmask": {"pii_reviewer"},
     },
 )
 
@@ -74,6 +80,11 @@ single custom role, may hold codes from two of these domains (三权分立)."""
 APIKEY_FORBIDDEN_PREFIXES: Final = ("iam:", "audit:", "pii:", "datasource:")
 """A department system never administers accounts, reads the audit log, reaches registered
 databases or unmasks personal data (sharing delivers what an approved request allows, masked)."""
+
+
+def titles_of(codes: Iterable[str]) -> dict[str, str]:
+    """Code → Chinese title from the catalogue, for screens that show names, not codes."""
+    return {code: CATALOGUE.get(code, code) for code in sorted(set(codes))}
 
 
 def unknown_codes(codes: Iterable[str]) -> list[str]:

@@ -12,7 +12,7 @@ from citybrain.core.config import PasswordProfile, Settings, get_settings
 from citybrain.core.errors import error_body
 from citybrain.core.security import CurrentPrincipal, authenticated
 from citybrain.core.web import DbSession
-from citybrain.iam import auth, oidc, passwords, queries, router_admin, service
+from citybrain.iam import auth, oidc, passwords, permissions, queries, router_admin, service
 from citybrain.iam.dependencies import CurrentSessionId, CurrentUser, SelfService
 from citybrain.iam.models import User
 from citybrain.iam.rules import Limit
@@ -108,6 +108,7 @@ def me(principal: CurrentPrincipal, session: DbSession) -> MeRead:
             region_name=queries.region_name(session, principal.region_code),
             roles=[],
             permissions=sorted(principal.permissions),
+            permission_titles=permissions.titles_of(principal.permissions),
             must_change_password=False,
             totp_setup_required=False,
             totp_enabled=False,
@@ -123,6 +124,7 @@ def me(principal: CurrentPrincipal, session: DbSession) -> MeRead:
         region_name=queries.region_name(session, user.region_code),
         roles=[RoleBrief(name=r.name, title_zh=r.title_zh) for r in user.roles],
         permissions=sorted(principal.permissions),
+        permission_titles=permissions.titles_of(principal.permissions),
         must_change_password=Limit.password_change in limits,
         totp_setup_required=Limit.totp_setup in limits,
         totp_enabled=user.totp_enabled,

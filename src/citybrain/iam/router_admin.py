@@ -38,17 +38,19 @@ from citybrain.iam.schemas import (
     UserRead,
     UserRolesUpdate,
 )
+from citybrain.regions import queries as region_queries
 
 router = APIRouter()
 RoleName = Annotated[str, Path(min_length=2, max_length=32)]
 
 
-def user_read(user: User) -> UserRead:
+def user_read(user: User, region_name: str = "") -> UserRead:
     return UserRead(
         id=user.id,
         username=user.username,
         display_name=user.display_name,
         region_code=user.region_code,
+        region_name=region_name,
         is_active=user.is_active,
         must_change_password=user.must_change_password,
         totp_enabled=user.totp_enabled,
@@ -92,7 +94,9 @@ def search_users(
 ) -> UserPage:
     """本人辖区内的用户 (分页, 可按区划、角色、关键字、状态筛选)."""
     rows, total = queries.search_users(session, scope=principal.region_code, flt=flt)
-    return UserPage(items=[user_read(u) for u in rows], total=total, page=flt.page, size=flt.size)
+    names = region_queries.names_of(session, (u.region_code for u in rows))
+    items = [user_read(u, names.get(u.region_code, "")) for u in rows]
+    return UserPage(items=items, total=total, page=flt.page, size=flt.size)
 
 
 @router.post("/users", response_model=UserRead, status_code=201)

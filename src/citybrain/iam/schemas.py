@@ -37,6 +37,9 @@ class MeRead(BaseModel):
     region_name: str
     roles: list[RoleBrief]
     permissions: list[str]
+    permission_titles: dict[str, str] = Field(
+        default_factory=dict, description="权限代码 → 中文名称 (页面显示名称, 代码附后)"
+    )
     must_change_password: bool
     totp_setup_required: bool
     totp_enabled: bool
@@ -83,6 +86,7 @@ class UserRead(BaseModel):
     username: str
     display_name: str
     region_code: str
+    region_name: str = Field("", description="所属区划名称 (未载入区划时为空)")
     is_active: bool
     must_change_password: bool
     totp_enabled: bool

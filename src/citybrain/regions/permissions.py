@@ -14,6 +14,7 @@ EVERY_ROLE = {
     "commander",
     "leader",
     "viewer",
+    "pii_reviewer",
 }
 
 declare(

@@ -6,7 +6,7 @@ through the ``parent_code`` index; neither walks the tree row by row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from shapely.geometry import mapping
@@ -73,6 +73,16 @@ def get_grid(session: Session, code: str) -> Region:
 
 def exists(session: Session, code: str) -> bool:
     return session.get(Region, normalise_code(code)) is not None
+
+
+def names_of(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Names of the given region codes, in one query, for screens that show a region by name
+    (南古镇) rather than its code (620722104); codes not loaded are left out."""
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    rows = session.execute(select(Region.code, Region.name).where(Region.code.in_(wanted)))
+    return {str(code): str(name) for code, name in rows.all()}
 
 
 def children(session: Session, code: str) -> list[Region]:

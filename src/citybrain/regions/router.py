@@ -68,14 +68,17 @@ def remove_grid_member(session: DbSession, grid: GridInScope, _: CanManage, memb
 @router.get("/{code}", response_model=RegionRead)
 def read_region(session: DbSession, region: RegionInScope, _: CanRead) -> RegionRead:
     has_children = region.code in queries.codes_with_children(session, [region.code])
-    return RegionRead.of(region, has_children=has_children)
+    parent = queries.names_of(session, [region.parent_code or ""]).get(region.parent_code or "")
+    return RegionRead.of(region, has_children=has_children, parent_name=parent)
 
 
 @router.get("/{code}/children", response_model=list[RegionRead])
 def read_children(session: DbSession, region: RegionInScope, _: CanRead) -> list[RegionRead]:
     rows = queries.children(session, region.code)
     parents = queries.codes_with_children(session, [r.code for r in rows])
-    return [RegionRead.of(r, has_children=r.code in parents) for r in rows]
+    return [
+        RegionRead.of(r, has_children=r.code in parents, parent_name=region.name) for r in rows
+    ]
 
 
 @router.get("/{code}/path", response_model=list[RegionPathItem])

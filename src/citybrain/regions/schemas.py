@@ -15,16 +15,20 @@ class RegionRead(BaseModel):
     name: str
     level: Level
     parent_code: str | None
+    parent_name: str | None = Field(None, description="上级区划名称")
     has_children: bool
     properties: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
-    def of(cls, region: Region, *, has_children: bool) -> RegionRead:
+    def of(
+        cls, region: Region, *, has_children: bool, parent_name: str | None = None
+    ) -> RegionRead:
         return cls(
             code=region.code,
             name=region.name,
             level=Level(region.level),
             parent_code=region.parent_code,
+            parent_name=parent_name,
             has_children=has_children,
             properties=region.props,
         )

@@ -39,6 +39,10 @@ def test_unconditional_request_gives_a_token_that_fetches_masked_rows(
     body = created.json()
     assert body["request"]["status"] == "approved"
     assert body["grant"]["state"] == "active"
+    # dates are dates: the grant's period is the requested one, as ISO dates, unshifted
+    sent = _body(world)
+    assert body["grant"]["period_start"] == sent["period_start"]
+    assert body["grant"]["period_end"] == sent["period_end"]
     token = body["token"]
 
     page = api.get(f"{PREFIX}/data", params={"page": 1, "size": 2}, headers=_token(token))

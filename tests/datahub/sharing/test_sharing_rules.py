@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from citybrain.core.clock import frozen, utcnow
 from citybrain.core.errors import BadInput, PermissionDenied
 from citybrain.datahub.sharing import exports, rules, tokens
 from citybrain.datahub.sharing.masking import pseudonymise
@@ -59,12 +60,25 @@ def test_needs_approval() -> None:
     assert not rules.needs_approval("unconditional", clear, clear)
 
 
-def test_period_is_in_china_days() -> None:
-    begin, end = rules.period_bounds(date(2026, 1, 1), date(2026, 1, 31))
-    assert begin == datetime(2025, 12, 31, 16, 0, tzinfo=UTC)
-    assert end == datetime(2026, 1, 31, 16, 0, tzinfo=UTC)
+def test_china_today_turns_at_beijing_midnight() -> None:
     assert rules.china_today(datetime(2026, 1, 1, 15, 59, tzinfo=UTC)) == date(2026, 1, 1)
     assert rules.china_today(datetime(2026, 1, 1, 16, 0, tzinfo=UTC)) == date(2026, 1, 2)
+
+
+def test_grant_serves_through_its_last_day_in_beijing_time() -> None:
+    """Requested 2026-12-08 ~ 2027-06-30: usable from 00:00 on 12-08 to 23:59:59 on 06-30,
+    Beijing time, i.e. from 2026-12-07T16:00Z up to (not including) 2027-06-30T16:00Z."""
+    start, end = date(2026, 12, 8), date(2027, 6, 30)
+    with frozen(datetime(2026, 12, 7, 15, 59, 59, tzinfo=UTC)) as clock:
+        assert rules.grant_state(utcnow(), start, end, None) is GrantState.not_started
+        clock.advance(seconds=1)  # 2026-12-08 00:00 Beijing
+        assert rules.grant_state(utcnow(), start, end, None) is GrantState.active
+    with frozen(datetime(2027, 6, 30, 15, 59, 59, 999999, tzinfo=UTC)) as clock:
+        assert rules.grant_state(utcnow(), start, end, None) is GrantState.active
+        clock.advance(microseconds=1)  # 2027-07-01 00:00 Beijing
+        assert rules.grant_state(utcnow(), start, end, None) is GrantState.expired
+        revoked = utcnow() - timedelta(days=30)
+        assert rules.grant_state(utcnow(), start, end, revoked) is GrantState.revoked
 
 
 def test_period_problems() -> None:
@@ -78,16 +92,17 @@ def test_period_problems() -> None:
 
 
 def test_grant_state_boundaries() -> None:
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    end = start + timedelta(days=1)
+    on = date(2026, 1, 1)  # a one-day grant: 2025-12-31T16:00Z ≤ now < 2026-01-01T16:00Z
+    first = datetime(2025, 12, 31, 16, tzinfo=UTC)
+    after = first + timedelta(days=1)
     state = rules.grant_state
-    assert state(start - timedelta(seconds=1), start, end, None) is GrantState.not_started
-    assert state(start, start, end, None) is GrantState.active
-    assert state(end - timedelta(microseconds=1), start, end, None) is GrantState.active
-    assert state(end, start, end, None) is GrantState.expired
-    assert state(start, start, end, start) is GrantState.revoked
-    assert state(end, start, end, start) is GrantState.revoked  # revocation wins
-    assert state(start, start, end, end) is GrantState.active  # revoked later, not yet
+    assert state(first - timedelta(seconds=1), on, on, None) is GrantState.not_started
+    assert state(first, on, on, None) is GrantState.active
+    assert state(after - timedelta(microseconds=1), on, on, None) is GrantState.active
+    assert state(after, on, on, None) is GrantState.expired
+    assert state(first, on, on, first) is GrantState.revoked
+    assert state(after, on, on, first) is GrantState.revoked  # revocation wins
+    assert state(first, on, on, after) is GrantState.active  # revoked later, not yet
 
 
 def test_consumer_keys_and_protect() -> None:

@@ -2,7 +2,8 @@
 
 Steps: seed the catalog (idempotent); write the sources under ``<home>/demo/sources`` unless a
 manifest there says they were written for the same seed and sizes; ingest each file through the
-real pipeline (rules, quarantine, quality report, rectification order); build 人口库 and 法人库.
+real pipeline (rules, quarantine, quality report, rectification order); build 人口库 and 法人库;
+derive the open dataset 乡镇人口统计 from the 户籍 rows and ingest it (``town_stats``).
 A second run reuses the files, so every batch is a ``duplicate`` and the builds are skipped:
 nothing in the hub or the base libraries changes.
 """
@@ -26,6 +27,7 @@ from citybrain.datahub.catalog.demo import seed_demo_catalog
 from citybrain.datahub.demo import files
 from citybrain.datahub.demo.enterprises import generate_enterprises
 from citybrain.datahub.demo.people import generate_people, town_codes
+from citybrain.datahub.demo.town_stats import TARGET_SERIAL, load_town_population
 from citybrain.datahub.ingest.schemas import BatchStatus
 from citybrain.datahub.ingest.service import ingest_file
 from citybrain.datahub.masterdata import service as masterdata
@@ -144,6 +146,11 @@ def load_datahub_demo(
         )
         report("entities", 1, 1)
     seconds["masterdata"] = time.perf_counter() - started
+    started = time.perf_counter()
+    report(f"ingest {region}-{TARGET_SERIAL}", 0, None)
+    load_town_population(session, settings, store=hub, folder=settings.home / "demo" / "derived")
+    report(f"ingest {region}-{TARGET_SERIAL}", 1, 1)
+    seconds["opendata"] = time.perf_counter() - started
     return DemoReport(
         sources_written=written,
         persons=counts.get("persons", 0),

@@ -45,6 +45,7 @@ from citybrain.datahub.quality.validators import (
     normalize_resident_id,
 )
 from citybrain.datahub.sharing.masking import mask_value
+from citybrain.regions import queries as region_queries
 
 PERSON_MASKS = {"name": "name", "id_number": "id_number", "phone": "mobile", "address": "address"}
 ENTITY_MASKS = {"legal_rep_name": "name"}
@@ -105,6 +106,7 @@ def search_persons(
             or_(person.name.startswith(text, autoescape=True), person.master_id.in_(given))
         )
     rows, total = paginate(session, query.order_by(person.master_id), page)
+    region_names = region_queries.names_of(session, (m.region_code for m in rows))
     items = [
         PersonSummary(
             master_id=m.master_id,
@@ -115,11 +117,16 @@ def search_persons(
             gender=m.gender,
             birth_on=m.birth_on,
             region_code=m.region_code,
+            region_name=region_names.get(m.region_code, ""),
             record_count=m.record_count,
         )
         for m in rows
     ]
     return PersonPage(items=items, total=total, page=page.page, size=page.size, kind=kind)
+
+
+def _region_name(session: Session, code: str) -> str:
+    return region_queries.names_of(session, [code]).get(code, "")
 
 
 def _decrypt(cipher: FieldCipher, token: str | None, item: str) -> str | None:
@@ -190,6 +197,7 @@ def person_profile(
         birth_on=master.birth_on,
         address=_masked("address", master.address, unmasked),
         region_code=master.region_code,
+        region_name=_region_name(session, master.region_code),
         record_count=master.record_count,
         updated_at=master.updated_at,
         merged_ids=merged,
@@ -287,6 +295,7 @@ def entity_profile(session: Session, *, master_id: str, scope_region: str | None
         established_on=master.established_on,
         status=master.status,
         region_code=master.region_code,
+        region_name=_region_name(session, master.region_code),
         record_count=master.record_count,
         updated_at=master.updated_at,
         attributes=_grouped(

@@ -56,6 +56,7 @@ class PersonSummary(BaseModel):
     gender: str | None
     birth_on: date | None
     region_code: str
+    region_name: str = Field("", description="所属区划名称 (未载入区划时为空)")
     record_count: int
 
 
@@ -76,6 +77,7 @@ class PersonProfile(BaseModel):
     birth_on: date | None
     address: str | None
     region_code: str
+    region_name: str = Field("", description="所属区划名称 (未载入区划时为空)")
     record_count: int
     updated_at: datetime
     merged_ids: list[str] = Field(default_factory=list, description="已并入本档的主档编号")
@@ -112,6 +114,7 @@ class EntityProfile(BaseModel):
     established_on: date | None
     status: str | None
     region_code: str
+    region_name: str = Field("", description="所属区划名称 (未载入区划时为空)")
     record_count: int
     updated_at: datetime
     attributes: list[AttributeValue]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from citybrain.datahub.catalog.enums import ShareMethod, ShareType, label
-from citybrain.datahub.opendata.published import Published, Publisher, stable_id
+from citybrain.datahub.opendata.published import Group, Published, Publisher, stable_id
 
 
 def ckan_time(value: datetime) -> str:
@@ -41,6 +41,25 @@ def organization_dict(publisher: Publisher, package_count: int | None = None) ->
         org["package_count"] = package_count
         org["num_followers"] = 0
     return org
+
+
+def group_dict(group: Group, package_count: int | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": group.id,
+        "name": group.slug,
+        "title": group.title,
+        "display_name": group.title,
+        "type": "group",
+        "description": "",
+        "image_url": "",
+        "image_display_url": "",
+        "is_organization": False,
+        "approval_status": "approved",
+        "state": "active",
+    }
+    if package_count is not None:
+        out["package_count"] = package_count
+    return out
 
 
 def package_dict(entry: Published, base_url: str) -> dict[str, Any]:
@@ -98,8 +117,9 @@ def package_dict(entry: Published, base_url: str) -> dict[str, Any]:
         "state": "active",
         "private": False,
         "isopen": entry.is_open,
-        "license_id": "",
-        "license_title": "",
+        "license_id": entry.license.id,
+        "license_title": entry.license.title,
+        "license_url": entry.license.url,
         "url": entry.landing_url(base_url),
         "version": str(resource.version),
         "author": entry.publisher.name,
@@ -115,7 +135,7 @@ def package_dict(entry: Published, base_url: str) -> dict[str, Any]:
         "resources": [distribution],
         "num_tags": len(tags),
         "tags": tags,
-        "groups": [],
+        "groups": [group_dict(entry.group)],
         "relationships_as_object": [],
         "relationships_as_subject": [],
         "extras": [{"key": k, "value": v} for k, v in extras.items()],

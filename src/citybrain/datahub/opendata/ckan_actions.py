@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from citybrain.datahub.opendata import published as pub
-from citybrain.datahub.opendata.ckan import haystack, organization_dict, package_dict
+from citybrain.datahub.opendata.ckan import group_dict, haystack, organization_dict, package_dict
+from citybrain.datahub.opendata.licenses import LICENSES
+from citybrain.datahub.opendata.published import stable_id
 
 CKAN_API_VERSION = 3
 EMULATED_CKAN_VERSION = "2.10.0"  # the action API level whose shapes these answers follow
@@ -91,14 +93,17 @@ def package_show(site: Site, params: dict[str, Any]) -> dict[str, Any]:
 
 
 _FILTER = re.compile(r'(?:^|\s)[+]?([a-z_]+):(?:"([^"]*)"|(\S+))')
+# Names (organization, group, dataset) are lower-case slugs of upper-case codes; a filter value
+# is compared through pub.same_name, so ``organization:620722-SJ`` and ``620722-sj`` both match.
 _FILTERS: dict[str, Callable[[pub.Published, str], bool]] = {
-    "organization": lambda e, v: e.publisher.slug == v,
-    "owner_org": lambda e, v: e.publisher.id == v or e.publisher.slug == v,
-    "name": lambda e, v: e.slug == v,
+    "organization": lambda e, v: pub.same_name(v, e.publisher.slug),
+    "owner_org": lambda e, v: e.publisher.id == v or pub.same_name(v, e.publisher.slug),
+    "groups": lambda e, v: pub.same_name(v, e.group.slug),
+    "name": lambda e, v: pub.same_name(v, e.slug),
     "id": lambda e, v: e.id == v,
     "tags": lambda e, v: v in e.keywords,
     "res_format": lambda e, v: v.upper() == "CSV",
-    "license_id": lambda e, v: v == "",
+    "license_id": lambda e, v: e.license.id.lower() == v.lower(),
     "isopen": lambda e, v: e.is_open == (v.lower() == "true"),
 }
 _SORTS: dict[str, Callable[[pub.Published], Any]] = {
@@ -170,7 +175,10 @@ def organization_list(site: Site, params: dict[str, Any]) -> list[Any]:
     wanted = params.get("organizations")
     if isinstance(wanted, str):
         wanted = [w for w in re.split(r"[,\s]+", wanted) if w]
-    chosen = [p for p in publishers.values() if not wanted or p.slug in wanted]
+    chosen = [
+        p for p in publishers.values()
+        if not wanted or any(pub.same_name(w, p.slug) for w in wanted)
+    ]  # fmt: skip
     sort = str(params.get("sort") or "title asc")
     field, _, direction = sort.strip().partition(" ")
     chosen.sort(key=lambda p: p.slug if field == "name" else p.name)
@@ -182,6 +190,67 @@ def organization_list(site: Site, params: dict[str, Any]) -> list[Any]:
     if _bool(params, "all_fields"):
         return [organization_dict(p, counts[p.code]) for p in chosen]
     return [p.slug for p in chosen]
+
+
+def organization_show(site: Site, params: dict[str, Any]) -> dict[str, Any]:
+    """One publishing department by ``id``: its id, name (lower-cased code) or code in any
+    case. ``include_datasets`` adds its datasets (at most 10, as CKAN does)."""
+    key = str(params.get("id") or "").strip()
+    if not key:
+        raise _invalid("id", "Missing value")
+    entries = [
+        e for e in pub.published(site.session)
+        if key == e.publisher.id or pub.same_name(key, e.publisher.slug)
+    ]  # fmt: skip
+    if not entries:
+        raise _not_found(f"组织不存在 {key}")
+    org = organization_dict(entries[0].publisher, len(entries))
+    org.update({"users": [], "extras": [], "tags": [], "groups": []})
+    if _bool(params, "include_datasets"):
+        org["packages"] = [package_dict(e, site.base_url) for e in entries[:10]]
+    return org
+
+
+def group_list(site: Site, params: dict[str, Any]) -> list[Any]:
+    """Groups holding at least one dataset: the GB/T 21063 categories (``basic`` 基础,
+    ``theme`` 主题, ``department`` 部门信息资源). Names, or dicts with ``all_fields``; sorted by
+    ``sort`` (``title`` or ``name``), paged by ``limit`` and ``offset``."""
+    counts: dict[str, int] = {}
+    groups: dict[str, pub.Group] = {}
+    for entry in pub.published(site.session):
+        counts[entry.group.slug] = counts.get(entry.group.slug, 0) + 1
+        groups[entry.group.slug] = entry.group
+    sort = str(params.get("sort") or "title asc")
+    field, _, direction = sort.strip().partition(" ")
+    chosen = sorted(groups.values(), key=lambda g: g.slug if field == "name" else g.title)
+    if direction.strip().lower() == "desc":
+        chosen.reverse()
+    offset = _int(params, "offset", 0)
+    chosen = chosen[offset : offset + _int(params, "limit", len(chosen))]
+    if _bool(params, "all_fields"):
+        return [group_dict(g, counts[g.slug]) for g in chosen]
+    return [g.slug for g in chosen]
+
+
+def tag_list(site: Site, params: dict[str, Any]) -> list[Any]:
+    """Tags of the published datasets, sorted; ``query`` keeps those containing it; with
+    ``all_fields`` each is ``{"id", "name", "vocabulary_id"}``. No vocabularies here: a
+    ``vocabulary_id`` lists nothing."""
+    if params.get("vocabulary_id"):
+        return []
+    names = sorted({t for e in pub.published(site.session) for t in e.keywords})
+    query = str(params.get("query") or params.get("q") or "").strip().lower()
+    if query:
+        names = [n for n in names if query in n.lower()]
+    if _bool(params, "all_fields"):
+        return [{"id": stable_id("tag", n), "name": n, "vocabulary_id": None} for n in names]
+    return names
+
+
+def license_list(site: Site, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every licence this catalog may publish under (``CITYBRAIN_OPENDATA_LICENSE_ID`` picks
+    the one its datasets carry)."""
+    return [license.as_ckan() for license in LICENSES]
 
 
 def status_show(site: Site, params: dict[str, Any]) -> dict[str, Any]:
@@ -210,6 +279,10 @@ ACTIONS: dict[str, Callable[[Site, dict[str, Any]], Any]] = {
     "package_show": package_show,
     "package_search": package_search,
     "organization_list": organization_list,
+    "organization_show": organization_show,
+    "group_list": group_list,
+    "tag_list": tag_list,
+    "license_list": license_list,
     "status_show": status_show,
     "help_show": help_show,
 }

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from citybrain.datahub.opendata.licenses import DEFAULT_LICENSE_ID, LICENSES, find_license
 
 
 class OpenDataSettings(BaseSettings):
@@ -19,6 +21,22 @@ class OpenDataSettings(BaseSettings):
         description="Public base URL for links in DCAT and CKAN answers (behind a proxy); "
         "empty means the URL of the request.",
     )
+
+    license_id: str = Field(
+        DEFAULT_LICENSE_ID,
+        description="Licence of every open dataset (CKAN license_id, DCAT dct:license), one of: "
+        + ", ".join(license.id for license in LICENSES)
+        + ".",
+    )
+
+    @field_validator("license_id")
+    @classmethod
+    def _known_license(cls, value: str) -> str:
+        found = find_license(value)
+        if found is None:
+            choices = ", ".join(license.id for license in LICENSES)
+            raise ValueError(f"未知的开放数据许可协议 {value!r}, 可选: {choices}")
+        return found.id
 
 
 @lru_cache(maxsize=1)

@@ -81,12 +81,23 @@ def _dataset(entry: Published, base_url: str) -> dict[str, Any]:
         "dcat:keyword": entry.keywords,
         "dct:accrualPeriodicity": {"@id": FREQUENCIES[entry.update_cycle]},
         "dct:accessRights": {"@id": ACCESS_PUBLIC if entry.is_open else ACCESS_RESTRICTED},
+        "dct:license": _license(entry),
         "dcat:landingPage": {"@id": entry.landing_url(base_url)},
         "dcat:distribution": [_distribution(entry, base_url)],
     }
     if entry.released_on is not None:
         dataset["dct:issued"] = {"@value": entry.released_on.isoformat(), "@type": "xsd:date"}
     return dataset
+
+
+def _license(entry: Published) -> dict[str, Any]:
+    """A ``dct:LicenseDocument`` named by its URL (as DCAT-AP expects), with its SPDX id."""
+    return {
+        "@id": entry.license.url,
+        "@type": "dct:LicenseDocument",
+        "dct:identifier": entry.license.id,
+        "dct:title": entry.license.title,
+    }
 
 
 def _distribution(entry: Published, base_url: str) -> dict[str, Any]:
@@ -97,6 +108,7 @@ def _distribution(entry: Published, base_url: str) -> dict[str, Any]:
         "dct:format": "CSV",
         "dcat:mediaType": {"@id": CSV_MEDIA_TYPE},
         "dcat:accessURL": {"@id": download or entry.landing_url(base_url)},
+        "dct:license": _license(entry),
     }
     if download is not None:
         distribution["dcat:downloadURL"] = {"@id": download}

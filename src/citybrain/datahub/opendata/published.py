@@ -24,6 +24,7 @@ from citybrain.datahub.catalog.enums import (
     label,
 )
 from citybrain.datahub.catalog.models import CatalogItem, CatalogResource
+from citybrain.datahub.opendata.licenses import License, catalog_license
 from citybrain.iam.departments import Department, get_department
 
 # Identifiers derived from codes never change, so CKAN clients can keep them.
@@ -39,6 +40,11 @@ def slug(code: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", code.strip().lower()).strip("-")
 
 
+def same_name(wanted: str, name: str) -> bool:
+    """Whether a CKAN name asked for (a code in any letter case, or its slug) is ``name``."""
+    return slug(wanted) == name
+
+
 @dataclass(frozen=True, slots=True)
 class Publisher:
     code: str
@@ -48,11 +54,30 @@ class Publisher:
 
     @property
     def slug(self) -> str:
+        """The CKAN organization name: the department code lower-cased (CKAN names are lower
+        case); :func:`same_name` matches it against a code in any case."""
         return slug(self.code)
 
     @property
     def id(self) -> str:
         return stable_id("organization", self.code)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    category: ResourceCategory
+
+    @property
+    def slug(self) -> str:
+        return self.category.value
+
+    @property
+    def id(self) -> str:
+        return stable_id("group", self.category.value)
+
+    @property
+    def title(self) -> str:
+        return f"{label(self.category)}信息资源"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +121,15 @@ class Published:
     @property
     def modified_at(self) -> datetime:
         return self.resource.updated_at
+
+    @property
+    def license(self) -> License:
+        return catalog_license()
+
+    @property
+    def group(self) -> Group:
+        """The CKAN group of the dataset: its GB/T 21063 category (基础/主题/部门信息资源)."""
+        return Group(ResourceCategory(self.resource.category))
 
     @property
     def keywords(self) -> list[str]:

@@ -35,6 +35,9 @@ class OpenResourceRead(BaseModel):
     items: list[OpenItemRead]
     download_url: str | None
     access_note: str
+    license_id: str
+    license_title: str
+    license_url: str
 
     @classmethod
     def of(cls, entry: Published, base_url: str) -> OpenResourceRead:
@@ -53,4 +56,6 @@ class OpenResourceRead(BaseModel):
             ],
             download_url=entry.download_url(base_url),
             access_note="" if entry.is_open else "有条件开放: 须向提供部门申请后获取",
+            license_id=entry.license.id, license_title=entry.license.title,
+            license_url=entry.license.url,
         )  # fmt: skip

@@ -1,8 +1,8 @@
 """Grants: creating one for an approved request, issuing and checking its token, revoking it.
 Each command flushes and audits in the caller's transaction; none commits.
 
-A grant is usable from the first instant of its period to the end of its last day (China
-time), until revoked; expiry and revocation are checked on every use against ``utcnow()``.
+A grant is usable on the China-time days of its period (dates, both included), until revoked;
+expiry and revocation are checked on every use against ``utcnow()`` by ``rules.grant_state``.
 Refusals of a known token are 403 (``grant_revoked``, ``grant_expired``, ``grant_not_started``,
 ``wrong_delivery_method``): the credential is genuine but confers no right any more. An unknown,
 forged or replaced token is 401 ``invalid_share_token``.
@@ -144,27 +144,29 @@ _GRANT_REFUSALS = {
 
 
 def _ensure_usable(grant: SharingGrant, *, allow_not_started: bool = False) -> None:
-    state = rules.grant_state(utcnow(), grant.starts_at, grant.expires_at, grant.revoked_at)
+    state = rules.grant_state(
+        utcnow(), grant.period_start_on, grant.period_end_on, grant.revoked_at
+    )
     if state is GrantState.active or (allow_not_started and state is GrantState.not_started):
         return
     code, message = _GRANT_REFUSALS[state]
     raise PermissionDenied(
         message, code=code,
-        detail={"grant_id": grant.id, "starts_at": grant.starts_at.isoformat(),
-                "expires_at": grant.expires_at.isoformat()},
+        detail={"grant_id": grant.id, "period_start": grant.period_start_on.isoformat(),
+                "period_end": grant.period_end_on.isoformat()},
     )  # fmt: skip
 
 
 def create_grant(
     session: Session, request: SharingRequest, resource: CatalogResource, *, issue: bool
 ) -> tuple[SharingGrant, str | None]:
-    starts_at, expires_at = rules.period_bounds(request.period_start_on, request.period_end_on)
     grant = SharingGrant(
         request_id=request.id, resource_id=resource.id,
         resource_region_code=resource.region_code, consumer_code=request.requester_code,
         consumer_region_code=request.region_code, items=request.items,
-        protections=request.protections, method=request.method, starts_at=starts_at,
-        expires_at=expires_at, rate_limit_per_minute=get_sharing_settings().rate_limit_per_minute,
+        protections=request.protections, method=request.method,
+        period_start_on=request.period_start_on, period_end_on=request.period_end_on,
+        rate_limit_per_minute=get_sharing_settings().rate_limit_per_minute,
         created_at=utcnow(),
     )  # fmt: skip
     token = _set_token(grant) if issue else None
@@ -176,7 +178,7 @@ def create_grant(
         detail={"request_id": request.id, "resource_code": resource.code,
                 "consumer_code": grant.consumer_code, "items": json.loads(grant.items),
                 "protections": json.loads(grant.protections),
-                "expires_at": expires_at.isoformat(), "prefix": grant.token_prefix},
+                "period_end": grant.period_end_on.isoformat(), "prefix": grant.token_prefix},
     )  # fmt: skip
     return grant, token
 

@@ -40,7 +40,9 @@ class SharingRequest(Base):
 
 class SharingGrant(Base):
     """The right of one consumer department to receive the listed items of one resource, each
-    protected as ``protections`` says, from ``starts_at`` until ``expires_at`` or revocation.
+    protected as ``protections`` says, on the China-time days ``period_start_on`` through
+    ``period_end_on`` (both included; dates, not instants: see ``rules.grant_state``) until
+    revoked.
 
     The token is ``cbs_<token_prefix>_<secret>``; only HMAC-SM3(session key, token) is kept, so
     the token is shown once (on grant for 无条件共享, else when the consumer issues it). An
@@ -57,8 +59,8 @@ class SharingGrant(Base):
     items: Mapped[str] = mapped_column(Text)  # JSON list of item names, in catalog order
     protections: Mapped[str] = mapped_column(Text)  # JSON {item: Protection}
     method: Mapped[str] = mapped_column(String(8))  # rules.DeliveryMethod
-    starts_at: Mapped[datetime]
-    expires_at: Mapped[datetime] = mapped_column(index=True)
+    period_start_on: Mapped[date]
+    period_end_on: Mapped[date] = mapped_column(index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_by: Mapped[str] = mapped_column(String(128), default="")
     revoke_reason: Mapped[str] = mapped_column(Text, default="")

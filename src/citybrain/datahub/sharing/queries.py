@@ -12,7 +12,6 @@ A record outside every scope the caller holds is answered as not found.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -23,6 +22,7 @@ from citybrain.core.pagination import PageParams, paginate
 from citybrain.core.security import Principal
 from citybrain.datahub.catalog import scope
 from citybrain.datahub.catalog.models import CatalogResource
+from citybrain.datahub.sharing import rules
 from citybrain.datahub.sharing.models import SharingDelivery, SharingGrant, SharingRequest
 from citybrain.datahub.sharing.schemas import (
     DeliveryFilter,
@@ -156,8 +156,8 @@ def list_grants(
             SharingGrant.resource_id == _resource_id(session, filters.resource_code)
         )
     if filters.live_only:
-        now: datetime = utcnow()
-        query = query.where(SharingGrant.revoked_at.is_(None), SharingGrant.expires_at > now)
+        today = rules.china_today(utcnow())  # the SQL form of rules.grant_state
+        query = query.where(SharingGrant.revoked_at.is_(None), SharingGrant.period_end_on >= today)
     rows, total = paginate(session, query, page)
     return GrantPage(items=read_grants(session, rows), total=total, page=page.page, size=page.size)
 

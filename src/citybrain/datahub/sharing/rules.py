@@ -14,7 +14,7 @@ Protection of an item (what the consumer receives):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Final
 
@@ -125,14 +125,6 @@ def china_today(now: datetime) -> date:
     return now.astimezone(CHINA_TZ).date()
 
 
-def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """UTC instants of a period given in China dates: from 00:00 on ``start`` to the end of
-    ``end`` (00:00 of the next day, exclusive)."""
-    begin = datetime.combine(start, time(0), tzinfo=CHINA_TZ).astimezone(UTC)
-    stop = datetime.combine(end + timedelta(days=1), time(0), tzinfo=CHINA_TZ).astimezone(UTC)
-    return begin, stop
-
-
 def period_problem(start: date, end: date, today: date, max_days: int) -> str | None:
     """Why a requested period is unacceptable (a stable code), or None."""
     if end < start:
@@ -145,14 +137,18 @@ def period_problem(start: date, end: date, today: date, max_days: int) -> str | 
 
 
 def grant_state(
-    now: datetime, starts_at: datetime, expires_at: datetime, revoked_at: datetime | None
+    now: datetime, start_on: date, end_on: date, revoked_at: datetime | None
 ) -> GrantState:
-    """Revocation wins over expiry; a grant is usable in ``[starts_at, expires_at)``."""
+    """The one decision of a grant's state at ``now``. The period is a pair of dates, both
+    included, read in China time (Asia/Shanghai): a grant ending 2027-06-30 serves until
+    23:59:59.999 Beijing time that day, whatever zone the server or the browser is in.
+    Revocation wins over expiry."""
     if revoked_at is not None and revoked_at <= now:
         return GrantState.revoked
-    if now >= expires_at:
+    today = china_today(now)
+    if today > end_on:
         return GrantState.expired
-    if now < starts_at:
+    if today < start_on:
         return GrantState.not_started
     return GrantState.active
 

@@ -95,8 +95,8 @@ class GrantRead(BaseModel):
     items: list[str]
     protections: dict[str, Protection]
     method: DeliveryMethod
-    starts_at: datetime
-    expires_at: datetime
+    period_start: date = Field(description="授权首日 (北京时间, 含当日)")
+    period_end: date = Field(description="授权末日 (北京时间, 含当日)")
     revoked_at: datetime | None
     revoke_reason: str
     state: GrantState
@@ -107,12 +107,15 @@ class GrantRead(BaseModel):
 
     @classmethod
     def of(cls, grant: SharingGrant, resource_code: str) -> GrantRead:
-        state = rules.grant_state(utcnow(), grant.starts_at, grant.expires_at, grant.revoked_at)
+        state = rules.grant_state(
+            utcnow(), grant.period_start_on, grant.period_end_on, grant.revoked_at
+        )
         return cls(
             id=grant.id, request_id=grant.request_id, resource_code=resource_code,
             consumer_code=grant.consumer_code, items=json.loads(grant.items),
             protections=json.loads(grant.protections), method=DeliveryMethod(grant.method),
-            starts_at=grant.starts_at, expires_at=grant.expires_at, revoked_at=grant.revoked_at,
+            period_start=grant.period_start_on, period_end=grant.period_end_on,
+            revoked_at=grant.revoked_at,
             revoke_reason=grant.revoke_reason, state=state, token_prefix=grant.token_prefix,
             token_issued_at=grant.token_issued_at,
             rate_limit_per_minute=grant.rate_limit_per_minute, created_at=grant.created_at,

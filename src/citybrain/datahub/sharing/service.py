@@ -185,12 +185,12 @@ def reject(
 def expire_due(session: Session) -> int:
     """Mark approved requests whose grant has expired as ``expired`` (a scheduled task; use is
     refused on expiry regardless). Returns how many changed; audited once when any did."""
-    now = utcnow()
+    today = rules.china_today(utcnow())  # the SQL form of rules.grant_state
     rows = session.execute(
         select(SharingRequest)
         .join(SharingGrant, SharingGrant.request_id == SharingRequest.id)
         .where(SharingRequest.status == RequestStatus.approved.value)
-        .where(SharingGrant.expires_at <= now)
+        .where(SharingGrant.period_end_on < today)
     ).scalars()
     ids = []
     for request in rows:

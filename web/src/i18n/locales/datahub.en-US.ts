@@ -367,6 +367,7 @@ const datahubEnUS: DatahubMessages = {
     category: 'Category',
     updateCycle: 'Update cycle',
     updatedAt: 'Updated',
+    license: 'Licence',
     downloadCsv: 'Download CSV',
     onRequest: 'Available on request to the provider',
     footer: 'Data is published according to each department\'s openness setting; resources open on request are obtained from their provider.',

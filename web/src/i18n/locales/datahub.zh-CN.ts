@@ -366,6 +366,7 @@ const datahubZhCN = {
     category: '资源分类',
     updateCycle: '更新周期',
     updatedAt: '更新日期',
+    license: '许可协议',
     downloadCsv: '下载 CSV',
     onRequest: '须向提供部门申请后获取',
     footer: '开放数据依据各部门的开放属性发布；有条件开放的资源须向提供部门申请。',
