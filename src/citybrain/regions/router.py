@@ -76,9 +76,7 @@ def read_region(session: DbSession, region: RegionInScope, _: CanRead) -> Region
 def read_children(session: DbSession, region: RegionInScope, _: CanRead) -> list[RegionRead]:
     rows = queries.children(session, region.code)
     parents = queries.codes_with_children(session, [r.code for r in rows])
-    return [
-        RegionRead.of(r, has_children=r.code in parents, parent_name=region.name) for r in rows
-    ]
+    return [RegionRead.of(r, has_children=r.code in parents, parent_name=region.name) for r in rows]
 
 
 @router.get("/{code}/path", response_model=list[RegionPathItem])
