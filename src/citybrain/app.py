@@ -18,6 +18,7 @@ from citybrain.core.crypto import check_sm4_available
 from citybrain.core.db import make_engine, make_session_factory
 from citybrain.core.errors import NotFound, install_error_handlers
 from citybrain.core.jobs.system import JobSystem
+from citybrain.core.nul import install_nul_guard
 from citybrain.core.openapi import openapi_builder
 
 PUBLIC_PATHS = frozenset(
@@ -67,6 +68,7 @@ def create_app(
     app.state.session_factory = session_factory
     register_jobs()
     app.state.jobs = JobSystem(settings, session_factory)
+    install_nul_guard(app)
     install_error_handlers(app)
     install_denial_audit(app)
     _include_routers(app)
