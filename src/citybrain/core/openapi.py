@@ -7,7 +7,9 @@ dependencies, and adds to the document:
 - the two security schemes (a person's bearer session token, a department system's
   ``X-API-Key``) and, on every guarded operation, ``security`` naming both;
 - ``x-permissions`` with the codes and, in the description, their Chinese titles, so a
-  department's integrator reads what their key must carry.
+  department's integrator reads what their key must carry;
+- the ``Error`` body every refusal has (``core.errors``), in place of FastAPI's own 422 shape
+  that this app never sends.
 
 The route walk in the tests uses :func:`api_routes` and :func:`guards_of` as well, so what the
 document says and what the walk checks are the same facts.
@@ -15,6 +17,7 @@ document says and what the walk checks are the same facts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -40,6 +43,19 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "description": "部门系统的 API 密钥, 只带其授权范围内的权限",
     },
 }
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "description": "拒绝时的应答: code 为稳定的英文标识, message 为中文说明, detail 视情形而定",
+    "required": ["code", "message", "detail"],
+    "properties": {
+        "code": {"type": "string", "title": "Code"},
+        "message": {"type": "string", "title": "Message"},
+        "detail": {"title": "Detail"},
+    },
+}
+_FASTAPI_422 = ("HTTPValidationError", "ValidationError")
 
 
 def api_routes(app: FastAPI) -> Iterator[tuple[str, set[str], Dependant]]:
@@ -100,6 +116,24 @@ def _annotate(operation: dict[str, Any], dependant: Dependant) -> None:
     operation["description"] = f"{description}\n\n{note}".strip()
 
 
+def _document_errors(document: dict[str, Any]) -> None:
+    """Every 422 answer is our ``Error`` body (``core.errors`` handles RequestValidationError),
+    so clients generated from the document and schema checks see what is really sent."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            response = operation.get("responses", {}).get("422")
+            if response is not None:
+                response["description"] = "请求参数不合法"
+                response["content"] = {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                }
+    for name in _FASTAPI_422:  # FastAPI's own, unless something else still names them
+        if f'"#/components/schemas/{name}"' not in json.dumps(document):
+            schemas.pop(name, None)
+
+
 def openapi_builder(app: FastAPI, public_paths: Callable[[], frozenset[str]]) -> Callable[[], Any]:
     """``app.openapi``: FastAPI's document plus security schemes and each operation's codes."""
 
@@ -110,6 +144,7 @@ def openapi_builder(app: FastAPI, public_paths: Callable[[], frozenset[str]]) ->
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         document.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        _document_errors(document)
         public = public_paths()
         for path, methods, dependant in api_routes(app):
             if path in public:

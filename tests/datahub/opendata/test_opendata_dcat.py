@@ -69,3 +69,10 @@ def test_retired_resources_leave_the_catalog(
     session.flush()
     identifiers = [d["dct:identifier"] for d in api.get("/catalog.jsonld").json()["dcat:dataset"]]
     assert identifiers == ["620722-DSJ-001", "620722-WJ-002"]
+
+
+def test_the_document_names_the_media_type_the_catalog_is_sent_as(api: TestClient) -> None:
+    # the fuzz run's content-type check: it said application/json, the route sends JSON-LD
+    documented = api.app.openapi()["paths"]["/catalog.jsonld"]["get"]["responses"]["200"]
+    sent = api.get("/catalog.jsonld").headers["content-type"].split(";")[0]
+    assert list(documented["content"]) == [sent] == ["application/ld+json"]

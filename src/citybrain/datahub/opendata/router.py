@@ -88,7 +88,12 @@ def _mixed(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 Params = Annotated[CkanParams, Depends(ckan_params)]
 
 
-@router.get("/catalog.jsonld", summary="开放目录 (DCAT JSON-LD)")
+@router.get(
+    "/catalog.jsonld",
+    summary="开放目录 (DCAT JSON-LD)",
+    response_class=Response,  # JSON-LD, not application/json: say so in the document
+    responses={200: {"content": {dcat.MEDIA_TYPE: {"schema": {"type": "object"}}}}},
+)
 def catalog_jsonld(request: Request, session: DbSession) -> Response:
     document = dcat.catalog_document(
         session, base_url=base_url(request), title=get_opendata_settings().catalog_title
