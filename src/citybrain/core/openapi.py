@@ -17,6 +17,7 @@ document says and what the walk checks are the same facts.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -120,7 +121,7 @@ def _document_errors(document: dict[str, Any]) -> None:
     """Every 422 answer is our ``Error`` body (``core.errors`` handles RequestValidationError),
     so clients generated from the document and schema checks see what is really sent."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    schemas["Error"] = ERROR_SCHEMA
+    schemas["Error"] = copy.deepcopy(ERROR_SCHEMA)
     for item in document.get("paths", {}).values():
         for operation in item.values():
             response = operation.get("responses", {}).get("422")
