@@ -100,6 +100,7 @@ ACTION_TITLES: Final[Mapping[str, str]] = {
     "ingest.batch.duplicate": "重复的归集批次",
     "ingest.batch.fail": "归集批次失败",
     "ingest.batch.load": "归集批次入库",
+    "ingest.batch.recover": "中断批次善后",
     "ingest.batch.queue": "提交归集批次",
     "ingest.batch.reject": "拒收归集批次",
     "ingest.schedule.set": "设置归集计划",
