@@ -1,0 +1,220 @@
+"""Many clients at once against a real server (uvicorn in a thread on a free port, a real SQLite
+file or PostgreSQL schema, not the savepoint harness): nobody waits out a lock timeout, a read
+takes no write lock, the session touch stays out of the request's transaction, and a full house
+answers a clean 503 while ``/api/health`` keeps answering."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from citybrain.core.config import Settings
+from citybrain.core.db import make_engine, make_session_factory, pool_options
+from citybrain.core.security import CurrentPrincipal
+from citybrain.core.web import DbSession
+from citybrain.iam import service as iam_service
+from citybrain.iam import sessions
+from citybrain.regions.models import Region
+
+CLIENTS = 60  # more than anyio's 40 worker threads: the number that used to lock up
+COUNTY = "620722"
+PG_URL = os.environ.get("CITYBRAIN_TEST_DATABASE_URL", "")
+
+
+@dataclass
+class Live:
+    base: str
+    token: str
+    engine: Engine
+    factory: sessionmaker[Session]
+    app: FastAPI
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, path: str, timeout: float = 60) -> httpx.Response:
+        return httpx.get(f"{self.base}{path}", headers=self.headers, timeout=timeout)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _seed(factory: sessionmaker[Session]) -> str:
+    """The county with two towns, a viewer of the county, and a live session token for it."""
+    with factory() as session, session.begin():
+        session.add(Region(code=COUNTY, name="民乐县", level="county"))
+        session.flush()
+        for n in (1, 2):
+            town = Region(code=f"{COUNTY}10{n}", name=f"镇{n}", level="town", parent_code=COUNTY)
+            session.add(town)
+        user = iam_service.create_user(
+            session,
+            username=f"live{uuid.uuid4().hex[:8]}",
+            password="Cb-test-2024!pass",
+            region_code=COUNTY,
+            roles=["viewer"],
+            must_change_password=False,
+        )
+        session.flush()
+        _, token = sessions.start(session, user_id=user.id)
+    return token
+
+
+@contextmanager
+def _database(backend: str, home: Path) -> Iterator[tuple[str, dict[str, object]]]:
+    """A migrated, empty database of its own: (url, extra engine arguments)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{home / 'live.db'}", {}
+        return
+    schema = f"cblive_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield PG_URL, {"connect_args": {"options": f"-csearch_path={schema}"}}
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@contextmanager
+def _serve(app: FastAPI) -> Iterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, name="live-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive(), "server died on start"
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+
+
+@contextmanager
+def live_server(
+    backend: str, home: Path, *, extend: Callable[[FastAPI], None] | None = None, **settings: object
+) -> Iterator[Live]:
+    from citybrain.app import create_app
+    from citybrain.core.migrate import upgrade
+
+    with _database(backend, home) as (url, extra):
+        config = Settings(home=home, database_url=url, **settings)  # type: ignore[arg-type]
+        engine = make_engine(url, **extra, **pool_options(url, size=config.db_slots))
+        upgrade(engine)
+        factory = make_session_factory(engine)
+        token = _seed(factory)
+        app = create_app(config, engine=engine)
+        if extend is not None:
+            extend(app)
+        try:
+            with _serve(app) as base:
+                yield Live(base=base, token=token, engine=engine, factory=factory, app=app)
+        finally:
+            engine.dispose()
+
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason="needs PostgreSQL"),
+    ),
+]
+
+
+def _first_route(app: FastAPI, path: str, handler: Callable[..., object], method: str) -> None:
+    """Add a route ahead of the front end's catch-all."""
+    app.add_api_route(path, handler, methods=[method])
+    app.router.routes.insert(0, app.router.routes.pop())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sixty_concurrent_reads_with_a_token_all_answer_200(backend: str, tmp_path: Path) -> None:
+    with live_server(backend, tmp_path) as live:
+        start = threading.Barrier(CLIENTS)
+
+        def one(_: int) -> tuple[int, str]:
+            start.wait()
+            answer = live.get(f"/api/v1/regions/{COUNTY}/children")
+            return answer.status_code, answer.text[:200]
+
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            results = list(pool.map(one, range(CLIENTS)))
+    failures = [r for r in results if r[0] != 200]
+    assert not failures, f"{len(failures)} of {CLIENTS} failed, e.g. {failures[:3]}"
+    assert all(f"{COUNTY}101" in body for _, body in results)
+
+
+def _writer_can_begin(engine: Engine) -> bool:
+    """Whether another connection gets SQLite's write lock at once (no waiting)."""
+    raw = engine.raw_connection()
+    try:
+        raw.execute("PRAGMA busy_timeout=0")  # type: ignore[attr-defined]
+        try:
+            raw.execute("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            return False
+        raw.execute("ROLLBACK")  # type: ignore[attr-defined]
+        return True
+    finally:
+        raw.execute("PRAGMA busy_timeout=10000")  # type: ignore[attr-defined]
+        raw.close()
+
+
+def test_a_read_request_holds_no_write_lock_while_a_write_request_does(tmp_path: Path) -> None:
+    """A route parks mid-transaction (after the session check and a query) until the test has
+    tried to take the write lock from a second connection."""
+    inside = threading.Event()
+    release = threading.Event()
+
+    def park(session: DbSession, principal: CurrentPrincipal) -> dict[str, int]:
+        count = session.execute(text("SELECT count(*) FROM region")).scalar_one()
+        inside.set()
+        release.wait(20)
+        return {"regions": int(count)}
+
+    def extend(app: FastAPI) -> None:
+        _first_route(app, "/api/test/park", park, "GET")
+        _first_route(app, "/api/test/park", park, "POST")
+
+    with live_server("sqlite", tmp_path, extend=extend) as live, ThreadPoolExecutor(1) as pool:
+        verdicts = {}
+        for method in ("GET", "POST"):
+            inside.clear()
+            release.clear()
+            answer = pool.submit(
+                httpx.request, method, f"{live.base}/api/test/park", headers=live.headers
+            )
+            assert inside.wait(20), answer.result().text
+            verdicts[method] = _writer_can_begin(live.engine)
+            release.set()
+            assert answer.result().status_code == 200
+    assert verdicts == {"GET": True, "POST": False}
