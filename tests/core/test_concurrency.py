@@ -15,21 +15,24 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from citybrain.core.clock import frozen
 from citybrain.core.config import Settings
 from citybrain.core.db import make_engine, make_session_factory, pool_options
 from citybrain.core.security import CurrentPrincipal
 from citybrain.core.web import DbSession
 from citybrain.iam import service as iam_service
 from citybrain.iam import sessions
+from citybrain.iam.models import LoginSession
 from citybrain.regions.models import Region
 
 CLIENTS = 60  # more than anyio's 40 worker threads: the number that used to lock up
@@ -218,3 +221,104 @@ def test_a_read_request_holds_no_write_lock_while_a_write_request_does(tmp_path:
             release.set()
             assert answer.result().status_code == 200
     assert verdicts == {"GET": True, "POST": False}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_concurrent_reads_that_append_to_the_audit_ledger_all_commit(
+    backend: str, tmp_path: Path
+) -> None:
+    """A GET that writes (the audit of a read of personal data) upgrades to a writer without
+    SQLITE_BUSY_SNAPSHOT and without a deadlock; the chain stays whole."""
+    from citybrain.core.audit import service as audit
+
+    def audited_read(session: DbSession, principal: CurrentPrincipal) -> dict[str, int]:
+        count = session.execute(text("SELECT count(*) FROM region")).scalar_one()
+        audit.record(session, action="test.read", object_type="region", object_id=COUNTY)
+        return {"regions": int(count)}
+
+    def extend(app: FastAPI) -> None:
+        _first_route(app, "/api/test/audited-read", audited_read, "GET")
+
+    with live_server(backend, tmp_path, extend=extend) as live:
+        start = threading.Barrier(CLIENTS)
+
+        def one(_: int) -> int:
+            start.wait()
+            return live.get("/api/test/audited-read").status_code
+
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            codes = list(pool.map(one, range(CLIENTS)))
+        with live.factory() as session:
+            appended = session.execute(
+                text("SELECT count(*) FROM audit_record WHERE action = 'test.read'")
+            ).scalar_one()
+            verdict = audit.verify(session)
+    assert codes == [200] * CLIENTS
+    assert appended == CLIENTS
+    assert verdict.ok, verdict.message
+
+
+def _last_seen(live: Live) -> datetime:
+    with live.factory() as session:
+        row = session.execute(select(LoginSession)).scalar_one()
+        return row.last_seen_at
+
+
+def test_last_seen_at_is_written_at_most_once_a_minute_and_never_waits(tmp_path: Path) -> None:
+    start = datetime.now(UTC).replace(microsecond=0)
+    with frozen(start) as clock, live_server("sqlite", tmp_path) as live:
+        seen = [_last_seen(live)]
+        for seconds in (30, 29, 2, 30):  # at +30, +59, +61, +91
+            clock.advance(seconds=seconds)
+            assert live.get("/api/v1/iam/me").status_code == 200
+            seen.append(_last_seen(live))
+        assert seen == [start, start, start, start + timedelta(seconds=61), seen[3]]
+
+        # Another writer holds SQLite's write lock: the touch is skipped, the answer is not held.
+        clock.advance(seconds=60)
+        blocker = live.engine.raw_connection()
+        try:
+            blocker.execute("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+            began = time.monotonic()
+            answer = live.get("/api/v1/iam/me")
+            waited = time.monotonic() - began
+            blocker.execute("ROLLBACK")  # type: ignore[attr-defined]
+        finally:
+            blocker.close()
+        assert answer.status_code == 200
+        assert waited < 5  # far below the 10 s busy timeout a writer would wait out
+        assert _last_seen(live) == start + timedelta(seconds=61)
+        assert live.get("/api/v1/iam/me").status_code == 200
+        assert _last_seen(live) == start + timedelta(seconds=151)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_full_house_answers_503_and_health_keeps_answering(backend: str, tmp_path: Path) -> None:
+    """Two database slots, a 0.3 s wait, and thirty clients on a route that holds its slot for
+    half a second: the ones that find no slot get a clean 503, none a 500 or a hang; health
+    answers during and after; and afterwards everything answers normally at once."""
+    release = threading.Event()
+
+    def slow(session: DbSession, principal: CurrentPrincipal) -> dict[str, bool]:
+        session.execute(text("SELECT count(*) FROM region")).scalar_one()
+        return {"released": release.wait(0.5)}
+
+    def extend(app: FastAPI) -> None:
+        _first_route(app, "/api/test/slow", slow, "GET")
+
+    with live_server(backend, tmp_path, extend=extend, db_slots=2, db_wait_seconds=0.3) as live:
+        with ThreadPoolExecutor(30) as pool:
+            burst = [pool.submit(live.get, "/api/test/slow") for _ in range(30)]
+            time.sleep(0.2)
+            during = httpx.get(f"{live.base}/api/health", timeout=5)
+            answers = [f.result() for f in burst]
+        after = httpx.get(f"{live.base}/api/health", timeout=5)
+        normal = live.get(f"/api/v1/regions/{COUNTY}/children", timeout=5)
+    codes = sorted({a.status_code for a in answers})
+    assert codes == [200, 503]
+    busy = next(a for a in answers if a.status_code == 503)
+    assert busy.json()["code"] == "server_busy"
+    assert busy.headers["Retry-After"] == "1"
+    assert during.status_code == 200
+    assert after.status_code == 200
+    assert normal.status_code == 200

@@ -65,9 +65,33 @@ def _init() -> bool:
     return True
 
 
+Workers = Annotated[
+    int, typer.Option(min=1, max=64, help="工作进程数 (大于 1 时须使用 PostgreSQL)")
+]
+
+
 @app.command()
-def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
-    """启动 Web 服务 (同时按计划执行增量归集)."""
+def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
+    """启动 Web 服务 (单进程时同时按计划执行增量归集)."""
+    if workers == 1:
+        _serve_one(host, port)
+        return
+    if settings().resolved_database_url.startswith("sqlite"):
+        err_console.print(
+            "[red]多个工作进程须使用 PostgreSQL (设置 CITYBRAIN_DATABASE_URL); "
+            "SQLite 只允许一个写入者, 请去掉 --workers 或设为 1[/red]"
+        )
+        raise typer.Exit(code=2)
+    # Each worker imports the app afresh and reads the same CITYBRAIN_* environment. The
+    # in-process ingest scheduler is not started here: in every worker it would run each due
+    # pull once per worker. With several workers, run `citybrain ingest due` from cron (or a
+    # systemd timer) every minute instead.
+    console.print(f"{workers} 个工作进程; 定时抽取请由 cron 调用 `citybrain ingest due`")
+    uvicorn.run("citybrain.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def _serve_one(host: str, port: int) -> None:
+    """One process: the app and the ingest scheduler's thread beside it."""
     from citybrain.app import create_app
     from citybrain.datahub.ingest.tasks import start_scheduler
 
@@ -87,7 +111,7 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     _init()
     with cli_session() as session:
         load_demo(session, settings(), console=console)
-    serve(host=host, port=port)
+    _serve_one(host, port)
 
 
 @app.command()
