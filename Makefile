@@ -7,7 +7,7 @@ export CITYBRAIN_DATA_DIR ?= $(abspath ../shared/data)
 
 .PHONY: setup demo test test-sqlite test-postgres lint services openapi openapi-current
 
-setup: .stamps/python .stamps/web .stamps/chromium
+setup: .stamps/python .stamps/web .stamps/chromium .stamps/hey
 
 .stamps/python: pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -22,6 +22,12 @@ setup: .stamps/python .stamps/web .stamps/chromium
 .stamps/chromium:
 	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
+	@mkdir -p .stamps && touch $@
+
+# HTTP load generator for bench/bench_http_load.py
+.stamps/hey:
+	command -v hey >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hey >/dev/null)
 	@mkdir -p .stamps && touch $@
 
 demo: setup
