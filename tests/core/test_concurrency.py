@@ -121,14 +121,20 @@ def _serve(app: FastAPI) -> Iterator[str]:
 
 @contextmanager
 def live_server(
-    backend: str, home: Path, *, extend: Callable[[FastAPI], None] | None = None, **settings: object
+    backend: str,
+    home: Path,
+    *,
+    extend: Callable[[FastAPI], None] | None = None,
+    pool_timeout: float = 5.0,
+    **settings: object,
 ) -> Iterator[Live]:
     from citybrain.app import create_app
     from citybrain.core.migrate import upgrade
 
     with _database(backend, home) as (url, extra):
         config = Settings(home=home, database_url=url, **settings)  # type: ignore[arg-type]
-        engine = make_engine(url, **extra, **pool_options(url, size=config.db_slots))
+        pool = pool_options(url, size=config.db_slots, timeout=pool_timeout)
+        engine = make_engine(url, **extra, **pool)
         upgrade(engine)
         factory = make_session_factory(engine)
         token = _seed(factory)
@@ -321,4 +327,26 @@ def test_a_full_house_answers_503_and_health_keeps_answering(backend: str, tmp_p
     assert busy.headers["Retry-After"] == "1"
     assert during.status_code == 200
     assert after.status_code == 200
+    assert normal.status_code == 200
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_exhausted_pool_answers_503_at_once_and_recovers(backend: str, tmp_path: Path) -> None:
+    """Every pooled connection taken (as a leak would): a request gets a clean 503 after the
+    short pool timeout instead of hanging, and once they are back everything answers again."""
+    with live_server(backend, tmp_path, db_slots=2, pool_timeout=0.5) as live:
+        taken = [live.engine.connect() for _ in range(2 + 8)]  # slots + overflow
+        try:
+            began = time.monotonic()
+            starved = live.get(f"/api/v1/regions/{COUNTY}/children", timeout=10)
+            waited = time.monotonic() - began
+        finally:
+            for conn in taken:
+                conn.close()
+        health = httpx.get(f"{live.base}/api/health", timeout=5)
+        normal = live.get(f"/api/v1/regions/{COUNTY}/children", timeout=5)
+    assert starved.status_code == 503
+    assert starved.json()["code"] == "database_busy"
+    assert waited < 5
+    assert health.status_code == 200
     assert normal.status_code == 200

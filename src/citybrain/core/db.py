@@ -7,6 +7,7 @@ PostgreSQL URL works the same. Services ``flush()``; only the unit of work commi
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -56,12 +57,14 @@ LOCK_WAIT_OPTION = "citybrain_sqlite_lock_wait_ms"
 BUSY_TIMEOUT_MS = 10_000
 _DEFERRED = "citybrain.sqlite_deferred"  # connection.info: a reader that has not written yet
 _WAIT = "citybrain.sqlite_busy_timeout"
+_WRITER = "citybrain.sqlite_writer"  # connection.info: holds the in-process writer lock
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "CREATE", "DROP", "ALTER")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     # Python's sqlite3 opens transactions lazily and not before SAVEPOINT, so a savepoint's
-    # RELEASE could commit for real; we take transaction control ourselves (see _sqlite_begin).
+    # RELEASE could commit for real; we take transaction control ourselves
+    # (see _SqliteTransactions).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -72,58 +75,95 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     record.info[_WAIT] = BUSY_TIMEOUT_MS
 
 
-def _sqlite_begin(connection: Any) -> None:
-    # A writer begins IMMEDIATE: it takes the write lock up front, so a read-modify-write is
-    # serialised and never fails late with SQLITE_BUSY_SNAPSHOT. A reader (a GET, see
-    # core/web.py) begins DEFERRED: in WAL mode it reads a snapshot and blocks nobody.
-    options = connection.get_execution_options()
-    info = connection.info  # lives as long as the DBAPI connection, across checkouts
-    dbapi = connection.connection.dbapi_connection
-    wait = int(options.get(LOCK_WAIT_OPTION, BUSY_TIMEOUT_MS))
-    if wait != info.get(_WAIT, BUSY_TIMEOUT_MS):
-        dbapi.execute(f"PRAGMA busy_timeout={wait}")
-        info[_WAIT] = wait
-    deferred = options.get(BEGIN_OPTION) == "deferred"
-    info[_DEFERRED] = deferred
-    dbapi.execute("BEGIN" if deferred else "BEGIN IMMEDIATE")
+class _SqliteTransactions:
+    """How one engine's SQLite connections begin, upgrade and end their transactions.
 
+    A writer begins IMMEDIATE: it takes the write lock up front, so a read-modify-write is
+    serialised and never fails late with SQLITE_BUSY_SNAPSHOT. A reader (a GET, see
+    core/web.py) begins DEFERRED: in WAL mode it reads a snapshot and blocks nobody.
 
-def _sqlite_upgrade(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
-    """A reader that is about to write (the audit record of a read of personal data) first
-    ends its read snapshot and then waits for the write lock like any writer.
-
-    Upgrading in place would fail at once with SQLITE_BUSY_SNAPSHOT whenever anyone committed
-    since the snapshot began, which under load is nearly always. Ending the snapshot first is
-    safe because it has written nothing, and it cannot deadlock: while it waits for the lock
-    it holds no lock. The price is that its reads and its writes see two snapshots, so a
-    read-only request may append (audit, a log line) but must not read-modify-write: that is
-    what POST, PUT, PATCH and DELETE are for, and they begin IMMEDIATE.
+    Writers of this process queue on an in-process lock before they ask SQLite for its write
+    lock. SQLite's own busy handler polls with growing sleeps (up to 100 ms), so under steady
+    writes a waiter keeps missing the short gaps between holders and can wait out the whole
+    busy timeout; the in-process lock hands over the moment it is released. The busy timeout
+    still applies between processes (a CLI command beside the server).
     """
-    info = connection.info
-    if not info.get(_DEFERRED) or not statement.lstrip()[:9].upper().startswith(_WRITES):
-        return
-    info[_DEFERRED] = False
-    dbapi = connection.connection.dbapi_connection
-    dbapi.execute("COMMIT")
-    try:
-        dbapi.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        raise OperationalError(statement, None, exc) from exc
 
+    def __init__(self) -> None:
+        self.writer = threading.Lock()
 
-def _sqlite_end(connection: Any) -> None:
-    connection.info[_DEFERRED] = False
+    def listen(self, engine: Engine) -> None:
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", self.begin)
+        event.listen(engine, "before_cursor_execute", self.upgrade)
+        event.listen(engine, "commit", self.end)
+        event.listen(engine, "rollback", self.end)
+        event.listen(engine.pool, "reset", self.reset)  # a connection returned mid-transaction
+
+    def begin(self, connection: Any) -> None:
+        options = connection.get_execution_options()
+        info = connection.info  # lives as long as the DBAPI connection, across checkouts
+        dbapi = connection.connection.dbapi_connection
+        wait = int(options.get(LOCK_WAIT_OPTION, BUSY_TIMEOUT_MS))
+        if wait != info.get(_WAIT, BUSY_TIMEOUT_MS):
+            dbapi.execute(f"PRAGMA busy_timeout={wait}")
+            info[_WAIT] = wait
+        deferred = options.get(BEGIN_OPTION) == "deferred"
+        info[_DEFERRED] = deferred
+        if deferred:
+            dbapi.execute("BEGIN")
+        else:
+            self._begin_immediate(info, dbapi, wait, "BEGIN IMMEDIATE")
+
+    def upgrade(self, connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        """A reader about to write (the audit record of a read of personal data) first ends
+        its read snapshot and then waits for the write lock like any writer.
+
+        Upgrading in place would fail at once with SQLITE_BUSY_SNAPSHOT whenever anyone
+        committed since the snapshot began, which under load is nearly always. Ending the
+        snapshot first is safe because it has written nothing, and it cannot deadlock: while it
+        waits for the lock it holds no lock. The price is that its reads and its writes see two
+        snapshots, so a read-only request may append (audit) but must not read-modify-write:
+        that is what POST, PUT, PATCH and DELETE are for, and they begin IMMEDIATE.
+        """
+        info = connection.info
+        if not info.get(_DEFERRED) or not statement.lstrip()[:9].upper().startswith(_WRITES):
+            return
+        info[_DEFERRED] = False
+        dbapi = connection.connection.dbapi_connection
+        dbapi.execute("COMMIT")
+        self._begin_immediate(info, dbapi, int(info.get(_WAIT, BUSY_TIMEOUT_MS)), statement)
+
+    def _begin_immediate(self, info: dict[Any, Any], dbapi: Any, wait_ms: int, what: str) -> None:
+        if not self.writer.acquire(timeout=wait_ms / 1000):
+            raise OperationalError(what, None, sqlite3.OperationalError("database is locked"))
+        info[_WRITER] = True
+        try:
+            dbapi.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            self._release(info)
+            raise OperationalError(what, None, exc) from exc
+
+    def _release(self, info: dict[Any, Any]) -> None:
+        if info.pop(_WRITER, False):
+            self.writer.release()
+
+    def end(self, connection: Any) -> None:
+        # Fired just before COMMIT/ROLLBACK: the next writer's BEGIN IMMEDIATE may spin on
+        # SQLite's lock for the last millisecond, which the busy handler absorbs.
+        connection.info[_DEFERRED] = False
+        self._release(connection.info)
+
+    def reset(self, dbapi_connection: Any, connection_record: Any, reset_state: Any) -> None:
+        connection_record.info[_DEFERRED] = False
+        self._release(connection_record.info)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 10})
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-        event.listen(engine, "before_cursor_execute", _sqlite_upgrade)
-        event.listen(engine, "commit", _sqlite_end)
-        event.listen(engine, "rollback", _sqlite_end)
+        _SqliteTransactions().listen(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
