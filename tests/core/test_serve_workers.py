@@ -55,6 +55,7 @@ def test_several_workers_on_postgresql_run_without_the_in_process_scheduler(monk
         "host": "127.0.0.1",
         "port": 8123,
         "workers": 3,
+        "timeout_worker_healthcheck": 60,
     }
     assert started["scheduler"] == 0
     assert "citybrain ingest due" in result.output

@@ -87,7 +87,17 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> 
     # pull once per worker. With several workers, run `citybrain ingest due` from cron (or a
     # systemd timer) every minute instead.
     console.print(f"{workers} 个工作进程; 定时抽取请由 cron 调用 `citybrain ingest due`")
-    uvicorn.run("citybrain.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "citybrain.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # A worker imports every module before it answers the supervisor's ping; on a busy
+        # machine that takes longer than uvicorn's 5 s, and it would be killed and respawned
+        # over and over.
+        timeout_worker_healthcheck=60,
+    )
 
 
 def _serve_one(host: str, port: int) -> None:
