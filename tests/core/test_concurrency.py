@@ -94,7 +94,8 @@ def _database(backend: str, home: Path) -> Iterator[tuple[str, dict[str, object]
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
-        yield PG_URL, {"connect_args": {"options": f"-csearch_path={schema}"}}
+        options = f"-csearch_path={schema} -capplication_name={schema}"
+        yield PG_URL, {"connect_args": {"options": options}}
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
@@ -175,9 +176,25 @@ def test_sixty_concurrent_reads_with_a_token_all_answer_200(backend: str, tmp_pa
 
         with ThreadPoolExecutor(CLIENTS) as pool:
             results = list(pool.map(one, range(CLIENTS)))
+        left_open = _idle_in_transaction(live) if backend == "postgresql" else 0
+    assert left_open == 0, "connections left idle in transaction"
     failures = [r for r in results if r[0] != 200]
     assert not failures, f"{len(failures)} of {CLIENTS} failed, e.g. {failures[:3]}"
     assert all(f"{COUNTY}101" in body for _, body in results)
+
+
+def _idle_in_transaction(live: Live) -> int:
+    """This server's PostgreSQL connections still inside a transaction after its answers."""
+    with live.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'"
+                    " AND application_name = current_setting('application_name')"
+                    " AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+        )
 
 
 def _writer_can_begin(engine: Engine) -> bool:
