@@ -302,14 +302,12 @@ def test_last_seen_at_is_written_at_most_once_a_minute_and_never_waits(tmp_path:
         blocker = live.engine.raw_connection()
         try:
             blocker.execute("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
-            began = time.monotonic()
-            answer = live.get("/api/v1/iam/me")
-            waited = time.monotonic() - began
+            # a touch that waited out the 10 s busy timeout would time this request out
+            answer = live.get("/api/v1/iam/me", timeout=8)
             blocker.execute("ROLLBACK")  # type: ignore[attr-defined]
         finally:
             blocker.close()
         assert answer.status_code == 200
-        assert waited < 5  # far below the 10 s busy timeout a writer would wait out
         assert _last_seen(live) == start + timedelta(seconds=61)
         assert live.get("/api/v1/iam/me").status_code == 200
         assert _last_seen(live) == start + timedelta(seconds=151)
@@ -354,9 +352,8 @@ def test_an_exhausted_pool_answers_503_at_once_and_recovers(backend: str, tmp_pa
     with live_server(backend, tmp_path, db_slots=2, pool_timeout=0.5) as live:
         taken = [live.engine.connect() for _ in range(2 + 8)]  # slots + overflow
         try:
-            began = time.monotonic()
+            # without the short pool timeout this would hang for 30 s and time out
             starved = live.get(f"/api/v1/regions/{COUNTY}/children", timeout=10)
-            waited = time.monotonic() - began
         finally:
             for conn in taken:
                 conn.close()
@@ -364,6 +361,5 @@ def test_an_exhausted_pool_answers_503_at_once_and_recovers(backend: str, tmp_pa
         normal = live.get(f"/api/v1/regions/{COUNTY}/children", timeout=5)
     assert starved.status_code == 503
     assert starved.json()["code"] == "database_busy"
-    assert waited < 5
     assert health.status_code == 200
     assert normal.status_code == 200
