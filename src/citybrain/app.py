@@ -15,10 +15,11 @@ from citybrain import __version__, domains
 from citybrain.core.audit.denials import install_denial_audit
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.crypto import check_sm4_available
-from citybrain.core.db import make_engine, make_session_factory
+from citybrain.core.db import make_engine, make_session_factory, pool_options, reading
 from citybrain.core.errors import NotFound, install_error_handlers
 from citybrain.core.jobs.system import JobSystem
 from citybrain.core.openapi import openapi_builder
+from citybrain.core.web import install_admission
 
 PUBLIC_PATHS = frozenset(
     {"/api/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -61,7 +62,8 @@ def create_app(
         description="数字政府运营指挥中心 / 城市大脑 / 一网统管 开放平台 API",
     )
     if session_factory is None:
-        engine = engine or make_engine(settings.resolved_database_url)
+        url = settings.resolved_database_url
+        engine = engine or make_engine(url, **pool_options(url, size=settings.db_slots))
         session_factory = make_session_factory(engine)
     app.state.settings = settings
     app.state.session_factory = session_factory
@@ -69,11 +71,13 @@ def create_app(
     app.state.jobs = JobSystem(settings, session_factory)
     install_error_handlers(app)
     install_denial_audit(app)
+    install_admission(app, settings)
     _include_routers(app)
 
     @app.get("/api/health", tags=["core"])
     def health() -> dict[str, Any]:
-        with session_factory() as session:
+        # A reader: on SQLite it takes no lock, so it answers while writers queue.
+        with reading(session_factory)() as session:
             session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 

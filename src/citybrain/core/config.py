@@ -123,6 +123,16 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "", description="SQLAlchemy URL; empty means the SQLite file citybrain.db under home."
     )
+    db_slots: int = Field(
+        16,
+        ge=1,
+        le=256,
+        description="Requests per process that may use the database at once (and the size of "
+        "its connection pool); the rest queue without holding a thread or a connection.",
+    )
+    db_wait_seconds: float = Field(
+        10.0, gt=0, description="How long a queued request waits for its turn before a 503."
+    )
     data_dir: Path = Field(
         Path("../shared/data"), description="Folder of the public reference data (read in place)."
     )
