@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from citybrain.core.audit.config import get_audit_settings
 from citybrain.core.clock import frozen
 from citybrain.core.config import Settings
 from citybrain.core.db import make_engine, make_session_factory, pool_options
@@ -54,6 +55,17 @@ class Live:
 
     def get(self, path: str, timeout: float = 60) -> httpx.Response:
         return httpx.get(f"{self.base}{path}", headers=self.headers, timeout=timeout)
+
+
+@pytest.fixture(autouse=True)
+def _own_checkpoint_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each live server has a database of its own, so its audit checkpoints must not land in
+    the suite's shared file (the ledger anchors with the process settings)."""
+    monkeypatch.setenv("CITYBRAIN_AUDIT_CHECKPOINT_FILE", str(tmp_path / "checkpoints.jsonl"))
+    get_audit_settings.cache_clear()
+    yield
+    monkeypatch.delenv("CITYBRAIN_AUDIT_CHECKPOINT_FILE")
+    get_audit_settings.cache_clear()
 
 
 def _free_port() -> int:
