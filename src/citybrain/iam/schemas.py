@@ -35,6 +35,8 @@ class MeRead(BaseModel):
     display_name: str
     region_code: str
     region_name: str
+    department_code: str | None = Field(description="所属部门编码; 大数据局人员和管理员为空")
+    department_name: str | None = Field(description="所属部门名称")
     roles: list[RoleBrief]
     permissions: list[str]
     must_change_password: bool
@@ -74,6 +76,9 @@ class UserCreate(BaseModel):
     region_code: str = Field(min_length=2, max_length=15)
     roles: list[str] = Field(default_factory=list, max_length=16)
     display_name: str = Field("", max_length=64)
+    department_code: str | None = Field(
+        None, max_length=32, description="所属部门 (须在该用户辖区内); 大数据局人员留空"
+    )
 
 
 class UserRead(BaseModel):
@@ -83,6 +88,8 @@ class UserRead(BaseModel):
     username: str
     display_name: str
     region_code: str
+    department_code: str | None
+    department_name: str | None
     is_active: bool
     must_change_password: bool
     totp_enabled: bool
@@ -103,6 +110,16 @@ class UserFilter(BaseModel):
 
 
 UserPage = Page[UserRead]
+
+
+class DepartmentBrief(BaseModel):
+    code: str
+    name: str
+    region_code: str
+
+
+class UserDepartmentUpdate(BaseModel):
+    department_code: str | None = Field(None, max_length=32, description="留空表示不属于任何部门")
 
 
 class UserRolesUpdate(BaseModel):
