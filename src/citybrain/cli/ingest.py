@@ -24,6 +24,7 @@ from rich.table import Table
 from citybrain.cli.context import cli_engine, cli_session, console, err_console
 from citybrain.core.context import ActorContext
 from citybrain.core.db import make_session_factory
+from citybrain.core.scope import Scope
 from citybrain.datahub.ingest import pulls, service, tasks
 from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
 from citybrain.datahub.ingest.mapping import parse_mapping_options
@@ -168,6 +169,7 @@ def pull(
                     source_options=options,
                     interval_minutes=every,
                     mapping=columns,
+                    scope=Scope.system(),
                 )
         return result
 

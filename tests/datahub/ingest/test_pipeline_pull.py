@@ -15,6 +15,7 @@ from test_pipeline_fixtures import MakeResource, person
 
 from citybrain.analytics.hub import HubStore
 from citybrain.core.db import make_session_factory
+from citybrain.core.scope import Scope
 from citybrain.datahub.ingest import pulls, tasks
 from citybrain.datahub.ingest.errors import BatchRejected
 from citybrain.datahub.ingest.models import IngestBatch, IngestSourceSchedule, IngestWatermark
@@ -98,7 +99,12 @@ def test_scheduled_pulls_run_when_due_and_move_on(
     code = make_resource()
     options = _source(tmp_path / "dept.db", [(1, "2024-01-01"), (2, "2024-01-01")])
     schedule = pulls.schedule_pull(
-        session, resource_code=code, source_options=options, interval_minutes=30, mapping=MAPPING
+        session,
+        resource_code=code,
+        source_options=options,
+        interval_minutes=30,
+        mapping=MAPPING,
+        scope=Scope.system(),
     )
     assert "dept.db" not in schedule.options_token  # the options are stored encrypted
     session.flush()

@@ -20,6 +20,7 @@ Login = Callable[..., dict[str, str]]
 
 def _body(world: World, **overrides: Any) -> dict[str, Any]:
     args = world.ask(**overrides)
+    del args["scope"]  # the caller's scope comes from its credentials
     args["period_start"] = args["period_start"].isoformat()
     args["period_end"] = args["period_end"].isoformat()
     return args
@@ -84,8 +85,9 @@ def test_conditional_approve_issue_token_fetch_revoke(
     assert created["token"] is None
     request_id = created["request"]["id"]
 
+    approver = login("analyst")  # nobody decides their own request
     approved = api.post(f"{PREFIX}/requests/{request_id}/approve", json={"note": "同意"},
-                        headers=headers)  # fmt: skip
+                        headers=approver)  # fmt: skip
     assert approved.status_code == 200, approved.text
     assert approved.json()["token"] is None
     grant_id = approved.json()["grant"]["id"]
@@ -117,7 +119,7 @@ def test_reject_and_out_of_region_approver(
     assert denied.json()["code"] == "region_out_of_scope"
     assert api.get(f"{PREFIX}/requests/{request_id}", headers=stranger).status_code == 404
     rejected = api.post(f"{PREFIX}/requests/{request_id}/reject", json={"note": "用途不明"},
-                        headers=headers)  # fmt: skip
+                        headers=login("analyst"))  # fmt: skip
     assert rejected.status_code == 200
     assert rejected.json()["status"] == "rejected"
 

@@ -22,6 +22,7 @@ from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.crypto import sm3_hex
 from citybrain.core.errors import BadInput, PermissionDenied
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.ingest.connectors import ConnectorError, SqlConnector
 from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
@@ -100,7 +101,7 @@ def pull_incremental_phased(
     column = str(source_options["watermark_column"])
 
     def build(session: Session) -> Job:
-        resource = load_resource(session, resource_code)
+        resource = load_resource(session, resource_code, scope=Scope.system())  # job side
         mark = _watermark(session, resource.code, key)
         since = mark.value if mark is not None else None
 
@@ -154,17 +155,18 @@ def schedule_pull(
     interval_minutes: int,
     mapping: Mapping[str, str] | None = None,
     settings: Settings | None = None,
+    scope: Scope,
 ) -> IngestSourceSchedule:
     """Pull ``source_options`` into ``resource_code`` every ``interval_minutes``, the first
     time when next due. One schedule per resource and source: calling again changes it. The
     options (the URL may hold a password) are stored encrypted. Raises NotFound
-    ``resource_not_found``, BadInput ``bad_option``. Audited as ``ingest.schedule.set``
-    (without the options)."""
+    ``resource_not_found`` (also outside ``scope``), BadInput ``bad_option``. Audited as
+    ``ingest.schedule.set`` (without the options)."""
     if interval_minutes < 1:
         raise BadInput("抽取间隔至少 1 分钟", code="bad_option", detail="interval_minutes")
     if not source_options.get("watermark_column"):
         raise BadInput("增量抽取需要指定水位列（watermark_column）", code="bad_option")
-    resource = load_resource(session, resource_code)
+    resource = load_resource(session, resource_code, scope=scope)
     key = source_key(source_options)
     payload = json.dumps({"options": dict(source_options), "mapping": dict(mapping or {})})
     token = field_cipher(settings or get_settings()).encrypt(payload, context=SCHEDULE_CONTEXT)
@@ -205,7 +207,7 @@ def pull_from_request(
     *,
     resource_code: str,
     request: PullRequest,
-    scope_region: str | None,
+    scope: Scope,
     settings: Settings | None = None,
 ) -> IngestBatch:
     """The web's pull: check the caller's region, pull now, and schedule when an interval is
@@ -213,8 +215,8 @@ def pull_from_request(
     instead of an error, so the record survives the request. Raises NotFound
     ``resource_not_found``, PermissionDenied ``region_out_of_scope``, BadInput ``bad_option``.
     """
-    resource = load_resource(session, resource_code, scope_region=scope_region)
-    if not catalog_scope.within(scope_region, resource.region_code):
+    resource = load_resource(session, resource_code, scope=scope)
+    if not catalog_scope.covers(scope, resource.region_code):
         raise PermissionDenied(
             f"资源 {resource.code} 不在本级管辖范围",
             code="region_out_of_scope",
@@ -246,5 +248,6 @@ def pull_from_request(
             interval_minutes=request.interval_minutes,
             mapping=request.mapping,
             settings=settings,
+            scope=scope,
         )
-    return get_batch(session, batch_id)
+    return get_batch(session, batch_id, scope=scope)
