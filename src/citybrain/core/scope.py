@@ -12,6 +12,8 @@ Rules (``docs/iam.md``):
 * a caller bound to a department (``department_code``) covers that department only; a caller
   with no department covers every department of its region when it is big-data-bureau staff
   (``all_departments``) and none otherwise (a department role without a department);
+* acting *in a department's name* (a share request, its token) needs membership of it
+  (:meth:`Scope.acts_for`); bureau staff see every department but speak for none;
 * permission codes ride along so that reads whose reach depends on them (sharing) need no
   second argument; ``actor`` names the caller (a requester never decides its own request).
 
@@ -74,6 +76,12 @@ class Scope:
         if self.unrestricted or self.all_departments:
             return True
         return code is not None and code == self.department_code
+
+    def acts_for(self, department_code: str) -> bool:
+        """The caller may act *in the name of* department ``department_code`` (file a share
+        request, take its token): only a member of that department — seeing every department
+        (bureau staff) is not speaking for one. The system acts for anyone."""
+        return self.unrestricted or department_code == self.department_code
 
     def covers(self, *, region_code: str, department_code: str | None) -> bool:
         return self.covers_region(region_code) and self.covers_department(department_code)

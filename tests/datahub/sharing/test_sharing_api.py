@@ -34,7 +34,7 @@ def test_unconditional_request_gives_a_token_that_fetches_masked_rows(
     api: TestClient, login: Login, make_world: MakeWorld
 ) -> None:
     world = make_world("unconditional")
-    headers = login("analyst")
+    headers = login("analyst", department_code=world.consumer)
     created = api.post(f"{PREFIX}/requests", json=_body(world), headers=headers)
     assert created.status_code == 201, created.text
     body = created.json()
@@ -64,7 +64,7 @@ def test_not_shareable_answers_409_with_the_basis_and_keeps_the_request(
     api: TestClient, login: Login, make_world: MakeWorld
 ) -> None:
     world = make_world("none")
-    headers = login("analyst")
+    headers = login("analyst", department_code=world.consumer)
     refused = api.post(f"{PREFIX}/requests", json=_body(world), headers=headers)
     assert refused.status_code == 409
     error = refused.json()
@@ -79,7 +79,7 @@ def test_conditional_approve_issue_token_fetch_revoke(
     api: TestClient, login: Login, make_world: MakeWorld
 ) -> None:
     world = make_world("conditional")
-    headers = login("analyst")
+    headers = login("analyst", department_code=world.consumer)
     created = api.post(f"{PREFIX}/requests", json=_body(world), headers=headers).json()
     assert created["request"]["status"] == "pending"
     assert created["token"] is None
@@ -109,7 +109,7 @@ def test_reject_and_out_of_region_approver(
     api: TestClient, login: Login, make_world: MakeWorld
 ) -> None:
     world = make_world("conditional")
-    headers = login("analyst")
+    headers = login("analyst", department_code=world.consumer)
     request_id = api.post(f"{PREFIX}/requests", json=_body(world), headers=headers).json()[
         "request"
     ]["id"]
@@ -129,7 +129,7 @@ def test_expired_grant_token_is_refused(
 ) -> None:
     with frozen(datetime(2026, 7, 1, 2, 0, tzinfo=UTC)) as clock:
         world = make_world("unconditional")
-        headers = login("analyst")
+        headers = login("analyst", department_code=world.consumer)
         body = _body(world, period_end=today())
         token = api.post(f"{PREFIX}/requests", json=body, headers=headers).json()["token"]
         assert api.get(f"{PREFIX}/data", headers=_token(token)).status_code == 200
@@ -145,7 +145,11 @@ def test_rate_limit_answers_429(
     from citybrain.datahub.sharing.models import SharingGrant
 
     world = make_world("unconditional")
-    body = api.post(f"{PREFIX}/requests", json=_body(world), headers=login("analyst")).json()
+    body = api.post(
+        f"{PREFIX}/requests",
+        json=_body(world),
+        headers=login("analyst", department_code=world.consumer),
+    ).json()
     grant = session.get(SharingGrant, body["grant"]["id"])
     assert grant is not None
     grant.rate_limit_per_minute = 1
@@ -161,7 +165,7 @@ def test_file_download_deliveries_log_and_trace(
     api: TestClient, login: Login, make_world: MakeWorld
 ) -> None:
     world = make_world("unconditional")
-    headers = login("analyst")
+    headers = login("analyst", department_code=world.consumer)
     body = api.post(f"{PREFIX}/requests", json=_body(world, method="file"), headers=headers).json()
     token, grant_id = body["token"], body["grant"]["id"]
     wrong = api.get(f"{PREFIX}/data", headers=_token(token))
@@ -197,7 +201,7 @@ def test_file_download_deliveries_log_and_trace(
 
 def test_grants_listing_is_scoped(api: TestClient, login: Login, make_world: MakeWorld) -> None:
     world = make_world("unconditional")
-    headers = login("analyst")
+    headers = login("analyst", department_code=world.consumer)
     grant_id = api.post(f"{PREFIX}/requests", json=_body(world), headers=headers).json()["grant"][
         "id"
     ]
@@ -230,6 +234,8 @@ def test_expired_period_is_not_accepted(
     world = make_world("unconditional")
     body = _body(world, period_start=today() - timedelta(days=9),
                  period_end=today() - timedelta(days=1))  # fmt: skip
-    answer = api.post(f"{PREFIX}/requests", json=body, headers=login("analyst"))
+    answer = api.post(
+        f"{PREFIX}/requests", json=body, headers=login("analyst", department_code=world.consumer)
+    )
     assert answer.status_code == 422
     assert answer.json()["code"] == "period_in_past"

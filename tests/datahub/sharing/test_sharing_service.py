@@ -137,7 +137,8 @@ def test_bad_requests_get_clear_errors(session: Session, make_world: MakeWorld) 
     with pytest.raises(BadInput) as clear_core:
         service.request_share(
             session, **world.ask(protections={"remark": Protection.clear},
-                                 actor=_principal("pii:unmask", "sharing:request")),
+                                 actor=_principal("pii:unmask", "sharing:request",
+                                                  department=world.consumer)),
         )  # fmt: skip
     assert clear_core.value.code == "protection_not_allowed"
     with pytest.raises(BadInput) as other_mask:
@@ -306,10 +307,13 @@ def test_clear_for_a_masked_item_needs_pii_unmask_and_an_approver(
     clear = {"office_address": Protection.clear}
     with pytest.raises(PermissionDenied) as denied:
         service.request_share(
-            session, **world.ask(protections=clear, actor=_principal("sharing:request"))
+            session,
+            **world.ask(
+                protections=clear, actor=_principal("sharing:request", department=world.consumer)
+            ),
         )
     assert denied.value.code == "unmask_not_permitted"
-    unmasker = _principal("sharing:request", "pii:unmask")
+    unmasker = _principal("sharing:request", "pii:unmask", department=world.consumer)
     outcome = service.request_share(session, **world.ask(protections=clear, actor=unmasker))
     assert outcome.request.status == RequestStatus.pending  # 无条件共享, yet clear needs a decision
     approved = service.approve(
@@ -322,6 +326,6 @@ def test_clear_for_a_masked_item_needs_pii_unmask_and_an_approver(
     assert rows["620722100"]["address"] != PEOPLE[0]["户籍地址"]  # the others stay masked
 
 
-def _principal(*codes: str, region: str = "620722") -> Principal:
+def _principal(*codes: str, region: str = "620722", department: str | None = None) -> Principal:
     return Principal(kind="user", id=1, name="tester", region_code=region,
-                     permissions=frozenset(codes))  # fmt: skip
+                     permissions=frozenset(codes), department_code=department)  # fmt: skip

@@ -39,6 +39,7 @@ from citybrain.datahub.catalog.schemas import (
 from citybrain.iam.departments import Department
 
 OUT_OF_SCOPE = "region_out_of_scope"
+DEPARTMENT_OUT_OF_SCOPE = "department_out_of_scope"
 
 
 def register_resource(session: Session, *, spec: ResourceCreate, scope: Scope) -> CatalogResource:
@@ -119,6 +120,10 @@ def register_demand(session: Session, *, spec: DemandCreate, scope: Scope) -> Ca
     if not catalog_scope.covers(scope, department.region_code):
         raise PermissionDenied(
             "只能为本辖区的部门登记需求", code=OUT_OF_SCOPE, detail=department.code
+        )
+    if not scope.covers_department(department.code):
+        raise PermissionDenied(
+            "只能以本部门的名义登记需求", code=DEPARTMENT_OUT_OF_SCOPE, detail=department.code
         )
     now = utcnow()
     demand = CatalogDemand(
@@ -213,6 +218,10 @@ def resource_for_edit(session: Session, code: str, *, scope: Scope) -> CatalogRe
         raise NotFound(f"资源不存在: {code}", code="resource_not_found", detail=code)
     if not catalog_scope.covers(scope, resource.region_code):
         raise PermissionDenied("只能管理本辖区的资源", code=OUT_OF_SCOPE, detail=code)
+    if not scope.covers_department(resource.provider_code):
+        raise PermissionDenied(
+            "只能管理本部门提供的资源", code=DEPARTMENT_OUT_OF_SCOPE, detail=code
+        )
     return resource
 
 
@@ -240,6 +249,9 @@ def problems_of(
     elif not catalog_scope.covers(scope, department.region_code):
         message = f"部门不在本辖区: {spec.provider_code}"
         found.append(RuleViolation("provider_code", OUT_OF_SCOPE, message))
+    elif not scope.covers_department(department.code):
+        message = f"只能登记本部门提供的资源: {spec.provider_code}"
+        found.append(RuleViolation("provider_code", DEPARTMENT_OUT_OF_SCOPE, message))
     missing = [c for c in spec.related_codes if c not in pending_codes]
     if missing:
         known = set(
@@ -264,7 +276,7 @@ def raise_problems(problems: list[RuleViolation]) -> None:
     detail = [{"field": p.field, "code": p.code, "message": p.message} for p in problems]
     if first.code == "department_not_found":
         raise NotFound(first.message, code=first.code, detail=detail)
-    if first.code == OUT_OF_SCOPE:
+    if first.code in (OUT_OF_SCOPE, DEPARTMENT_OUT_OF_SCOPE):
         raise PermissionDenied(first.message, code=first.code, detail=detail)
     raise BadInput(first.message, code=first.code, detail=detail)
 

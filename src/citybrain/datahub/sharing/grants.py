@@ -35,14 +35,14 @@ def issue_token(session: Session, *, grant_id: int, scope: Scope) -> tuple[Shari
     """A new token for a live grant, returned once; any earlier token stops working.
 
     Raises NotFound ``grant_not_found``, PermissionDenied ``region_out_of_scope`` (the consumer
-    is outside the caller's region or is not the caller's department),
+    is outside the caller's region or the caller is not its member),
     ``grant_revoked`` / ``grant_expired``. Audited as
     ``sharing.grant.token_issue`` (the prefix, never the token).
     """
     grant = get_grant(session, grant_id)
     if not catalog_scope.covers(scope, grant.consumer_region_code):
         raise PermissionDenied("只能为本辖区的部门领取令牌", code=OUT_OF_SCOPE)
-    if not scope.covers_department(grant.consumer_code):
+    if not scope.acts_for(grant.consumer_code):
         raise PermissionDenied("只能为本部门领取令牌", code=DEPARTMENT_OUT_OF_SCOPE)
     _ensure_usable(grant, allow_not_started=True)
     token = _set_token(grant)

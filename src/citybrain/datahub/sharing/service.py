@@ -7,11 +7,11 @@ commits. Grant commands (token, revocation, the token check) live in
 Who may act (the caller's :class:`~citybrain.core.scope.Scope`: region and department):
 
 * requesting for a department needs ``sharing:request``, the department inside the caller's
-  region and — for a caller of a department — the caller's own department (no request in
-  another department's name); the resource must be visible from the department's region;
+  region and the caller a member of it (no request in another department's name; bureau staff
+  without a department file none); the resource must be visible from the department's region;
 * approving or rejecting needs ``sharing:approve``, the resource inside the caller's region and
   provided by a department the caller covers; nobody decides a request they filed;
-* issuing a token needs ``sharing:request`` and the consumer covered by the caller;
+* issuing a token needs ``sharing:request`` and the caller a member of the consumer;
 * revoking needs ``sharing:manage`` with the resource or the consumer side covered, or
   ``sharing:approve`` with the provider side covered.
 """
@@ -103,7 +103,7 @@ def request_share(
     department = get_department(session, requester_code)
     if not catalog_scope.covers(scope, department.region_code):
         raise PermissionDenied("只能为本辖区的部门申请共享", code=OUT_OF_SCOPE)
-    if not scope.covers_department(department.code):
+    if not scope.acts_for(department.code):
         raise PermissionDenied(
             "只能以本部门的名义申请共享", code=DEPARTMENT_OUT_OF_SCOPE, detail=department.code
         )
