@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citybrain.core.clock import utcnow
 from citybrain.core.db import Base
+
+if TYPE_CHECKING:
+    from citybrain.iam.departments import Department
 
 
 class User(Base):
@@ -22,6 +26,11 @@ class User(Base):
     username_key: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     region_code: Mapped[str] = mapped_column(String(15), index=True)
+    # The 职能部门 the user works for, inside ``region_code``'s subtree; None for the big-data
+    # bureau's own staff and the administrators (see docs/iam.md, "Departments").
+    department_code: Mapped[str | None] = mapped_column(
+        ForeignKey("iam_department.code"), index=True, default=None
+    )
     display_name: Mapped[str] = mapped_column(String(64), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -37,6 +46,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     roles: Mapped[list[Role]] = relationship(secondary="iam_user_role", lazy="selectin")
+    department: Mapped[Department | None] = relationship(lazy="selectin", viewonly=True)
 
 
 class Role(Base):

@@ -71,6 +71,8 @@ def _from_session(request: Request, session: Session, token: str) -> Principal:
         region_code=user.region_code,
         roles=role_names,
         permissions=codes,
+        department_code=user.department_code,
+        cross_department=permissions.cross_department(role_names, user.department_code),
     )
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path
 
 from citybrain.core.pagination import PageParams
 from citybrain.core.web import DbSession
-from citybrain.iam import apikeys, auth, permissions, queries, roles, service
+from citybrain.iam import apikeys, auth, departments, permissions, queries, roles, service
 from citybrain.iam.dependencies import (
     ApiKeyManager,
     RoleManager,
@@ -26,6 +26,7 @@ from citybrain.iam.schemas import (
     ApiKeyCreated,
     ApiKeyPage,
     ApiKeyRead,
+    DepartmentBrief,
     PasswordResetRead,
     PermissionRead,
     RoleBrief,
@@ -33,6 +34,7 @@ from citybrain.iam.schemas import (
     RolePermissionsUpdate,
     RoleRead,
     UserCreate,
+    UserDepartmentUpdate,
     UserFilter,
     UserPage,
     UserRead,
@@ -51,6 +53,8 @@ def user_read(user: User, region_name: str = "") -> UserRead:
         display_name=user.display_name,
         region_code=user.region_code,
         region_name=region_name,
+        department_code=user.department_code,
+        department_name=user.department.name if user.department else None,
         is_active=user.is_active,
         must_change_password=user.must_change_password,
         totp_enabled=user.totp_enabled,
@@ -109,6 +113,7 @@ def create_user(body: UserCreate, session: DbSession, principal: UserManager) ->
         region_code=body.region_code,
         roles=body.roles,
         display_name=body.display_name,
+        department_code=body.department_code,
         actor=principal,
     )
     return user_read(user)
@@ -159,6 +164,25 @@ def set_user_roles(
 ) -> UserRead:
     """设置用户的角色 (三权分立: 三种管理员角色互斥)."""
     return user_read(roles.set_user_roles(session, user=user, roles=body.roles, actor=principal))
+
+
+@router.put("/users/{user_id}/department", response_model=UserRead)
+def set_user_department(
+    body: UserDepartmentUpdate, principal: UserManager, user: ScopedUser, session: DbSession
+) -> UserRead:
+    """设置用户所属部门 (须在其辖区内; 留空为大数据局人员); 其会话全部注销."""
+    updated = service.set_department(
+        session, user=user, department_code=body.department_code, actor=principal
+    )
+    session.refresh(updated, ["department"])
+    return user_read(updated)
+
+
+@router.get("/departments", response_model=list[DepartmentBrief])
+def list_departments(session: DbSession, principal: UserReader) -> list[DepartmentBrief]:
+    """本人辖区内的部门 (供用户管理选择所属部门)."""
+    rows = departments.list_departments(session, region_prefix=principal.region_code)
+    return [DepartmentBrief(code=d.code, name=d.name, region_code=d.region_code) for d in rows]
 
 
 @router.get("/roles", response_model=list[RoleRead])

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 
 from citybrain.core.pagination import PageParams
+from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require
 from citybrain.core.web import DbSession
 from citybrain.datahub.catalog import excel, queries, service
@@ -44,9 +45,7 @@ def search_resources(
     filters: Annotated[ResourceFilter, Query()],
     page: Annotated[PageParams, Query()],
 ) -> ResourcePage:
-    return queries.search_resources(
-        session, filters=filters, page=page, scope_region=principal.region_code
-    )
+    return queries.search_resources(session, filters=filters, page=page, scope=Scope.of(principal))
 
 
 @router.post(
@@ -58,22 +57,20 @@ def search_resources(
 def register_resource(
     session: DbSession, principal: CatalogManager, body: ResourceCreate
 ) -> ResourceRead:
-    resource = service.register_resource(session, spec=body, scope_region=principal.region_code)
+    resource = service.register_resource(session, spec=body, scope=Scope.of(principal))
     return queries.read_many(session, [resource])[0]
 
 
 @router.get("/resources/{code}", response_model=ResourceRead, summary="信息资源详情")
 def get_resource(session: DbSession, principal: CatalogReader, code: str) -> ResourceRead:
-    return queries.read_resource(session, code, scope_region=principal.region_code)
+    return queries.read_resource(session, code, scope=Scope.of(principal))
 
 
 @router.patch("/resources/{code}", response_model=ResourceRead, summary="变更信息资源")
 def update_resource(
     session: DbSession, principal: CatalogManager, code: str, body: ResourceUpdate
 ) -> ResourceRead:
-    resource = service.update_resource(
-        session, code=code, changes=body, scope_region=principal.region_code
-    )
+    resource = service.update_resource(session, code=code, changes=body, scope=Scope.of(principal))
     return queries.read_many(session, [resource])[0]
 
 
@@ -82,21 +79,21 @@ def retire_resource(
     session: DbSession, principal: CatalogManager, code: str, body: RetireRequest
 ) -> ResourceRead:
     resource = service.retire_resource(
-        session, code=code, reason=body.reason, scope_region=principal.region_code
+        session, code=code, reason=body.reason, scope=Scope.of(principal)
     )
     return queries.read_many(session, [resource])[0]
 
 
 @router.get("/resources/{code}/versions", response_model=list[VersionRead], summary="信息资源版本")
 def list_versions(session: DbSession, principal: CatalogReader, code: str) -> list[VersionRead]:
-    return queries.list_versions(session, code, scope_region=principal.region_code)
+    return queries.list_versions(session, code, scope=Scope.of(principal))
 
 
 @router.get("/resources/{code}/versions/{version}", response_model=VersionRead, summary="某一版本")
 def get_version(
     session: DbSession, principal: CatalogReader, code: str, version: int
 ) -> VersionRead:
-    return queries.get_version(session, code, version, scope_region=principal.region_code)
+    return queries.get_version(session, code, version, scope=Scope.of(principal))
 
 
 @router.get(
@@ -106,7 +103,7 @@ def get_version(
     summary="导出目录 (Excel)",
 )
 def export_catalog(session: DbSession, principal: CatalogReader) -> Response:
-    content = excel.export_catalog(session, scope_region=principal.region_code)
+    content = excel.export_catalog(session, scope=Scope.of(principal))
     return Response(
         content,
         media_type=excel.XLSX_MEDIA_TYPE,
@@ -123,7 +120,7 @@ def import_catalog(
     file: Annotated[UploadFile, File(description="导出格式的 xlsx 文件")],
 ) -> ImportResult:
     data = file.file.read(excel.MAX_IMPORT_BYTES + 1)
-    return excel.import_catalog(session, data=data, scope_region=principal.region_code)
+    return excel.import_catalog(session, data=data, scope=Scope.of(principal))
 
 
 @router.get("/demands", response_model=DemandPage, summary="供需对接清单")
@@ -133,9 +130,7 @@ def list_demands(
     filters: Annotated[DemandFilter, Query()],
     page: Annotated[PageParams, Query()],
 ) -> DemandPage:
-    return queries.list_demands(
-        session, filters=filters, page=page, scope_region=principal.region_code
-    )
+    return queries.list_demands(session, filters=filters, page=page, scope=Scope.of(principal))
 
 
 @router.post(
@@ -147,13 +142,13 @@ def list_demands(
 def register_demand(
     session: DbSession, principal: DemandRequester, body: DemandCreate
 ) -> DemandRead:
-    demand = service.register_demand(session, spec=body, scope_region=principal.region_code)
+    demand = service.register_demand(session, spec=body, scope=Scope.of(principal))
     return queries.read_demand(session, demand)
 
 
 @router.get("/demands/{demand_id}", response_model=DemandRead, summary="需求详情")
 def get_demand(session: DbSession, principal: CatalogReader, demand_id: int) -> DemandRead:
-    return queries.get_demand(session, demand_id, scope_region=principal.region_code)
+    return queries.get_demand(session, demand_id, scope=Scope.of(principal))
 
 
 @router.get(
@@ -164,7 +159,7 @@ def get_demand(session: DbSession, principal: CatalogReader, demand_id: int) -> 
 def suggest_resources(
     session: DbSession, principal: CatalogManager, demand_id: int
 ) -> list[DemandSuggestion]:
-    return queries.suggest_resources(session, demand_id, scope_region=principal.region_code)
+    return queries.suggest_resources(session, demand_id, scope=Scope.of(principal))
 
 
 @router.post("/demands/{demand_id}/match", response_model=DemandRead, summary="对接需求与资源")
@@ -173,7 +168,7 @@ def match_demand(
 ) -> DemandRead:
     demand = service.match_demand(
         session, demand_id=demand_id, resource_code=body.resource_code, note=body.note,
-        scope_region=principal.region_code,
+        scope=Scope.of(principal),
     )  # fmt: skip
     return queries.read_demand(session, demand)
 
@@ -185,6 +180,6 @@ def close_demand(
     session: DbSession, principal: CatalogManager, demand_id: int, body: DemandClose
 ) -> DemandRead:
     demand = service.close_demand(
-        session, demand_id=demand_id, note=body.note, scope_region=principal.region_code
+        session, demand_id=demand_id, note=body.note, scope=Scope.of(principal)
     )
     return queries.read_demand(session, demand)

@@ -12,6 +12,7 @@ from fastapi import status as http_status
 
 from citybrain.core.errors import BadInput
 from citybrain.core.pagination import PageParams
+from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require
 from citybrain.core.web import AppSettings, DbSession
 from citybrain.datahub.ingest import pulls, queries, service, tasks
@@ -66,7 +67,7 @@ def upload(
         filename=file.filename or "upload",
         data=file.file.read(limit + 1),
         mapping=_mapping(mapping),
-        scope_region=principal.region_code,
+        scope=Scope.of(principal),
         settings=settings,
     )
     # queued after the response, i.e. after the upload's transaction committed (core.web)
@@ -81,17 +82,17 @@ def list_batches(
     filters: Annotated[BatchFilter, Query()],
     page: Annotated[PageParams, Query()],
 ) -> BatchPage:
-    return queries.list_batches(session, filters, page, scope_region=principal.region_code)
+    return queries.list_batches(session, filters, page, scope=Scope.of(principal))
 
 
 @router.get("/batches/{batch_id}", response_model=BatchDetail, summary="批次详情、质量报告与进度")
 def get_batch(batch_id: int, session: DbSession, principal: QualityReader) -> BatchDetail:
-    return queries.batch_detail(session, batch_id, scope_region=principal.region_code)
+    return queries.batch_detail(session, batch_id, scope=Scope.of(principal))
 
 
 @router.get("/batches/{batch_id}/progress", response_model=ProgressRead, summary="批次进度")
 def get_progress(batch_id: int, session: DbSession, principal: QualityReader) -> ProgressRead:
-    return queries.batch_progress(session, batch_id, scope_region=principal.region_code)
+    return queries.batch_progress(session, batch_id, scope=Scope.of(principal))
 
 
 @router.post(
@@ -110,7 +111,7 @@ def pull(
         session,
         resource_code=resource_code,
         request=body,
-        region_code=principal.region_code,
+        scope=Scope.of(principal),
         settings=settings,
     )
     return BatchRead.model_validate(batch)

@@ -26,6 +26,7 @@ from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.context import actor_of
 from citybrain.core.errors import BadInput, InvalidState, PermissionDenied
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.ingest.config import get_ingest_settings
 from citybrain.datahub.ingest.connectors import ConnectorError, open_source
@@ -136,7 +137,7 @@ def ingest_file_phased(
 
     def build(session: Session) -> Job:
         return Job(
-            resource=load_resource(session, resource_code),
+            resource=load_resource(session, resource_code, scope=Scope.system()),  # job side
             origin=BatchOrigin.file,
             source_kind=connector_kind,
             source_name=path.name,
@@ -180,7 +181,8 @@ def ingest_source(
     extra = dict(options)
     if kind in _ROW_ERROR_KINDS:
         extra.setdefault("row_errors", "record")
-    resource = load_resource(session, resource_code)  # NotFound before the source opens
+    # NotFound before the source opens; callers confine the resource before this point.
+    resource = load_resource(session, resource_code, scope=Scope.system())
     try:
         connector = open_source(kind, **extra)
     except ConnectorError as exc:
@@ -206,7 +208,7 @@ def queue_upload(
     filename: str,
     data: bytes,
     mapping: Mapping[str, str] | None = None,
-    scope_region: str | None = None,
+    scope: Scope,
     settings: Settings | None = None,
 ) -> IngestBatch:
     """Store an uploaded file under ``<home>/ingest`` (of ``settings``, default the process
@@ -214,13 +216,19 @@ def queue_upload(
     :func:`run_queued` (the web runs it in the background and shows its progress).
 
     Raises NotFound ``resource_not_found``, PermissionDenied ``region_out_of_scope`` (the
-    resource lies outside ``scope_region``, the caller's region), BadInput
+    resource lies outside ``scope``, the caller's region and department), BadInput
     ``unsupported_format`` or ``file_too_large``. Audited as ``ingest.batch.queue``."""
-    resource = load_resource(session, resource_code, scope_region=scope_region)
-    if not catalog_scope.within(scope_region, resource.region_code):
+    resource = load_resource(session, resource_code, scope=scope)
+    if not catalog_scope.covers(scope, resource.region_code):
         raise PermissionDenied(
             f"资源 {resource.code} 不在本级管辖范围",
             code="region_out_of_scope",
+            detail=resource.code,
+        )
+    if not scope.covers_department(resource.department_code):
+        raise PermissionDenied(
+            f"资源 {resource.code} 由其他部门提供, 只能归集本部门的数据",
+            code="department_out_of_scope",
             detail=resource.code,
         )
     name = Path(filename or "upload").name
@@ -283,7 +291,9 @@ def run_queued(
 
     def build(session: Session) -> Job:
         return Job(
-            resource=load_resource(session, _queued(session, batch_id).resource_code),
+            resource=load_resource(
+                session, _queued(session, batch_id).resource_code, scope=Scope.system()
+            ),  # the job of an upload the caller already started in its scope
             origin=BatchOrigin.upload,
             source_kind=kind,
             source_name=name,
@@ -300,7 +310,7 @@ def run_queued(
 
 
 def _queued(session: Session, batch_id: int) -> IngestBatch:
-    batch = get_batch(session, batch_id)
+    batch = get_batch(session, batch_id, scope=Scope.system())  # the job side of an upload
     if batch.status != BatchStatus.queued.value:
         raise InvalidState(
             f"批次 {batch_id} 不在排队状态", code="batch_not_queued", detail=batch_id

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from citybrain.core.config import Settings
 from citybrain.core.pagination import PageParams
+from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require
 from citybrain.core.web import DbSession
 from citybrain.datahub.masterdata import queries, service
@@ -46,7 +47,7 @@ def search_persons(
     q: SearchText = "",
 ) -> PersonPage:
     return service.search_persons(
-        session, q=q, page=page, scope_region=principal.region_code, settings=settings
+        session, q=q, page=page, scope=Scope.of(principal), settings=settings
     )
 
 
@@ -55,7 +56,7 @@ def read_person(
     master_id: str, session: DbSession, principal: MasterdataReader, settings: AppSettings
 ) -> PersonProfile:
     return service.read_person_profile(
-        session, master_id=master_id, scope_region=principal.region_code, settings=settings
+        session, master_id=master_id, scope=Scope.of(principal), settings=settings
     )
 
 
@@ -81,9 +82,9 @@ def search_entities(
     page: Annotated[PageParams, Query()],
     q: SearchText = "",
 ) -> EntityPage:
-    return queries.search_entities(session, q=q, page=page, scope_region=principal.region_code)
+    return queries.search_entities(session, q=q, page=page, scope=Scope.of(principal))
 
 
 @router.get("/entities/{master_id}", response_model=EntityProfile, summary="一企一档")
 def read_entity(master_id: str, session: DbSession, principal: MasterdataReader) -> EntityProfile:
-    return queries.entity_profile(session, master_id=master_id, scope_region=principal.region_code)
+    return queries.entity_profile(session, master_id=master_id, scope=Scope.of(principal))

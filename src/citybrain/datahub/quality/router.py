@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
 from citybrain.core.pagination import PageParams
+from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require
 from citybrain.core.web import AppSettings, DbSession
 from citybrain.datahub.ingest.config import get_ingest_settings
@@ -35,7 +36,7 @@ Rectifier = Annotated[Principal, Depends(require("rectify:handle"))]
 
 @router.get("/resources/{resource_code}/rules", response_model=RuleSetRead, summary="质量规则")
 def get_rules(resource_code: str, session: DbSession, principal: QualityReader) -> RuleSetRead:
-    return queries.rule_set(session, resource_code, scope_region=principal.region_code)
+    return queries.rule_set(session, resource_code, scope=Scope.of(principal))
 
 
 @router.put(
@@ -46,15 +47,13 @@ def get_rules(resource_code: str, session: DbSession, principal: QualityReader) 
 def put_rules(
     resource_code: str, body: list[RuleWrite], session: DbSession, principal: QualityManager
 ) -> RuleSetRead:
-    service.set_rules(
-        session, resource_code=resource_code, rules=body, scope_region=principal.region_code
-    )
-    return queries.rule_set(session, resource_code, scope_region=principal.region_code)
+    service.set_rules(session, resource_code=resource_code, rules=body, scope=Scope.of(principal))
+    return queries.rule_set(session, resource_code, scope=Scope.of(principal))
 
 
 @router.get("/reports/{report_id}", response_model=ReportRead, summary="批次质量报告")
 def get_report(report_id: int, session: DbSession, principal: QualityReader) -> ReportRead:
-    return queries.get_report(session, report_id, scope_region=principal.region_code)
+    return queries.get_report(session, report_id, scope=Scope.of(principal))
 
 
 @router.get("/departments/scores", response_model=list[DepartmentScore], summary="部门数据质量得分")
@@ -65,7 +64,10 @@ def department_scores(
     window_days: Annotated[int | None, Query(ge=1, le=3650)] = None,
 ) -> list[DepartmentScore]:
     return queries.department_scores(
-        session, department_code=department_code, window_days=window_days
+        session,
+        scope=Scope.of(principal),
+        department_code=department_code,
+        window_days=window_days,
     )
 
 
@@ -76,12 +78,12 @@ def list_orders(
     filters: Annotated[OrderFilter, Query()],
     page: Annotated[PageParams, Query()],
 ) -> OrderPage:
-    return queries.list_orders(session, filters, page, scope_region=principal.region_code)
+    return queries.list_orders(session, filters, page, scope=Scope.of(principal))
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead, summary="整改单详情")
 def get_order(order_id: int, session: DbSession, principal: QualityReader) -> OrderRead:
-    return queries.read_order(session, order_id, scope_region=principal.region_code)
+    return queries.read_order(session, order_id, scope=Scope.of(principal))
 
 
 @router.get(
@@ -94,7 +96,7 @@ def download_failed_rows(
     order_id: int, session: DbSession, settings: AppSettings, principal: Rectifier
 ) -> Response:
     content = rectification.download_failed_rows_xlsx(
-        session, order_id=order_id, scope_region=principal.region_code, settings=settings
+        session, order_id=order_id, scope=Scope.of(principal), settings=settings
     )
     return Response(
         content,
@@ -120,6 +122,6 @@ def resubmit(
         session,
         order_id=order_id,
         data=data,
-        scope_region=principal.region_code,
+        scope=Scope.of(principal),
         settings=settings,
     )

@@ -18,6 +18,7 @@ from fastapi.security import APIKeyHeader
 
 from citybrain.core.errors import error_body
 from citybrain.core.pagination import PageParams
+from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require, require_any
 from citybrain.core.web import DbSession
 from citybrain.datahub.sharing import delivery, queries, service
@@ -96,7 +97,7 @@ def create_request(
         session, resource_code=body.resource_code, requester_code=body.requester_code,
         items=body.items, purpose=body.purpose, legal_basis=body.legal_basis,
         period_start=body.period_start, period_end=body.period_end, method=body.method,
-        protections=body.protections, actor=principal,
+        protections=body.protections, scope=Scope.of(principal),
     )  # fmt: skip
     read = _outcome(session, outcome)
     if outcome.refusal is not None:  # answered, not raised: the refused request is kept
@@ -114,19 +115,21 @@ def list_requests(
     filters: Annotated[RequestFilter, Depends()],
     page: Annotated[PageParams, Depends()],
 ) -> ShareRequestPage:
-    return queries.list_requests(session, principal=principal, filters=filters, page=page)
+    return queries.list_requests(session, scope=Scope.of(principal), filters=filters, page=page)
 
 
 @router.get("/requests/{request_id}")
 def get_request(request_id: int, session: DbSession, principal: Participant) -> ShareRequestRead:
-    return queries.get_request(session, request_id, principal=principal)
+    return queries.get_request(session, request_id, scope=Scope.of(principal))
 
 
 @router.post("/requests/{request_id}/approve")
 def approve_request(
     request_id: int, body: DecisionBody, session: DbSession, principal: Approver
 ) -> ShareOutcomeRead:
-    outcome = service.approve(session, request_id=request_id, note=body.note, actor=principal)
+    outcome = service.approve(
+        session, request_id=request_id, note=body.note, scope=Scope.of(principal)
+    )
     return _outcome(session, outcome)
 
 
@@ -134,7 +137,9 @@ def approve_request(
 def reject_request(
     request_id: int, body: RejectBody, session: DbSession, principal: Approver
 ) -> ShareRequestRead:
-    request = service.reject(session, request_id=request_id, note=body.note, actor=principal)
+    request = service.reject(
+        session, request_id=request_id, note=body.note, scope=Scope.of(principal)
+    )
     return queries.read_requests(session, [request])[0]
 
 
@@ -145,17 +150,17 @@ def list_grants(
     filters: Annotated[GrantFilter, Depends()],
     page: Annotated[PageParams, Depends()],
 ) -> GrantPage:
-    return queries.list_grants(session, principal=principal, filters=filters, page=page)
+    return queries.list_grants(session, scope=Scope.of(principal), filters=filters, page=page)
 
 
 @router.get("/grants/{grant_id}")
 def get_grant(grant_id: int, session: DbSession, principal: Participant) -> GrantRead:
-    return queries.get_grant(session, grant_id, principal=principal)
+    return queries.get_grant(session, grant_id, scope=Scope.of(principal))
 
 
 @router.post("/grants/{grant_id}/token")
 def issue_token(grant_id: int, session: DbSession, principal: Requester) -> TokenRead:
-    grant, token = service.issue_token(session, grant_id=grant_id, actor=principal)
+    grant, token = service.issue_token(session, grant_id=grant_id, scope=Scope.of(principal))
     return TokenRead(grant=queries.read_grants(session, [grant])[0], token=token)
 
 
@@ -163,7 +168,9 @@ def issue_token(grant_id: int, session: DbSession, principal: Requester) -> Toke
 def revoke_grant(
     grant_id: int, body: RevokeBody, session: DbSession, principal: Participant
 ) -> GrantRead:
-    grant = service.revoke_grant(session, grant_id=grant_id, reason=body.reason, actor=principal)
+    grant = service.revoke_grant(
+        session, grant_id=grant_id, reason=body.reason, scope=Scope.of(principal)
+    )
     return queries.read_grants(session, [grant])[0]
 
 
@@ -174,7 +181,7 @@ def list_deliveries(
     filters: Annotated[DeliveryFilter, Depends()],
     page: Annotated[PageParams, Depends()],
 ) -> DeliveryPage:
-    return queries.list_deliveries(session, principal=principal, filters=filters, page=page)
+    return queries.list_deliveries(session, scope=Scope.of(principal), filters=filters, page=page)
 
 
 @router.get("/trace")
@@ -188,7 +195,7 @@ def trace_row(
 ) -> TraceRead:
     found = delivery.trace(
         session, resource_code=resource_code, key=key, batch_id=batch_id,
-        source_row=source_row, scope_region=principal.region_code,
+        source_row=source_row, scope=Scope.of(principal),
     )  # fmt: skip
     return TraceRead.model_validate(found, from_attributes=True)
 
