@@ -1,5 +1,5 @@
 """``citybrain serve --workers N``: several uvicorn processes on PostgreSQL, refused on SQLite,
-and the in-process ingest scheduler started only by a single-process server."""
+and the embedded job consumer started only by a single-process server."""
 
 from __future__ import annotations
 
@@ -8,27 +8,29 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from citybrain.cli import context as cli_context
 from citybrain.cli import main
 from citybrain.core.config import Settings
-from citybrain.datahub.ingest import tasks
+from citybrain.core.jobs.system import JobSystem
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def started(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """What serve hands to uvicorn and whether it starts the scheduler; no server runs."""
+    """What serve hands to uvicorn and whether it starts the job consumer; no server runs."""
     seen: dict[str, Any] = {"scheduler": 0}
 
     def run(app: object, **kwargs: object) -> None:
         seen["app"], seen["kwargs"] = app, kwargs
 
-    def start_scheduler(*_: object, **__: object) -> tuple[None, Any]:
+    def start_embedded(self: JobSystem) -> None:
         seen["scheduler"] += 1
-        return None, type("Stop", (), {"set": lambda self: None})()
 
     monkeypatch.setattr(main.uvicorn, "run", run)
-    monkeypatch.setattr(tasks, "start_scheduler", start_scheduler)
+    monkeypatch.setattr(JobSystem, "start_embedded", start_embedded)
+    monkeypatch.setattr(main, "require_installation", lambda: None)
+    monkeypatch.setattr(cli_context, "require_installation", lambda: None)
     return seen
 
 
@@ -58,7 +60,7 @@ def test_several_workers_on_postgresql_run_without_the_in_process_scheduler(monk
         "timeout_worker_healthcheck": 60,
     }
     assert started["scheduler"] == 0
-    assert "citybrain ingest due" in result.output
+    assert "citybrain worker" in result.output
 
 
 def test_one_process_is_the_default_and_runs_the_scheduler(monkeypatch, started):
