@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from citybrain.core.pagination import Page
+from citybrain.core.pagination import MAX_PAGE, Page
 
 
 class LoginRequest(BaseModel):
@@ -98,7 +98,7 @@ class UserFilter(BaseModel):
     region_code: str | None = Field(None, description="只看该区划 (须在本人辖区内) 下的用户")
     role: str | None = None
     is_active: bool | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     size: int = Field(20, ge=1, le=200)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, status
 
+from citybrain.core.pagination import RowId
 from citybrain.core.security import Principal, require
 from citybrain.core.web import DbSession
 from citybrain.regions import geo, queries, service
@@ -61,7 +62,9 @@ def add_grid_member(
 
 
 @router.delete("/grids/{code}/members/{member_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_grid_member(session: DbSession, grid: GridInScope, _: CanManage, member_id: int) -> None:
+def remove_grid_member(
+    session: DbSession, grid: GridInScope, _: CanManage, member_id: RowId
+) -> None:
     service.remove_grid_member(session, grid_code=grid.code, member_id=member_id)
 
 

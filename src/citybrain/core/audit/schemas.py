@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from citybrain.core.pagination import MAX_PAGE
+
 
 class AuditRecordRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -36,7 +38,7 @@ class AuditFilter(BaseModel):
     object_type: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     size: int = Field(50, ge=1, le=500)
 
 

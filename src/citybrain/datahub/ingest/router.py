@@ -13,7 +13,7 @@ from fastapi import status as http_status
 from starlette.concurrency import run_in_threadpool
 
 from citybrain.core.errors import BadInput
-from citybrain.core.pagination import PageParams
+from citybrain.core.pagination import PageParams, RowId
 from citybrain.core.security import Principal, authenticated, require
 from citybrain.core.web import AppSettings, DbSession
 from citybrain.datahub.ingest import pulls, queries, service, tasks, upload
@@ -110,12 +110,12 @@ def list_batches(
 
 
 @router.get("/batches/{batch_id}", response_model=BatchDetail, summary="批次详情、质量报告与进度")
-def get_batch(batch_id: int, session: DbSession, principal: QualityReader) -> BatchDetail:
+def get_batch(batch_id: RowId, session: DbSession, principal: QualityReader) -> BatchDetail:
     return queries.batch_detail(session, batch_id, scope_region=principal.region_code)
 
 
 @router.get("/batches/{batch_id}/progress", response_model=ProgressRead, summary="批次进度")
-def get_progress(batch_id: int, session: DbSession, principal: QualityReader) -> ProgressRead:
+def get_progress(batch_id: RowId, session: DbSession, principal: QualityReader) -> ProgressRead:
     return queries.batch_progress(session, batch_id, scope_region=principal.region_code)
 
 
