@@ -64,6 +64,22 @@ class Settings(BaseSettings):
     )
     lockout_threshold: int = Field(5, ge=1, description="Failed logins before the lock.")
     lockout_minutes: int = Field(15, ge=1, description="How long an account stays locked.")
+    login_throttle_window_minutes: int = Field(
+        15, ge=1, description="Window in which failed logins per address and per name count."
+    )
+    login_ip_max_failures: int = Field(
+        30,
+        ge=1,
+        description="Failed logins from one address in a window before it gets 429"
+        " (behind a proxy, run uvicorn with --forwarded-allow-ips so the address is the"
+        " client's).",
+    )
+    login_account_max_failures: int = Field(
+        10,
+        ge=1,
+        description="Failed logins for one user name (existing or not) in a window before"
+        " it gets 429; the account lock (lockout_threshold) usually comes first.",
+    )
     session_idle_minutes: int = Field(30, ge=1, description="Idle timeout of a session.")
     session_max_hours: int = Field(12, ge=1, description="Absolute lifetime of a session.")
     audit_retention_days: Annotated[int, Field(ge=180)] = Field(

@@ -100,6 +100,19 @@ class LoginSession(Base):
     source_ip: Mapped[str] = mapped_column(String(64), default="")
 
 
+class LoginThrottle(Base):
+    """Failed sign-ins counted per source address (``ip:<address>``) or per attempted user
+    name (``user:<SM3 of its key>``, whether the account exists or not) in a fixed window;
+    kept in the database so that every web process sees the same counts (``iam.throttle``)."""
+
+    __tablename__ = "iam_login_throttle"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(96), unique=True)
+    window_started_at: Mapped[datetime]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ApiKey(Base):
     """A department system's key ``cbk_<prefix>_<secret>``: looked up by prefix, checked by MAC."""
 

@@ -48,10 +48,11 @@ def _client_ip(request: Request) -> str:
 
 
 def _failure(outcome: auth.LoginOutcome) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"}
+    if outcome.retry_after is not None:
+        headers = {"Retry-After": str(outcome.retry_after)}
     return JSONResponse(
-        error_body(outcome.code, outcome.message),
-        status_code=outcome.status,
-        headers={"WWW-Authenticate": "Bearer"},
+        error_body(outcome.code, outcome.message), status_code=outcome.status, headers=headers
     )
 
 
@@ -70,7 +71,10 @@ def _login_read(outcome: auth.LoginOutcome) -> LoginRead:
 @router.post(
     "/login",
     response_model=LoginRead,
-    responses={401: {"description": "invalid_credentials / totp_required / invalid_totp"}},
+    responses={
+        401: {"description": "invalid_credentials / totp_required / invalid_totp"},
+        429: {"description": "too_many_attempts (Retry-After: seconds)"},
+    },
 )
 def login(body: LoginRequest, request: Request, session: DbSession) -> LoginRead | JSONResponse:
     """用户名密码登录 (已绑定动态口令时另需 totp); 每次登录都签发新会话令牌."""

@@ -23,7 +23,18 @@ def upgrade() -> None:
             sa.Column("quarantine_omitted_rows", sa.Integer(), nullable=False, server_default="0")
         )
 
+    op.create_table(
+        "iam_login_throttle",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("key", sa.String(length=96), nullable=False),
+        sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_iam_login_throttle")),
+        sa.UniqueConstraint("key", name=op.f("uq_iam_login_throttle_key")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("iam_login_throttle")
     with op.batch_alter_table("ingest_batch", schema=None) as batch_op:
         batch_op.drop_column("quarantine_omitted_rows")
