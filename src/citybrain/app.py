@@ -17,6 +17,7 @@ from citybrain.core.config import Settings, get_settings
 from citybrain.core.crypto import check_sm4_available
 from citybrain.core.db import make_engine, make_session_factory
 from citybrain.core.errors import NotFound, install_error_handlers
+from citybrain.core.headers import SecurityHeaders
 
 PUBLIC_PATHS = frozenset(
     {"/api/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -64,6 +65,7 @@ def create_app(
     app.state.session_factory = session_factory
     install_error_handlers(app)
     install_denial_audit(app)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
     _include_routers(app)
 
     @app.get("/api/health", tags=["core"])

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     oidc_region_claim: str = Field("region_code", description="Claim carrying the region code.")
     oidc_roles_claim: str = Field("roles", description="Claim carrying role names.")
     web_dist: Path | None = Field(None, description="Built front end; default web/dist.")
+    frame_ancestors: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to show our pages in a frame (big-screen boards on a"
+        ' wall controller), as a JSON list: ["https://wall.example.gov.cn"]; empty: none'
+        " (X-Frame-Options DENY).",
+    )
 
     @field_validator("audit_retention_days")
     @classmethod
