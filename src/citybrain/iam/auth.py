@@ -44,6 +44,7 @@ class LoginOutcome:
     user: User | None = None
     limits: frozenset[rules.Limit] = field(default_factory=frozenset)
     retry_after: int | None = None  # seconds, with status 429
+    handoff_code: str | None = None  # OIDC: the one-time code the front end exchanges
 
     @property
     def ok(self) -> bool:

@@ -142,3 +142,17 @@ class OidcState(Base):
     code_verifier: Mapped[str] = mapped_column(String(128))
     redirect_uri: Mapped[str] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OidcHandoff(Base):
+    """A finished OIDC sign-in waiting for the front end to collect its session. The browser
+    carries a one-time code (in the URL fragment of the callback's redirect) that the front end
+    exchanges by POST; only its HMAC-SM3 is stored, the session is started at the exchange,
+    and the row is deleted then (single use) or once stale."""
+
+    __tablename__ = "iam_oidc_handoff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("iam_user.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,6 +15,10 @@ class LoginRequest(BaseModel):
     totp: str | None = Field(None, max_length=16, description="六位动态口令; 已绑定时必填")
 
 
+class OidcExchange(BaseModel):
+    code: str = Field(min_length=1, max_length=128, description="回调给出的一次性登录凭据")
+
+
 class LoginRead(BaseModel):
     token: str = Field(description="以 Authorization: Bearer <token> 使用")
     expires_at: datetime = Field(description="会话最长有效期截止时间 (另有空闲超时)")
