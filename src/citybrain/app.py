@@ -17,6 +17,7 @@ from citybrain.core.config import Settings, get_settings
 from citybrain.core.crypto import check_sm4_available
 from citybrain.core.db import make_engine, make_session_factory, pool_options, reading
 from citybrain.core.errors import NotFound, install_error_handlers
+from citybrain.core.headers import SecurityHeaders
 from citybrain.core.jobs.system import JobSystem
 from citybrain.core.openapi import openapi_builder
 from citybrain.core.web import install_admission
@@ -72,6 +73,7 @@ def create_app(
     install_error_handlers(app)
     install_denial_audit(app)
     install_admission(app, settings)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
     _include_routers(app)
 
     @app.get("/api/health", tags=["core"])

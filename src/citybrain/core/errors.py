@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -53,6 +54,26 @@ class Unauthenticated(DomainError):
 class PermissionDenied(DomainError):
     status_code = 403
     default_code = "permission_denied"
+
+
+class TooLarge(DomainError):
+    """The request or the file it carries is bigger than the configured limit."""
+
+    status_code = 413
+    default_code = "upload_too_large"
+
+
+class TooManyRequests(DomainError):
+    """Too many attempts in a window; ``retry_after`` seconds until the next is allowed."""
+
+    status_code = 429
+    default_code = "too_many_attempts"
+
+    def __init__(
+        self, message: str, *, retry_after: int, code: str | None = None, detail: Any = None
+    ) -> None:
+        super().__init__(message, code=code, detail=detail)
+        self.retry_after = retry_after
 
 
 class Locked(DomainError):
@@ -99,6 +120,9 @@ _VALIDATION_ZH = {
 }
 
 
+OUT_OF_RANGE_ZH = "数值超出允许范围"
+
+
 def validation_message_zh(error_type: str) -> str:
     return _VALIDATION_ZH.get(error_type, "取值不合法")
 
@@ -127,6 +151,20 @@ def install_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         return JSONResponse(error_body("invalid_input", "请求参数不合法", detail), 422)
+
+    # Backstops behind the bounded parameter types of ``core.pagination`` (``RowId``,
+    # ``PageParams``): a number too large for a 64-bit column that still reaches the driver is
+    # the caller's mistake, not a server error. SQLite's driver raises OverflowError;
+    # PostgreSQL answers SQLSTATE 22003 (numeric_value_out_of_range).
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        return JSONResponse(error_body("number_out_of_range", OUT_OF_RANGE_ZH), 422)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if getattr(exc.orig, "sqlstate", None) == "22003" or isinstance(exc.orig, OverflowError):
+            return JSONResponse(error_body("number_out_of_range", OUT_OF_RANGE_ZH), 422)
+        raise exc
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

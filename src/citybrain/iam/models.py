@@ -110,6 +110,19 @@ class LoginSession(Base):
     source_ip: Mapped[str] = mapped_column(String(64), default="")
 
 
+class LoginThrottle(Base):
+    """Failed sign-ins counted per source address (``ip:<address>``) or per attempted user
+    name (``user:<SM3 of its key>``, whether the account exists or not) in a fixed window;
+    kept in the database so that every web process sees the same counts (``iam.throttle``)."""
+
+    __tablename__ = "iam_login_throttle"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(96), unique=True)
+    window_started_at: Mapped[datetime]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ApiKey(Base):
     """A department system's key ``cbk_<prefix>_<secret>``: looked up by prefix, checked by MAC."""
 
@@ -138,4 +151,18 @@ class OidcState(Base):
     nonce: Mapped[str] = mapped_column(String(128))
     code_verifier: Mapped[str] = mapped_column(String(128))
     redirect_uri: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OidcHandoff(Base):
+    """A finished OIDC sign-in waiting for the front end to collect its session. The browser
+    carries a one-time code (in the URL fragment of the callback's redirect) that the front end
+    exchanges by POST; only its HMAC-SM3 is stored, the session is started at the exchange,
+    and the row is deleted then (single use) or once stale."""
+
+    __tablename__ = "iam_oidc_handoff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("iam_user.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -20,6 +20,7 @@ from citybrain.iam.schemas import (
     LoginRead,
     LoginRequest,
     MeRead,
+    OidcExchange,
     PasswordChange,
     PasswordPolicyRead,
     RoleBrief,
@@ -29,7 +30,12 @@ from citybrain.iam.schemas import (
 
 PREFIX: Final = "/api/v1/iam"
 PUBLIC_ROUTES: Final = frozenset(
-    {f"{PREFIX}/login", f"{PREFIX}/oidc/login", f"{PREFIX}/oidc/callback"}
+    {
+        f"{PREFIX}/login",
+        f"{PREFIX}/oidc/login",
+        f"{PREFIX}/oidc/callback",
+        f"{PREFIX}/oidc/exchange",
+    }
 )
 """The only iam routes a caller reaches without credentials (the route-walk test reads it)."""
 
@@ -48,10 +54,11 @@ def _client_ip(request: Request) -> str:
 
 
 def _failure(outcome: auth.LoginOutcome) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"}
+    if outcome.retry_after is not None:
+        headers = {"Retry-After": str(outcome.retry_after)}
     return JSONResponse(
-        error_body(outcome.code, outcome.message),
-        status_code=outcome.status,
-        headers={"WWW-Authenticate": "Bearer"},
+        error_body(outcome.code, outcome.message), status_code=outcome.status, headers=headers
     )
 
 
@@ -70,7 +77,10 @@ def _login_read(outcome: auth.LoginOutcome) -> LoginRead:
 @router.post(
     "/login",
     response_model=LoginRead,
-    responses={401: {"description": "invalid_credentials / totp_required / invalid_totp"}},
+    responses={
+        401: {"description": "invalid_credentials / totp_required / invalid_totp"},
+        429: {"description": "too_many_attempts (Retry-After: seconds)"},
+    },
 )
 def login(body: LoginRequest, request: Request, session: DbSession) -> LoginRead | JSONResponse:
     """用户名密码登录 (已绑定动态口令时另需 totp); 每次登录都签发新会话令牌."""
@@ -209,7 +219,8 @@ def oidc_callback(
     state: Annotated[str, Query(max_length=256)] = "",
     code: Annotated[str, Query(max_length=2048)] = "",
 ) -> RedirectResponse | JSONResponse:
-    """统一身份认证回调: 校验后签发会话令牌, 跳转到前端 ``/#/login?token=...``."""
+    """统一身份认证回调: 校验后跳转到前端 ``/#/login?oidc_code=...``; 前端用这一次性登录凭据
+    (60 秒内有效, 仅可使用一次) 通过 POST ``/oidc/exchange`` 换取会话令牌, 令牌从不出现在 URL 中."""
     outcome = oidc.complete(
         session,
         settings=_settings(request),
@@ -221,9 +232,26 @@ def oidc_callback(
     # As with passwords, a failure is answered (not raised) so that its audit record commits.
     if not outcome.ok:
         return _failure(outcome)
-    response = RedirectResponse(f"/#/login?token={outcome.token}", status_code=303)
+    response = RedirectResponse(f"/#/login?oidc_code={outcome.handoff_code}", status_code=303)
     response.delete_cookie(OIDC_STATE_COOKIE, path=f"{PREFIX}/oidc")
     return response
+
+
+@router.post(
+    "/oidc/exchange",
+    response_model=LoginRead,
+    responses={401: {"description": "invalid_handoff"}},
+)
+def oidc_exchange(
+    body: OidcExchange, request: Request, session: DbSession
+) -> LoginRead | JSONResponse:
+    """用统一身份认证回调给出的一次性登录凭据换取会话令牌 (仅可使用一次)."""
+    outcome = oidc.exchange(
+        session, settings=_settings(request), code=body.code, source_ip=_client_ip(request)
+    )
+    if not outcome.ok:
+        return _failure(outcome)
+    return _login_read(outcome)
 
 
 router.include_router(router_admin.router)

@@ -6,13 +6,17 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from citybrain.core.pagination import Page
+from citybrain.core.pagination import MAX_PAGE, Page
 
 
 class LoginRequest(BaseModel):
     username: str = Field(min_length=1, max_length=128)
     password: str = Field(min_length=1, max_length=256)
     totp: str | None = Field(None, max_length=16, description="六位动态口令; 已绑定时必填")
+
+
+class OidcExchange(BaseModel):
+    code: str = Field(min_length=1, max_length=128, description="回调给出的一次性登录凭据")
 
 
 class LoginRead(BaseModel):
@@ -109,7 +113,7 @@ class UserFilter(BaseModel):
     region_code: str | None = Field(None, description="只看该区划 (须在本人辖区内) 下的用户")
     role: str | None = None
     is_active: bool | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     size: int = Field(20, ge=1, le=200)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, status
 
+from citybrain.core.pagination import RowId
 from citybrain.core.security import Principal, require
 from citybrain.core.web import DbSession
 from citybrain.regions import geo, queries, service
@@ -23,6 +24,7 @@ from citybrain.regions.schemas import (
 
 router = APIRouter(prefix="/api/v1/regions", tags=["regions"])
 
+UNMASK_PERMISSION = "pii:unmask"
 CanRead = Annotated[Principal, Depends(require("regions:read"))]
 CanManage = Annotated[Principal, Depends(require("regions:manage"))]
 CrsQuery = Annotated[geo.Crs, Query(description="坐标系: gcj02 (默认, 高德/ECharts) 或 wgs84")]
@@ -44,8 +46,13 @@ def locate(
 
 
 @router.get("/grids/{code}/members", response_model=list[GridMemberRead])
-def list_grid_members(session: DbSession, grid: GridInScope, _: CanRead) -> list[GridMemberRead]:
-    return [GridMemberRead.model_validate(m) for m in queries.grid_members(session, grid.code)]
+def list_grid_members(
+    session: DbSession, grid: GridInScope, principal: CanRead
+) -> list[GridMemberRead]:
+    """网格员名单; 联系电话脱敏显示, 持有 pii:unmask 权限者可见原文 (记入审计)."""
+    return service.read_grid_members(
+        session, grid_code=grid.code, unmask=principal.has(UNMASK_PERMISSION)
+    )
 
 
 @router.post(
@@ -57,11 +64,13 @@ def add_grid_member(
     member = service.add_grid_member(
         session, grid_code=grid.code, name=body.name, user_id=body.user_id, phone=body.phone
     )
-    return GridMemberRead.model_validate(member)
+    return service.member_read(member, unmask=False)
 
 
 @router.delete("/grids/{code}/members/{member_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_grid_member(session: DbSession, grid: GridInScope, _: CanManage, member_id: int) -> None:
+def remove_grid_member(
+    session: DbSession, grid: GridInScope, _: CanManage, member_id: RowId
+) -> None:
     service.remove_grid_member(session, grid_code=grid.code, member_id=member_id)
 
 

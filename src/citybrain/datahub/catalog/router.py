@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 
-from citybrain.core.pagination import PageParams
+from citybrain.core.pagination import PageParams, RowId, Version
 from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require
 from citybrain.core.web import DbSession
@@ -91,7 +91,7 @@ def list_versions(session: DbSession, principal: CatalogReader, code: str) -> li
 
 @router.get("/resources/{code}/versions/{version}", response_model=VersionRead, summary="某一版本")
 def get_version(
-    session: DbSession, principal: CatalogReader, code: str, version: int
+    session: DbSession, principal: CatalogReader, code: str, version: Version
 ) -> VersionRead:
     return queries.get_version(session, code, version, scope=Scope.of(principal))
 
@@ -147,7 +147,7 @@ def register_demand(
 
 
 @router.get("/demands/{demand_id}", response_model=DemandRead, summary="需求详情")
-def get_demand(session: DbSession, principal: CatalogReader, demand_id: int) -> DemandRead:
+def get_demand(session: DbSession, principal: CatalogReader, demand_id: RowId) -> DemandRead:
     return queries.get_demand(session, demand_id, scope=Scope.of(principal))
 
 
@@ -157,14 +157,14 @@ def get_demand(session: DbSession, principal: CatalogReader, demand_id: int) -> 
     summary="可满足需求的资源 (按匹配信息项数)",
 )
 def suggest_resources(
-    session: DbSession, principal: CatalogManager, demand_id: int
+    session: DbSession, principal: CatalogManager, demand_id: RowId
 ) -> list[DemandSuggestion]:
     return queries.suggest_resources(session, demand_id, scope=Scope.of(principal))
 
 
 @router.post("/demands/{demand_id}/match", response_model=DemandRead, summary="对接需求与资源")
 def match_demand(
-    session: DbSession, principal: CatalogManager, demand_id: int, body: DemandMatch
+    session: DbSession, principal: CatalogManager, demand_id: RowId, body: DemandMatch
 ) -> DemandRead:
     demand = service.match_demand(
         session, demand_id=demand_id, resource_code=body.resource_code, note=body.note,
@@ -177,7 +177,7 @@ def match_demand(
     "/demands/{demand_id}/close", response_model=DemandRead, summary="关闭需求 (无资源可供)"
 )
 def close_demand(
-    session: DbSession, principal: CatalogManager, demand_id: int, body: DemandClose
+    session: DbSession, principal: CatalogManager, demand_id: RowId, body: DemandClose
 ) -> DemandRead:
     demand = service.close_demand(
         session, demand_id=demand_id, note=body.note, scope=Scope.of(principal)

@@ -5,17 +5,19 @@ registered data source incrementally. Each handler parses, authorises, makes one
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi import status as http_status
+from starlette.concurrency import run_in_threadpool
 
 from citybrain.core.errors import BadInput
-from citybrain.core.pagination import PageParams
+from citybrain.core.pagination import PageParams, RowId
 from citybrain.core.scope import Scope
-from citybrain.core.security import Principal, require
+from citybrain.core.security import Principal, authenticated, require
 from citybrain.core.web import AppSettings, DbSession
-from citybrain.datahub.ingest import pulls, queries, service, tasks
+from citybrain.datahub.ingest import pulls, queries, service, tasks, upload
 from citybrain.datahub.ingest.config import get_ingest_settings
 from citybrain.datahub.ingest.schemas import (
     BatchDetail,
@@ -44,29 +46,52 @@ def _mapping(raw: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+def _preauthorise(request: Request) -> Principal:
+    """Who uploads, checked in a short transaction of its own before the body streams: the
+    request's own transaction (on SQLite, the write lock) must not stay open while a large
+    file arrives over a slow line. The principal is cached on the request for the route."""
+    with request.app.state.session_factory() as session, session.begin():
+        principal = authenticated(request, session)
+    return require("ingest:run")(principal)
+
+
+async def _received(
+    request: Request, settings: AppSettings
+) -> AsyncIterator[upload.ReceivedUpload]:
+    await run_in_threadpool(_preauthorise, request)
+    async with upload.receive_upload(
+        request,
+        folder=service.upload_folder(settings),
+        limit_mb=get_ingest_settings().max_upload_mb,
+    ) as received:
+        yield received
+
+
+Received = Annotated[upload.ReceivedUpload, Depends(_received)]
+
+
 @router.post(
     "/resources/{resource_code}/batches",
     response_model=BatchRead,
     status_code=http_status.HTTP_202_ACCEPTED,
     summary="上传文件归集到资源 (后台执行, 轮询批次查看进度)",
+    openapi_extra=upload.OPENAPI_BODY,
 )
-def upload(
+def upload_file(
     resource_code: str,
+    received: Received,  # first: streamed before the request's transaction opens
     request: Request,
     background: BackgroundTasks,
     session: DbSession,
     principal: Ingester,
     settings: AppSettings,
-    file: Annotated[UploadFile, File(description="CSV、XLSX 或 JSON 文件")],
-    mapping: Annotated[str, Form(description='可选: {"列名": "信息项"} JSON')] = "",
 ) -> BatchRead:
-    limit = get_ingest_settings().max_upload_mb * 1024 * 1024
     batch = service.queue_upload(
         session,
         resource_code=resource_code,
-        filename=file.filename or "upload",
-        data=file.file.read(limit + 1),
-        mapping=_mapping(mapping),
+        filename=received.filename,
+        upload=received.path,
+        mapping=_mapping(received.fields.get("mapping", "")),
         scope=Scope.of(principal),
         settings=settings,
     )
@@ -86,12 +111,12 @@ def list_batches(
 
 
 @router.get("/batches/{batch_id}", response_model=BatchDetail, summary="批次详情、质量报告与进度")
-def get_batch(batch_id: int, session: DbSession, principal: QualityReader) -> BatchDetail:
+def get_batch(batch_id: RowId, session: DbSession, principal: QualityReader) -> BatchDetail:
     return queries.batch_detail(session, batch_id, scope=Scope.of(principal))
 
 
 @router.get("/batches/{batch_id}/progress", response_model=ProgressRead, summary="批次进度")
-def get_progress(batch_id: int, session: DbSession, principal: QualityReader) -> ProgressRead:
+def get_progress(batch_id: RowId, session: DbSession, principal: QualityReader) -> ProgressRead:
     return queries.batch_progress(session, batch_id, scope=Scope.of(principal))
 
 

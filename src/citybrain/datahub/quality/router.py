@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
-from citybrain.core.pagination import PageParams
+from citybrain.core.pagination import PageParams, RowId
 from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require
 from citybrain.core.web import AppSettings, DbSession
@@ -52,7 +52,7 @@ def put_rules(
 
 
 @router.get("/reports/{report_id}", response_model=ReportRead, summary="批次质量报告")
-def get_report(report_id: int, session: DbSession, principal: QualityReader) -> ReportRead:
+def get_report(report_id: RowId, session: DbSession, principal: QualityReader) -> ReportRead:
     return queries.get_report(session, report_id, scope=Scope.of(principal))
 
 
@@ -82,7 +82,7 @@ def list_orders(
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead, summary="整改单详情")
-def get_order(order_id: int, session: DbSession, principal: QualityReader) -> OrderRead:
+def get_order(order_id: RowId, session: DbSession, principal: QualityReader) -> OrderRead:
     return queries.read_order(session, order_id, scope=Scope.of(principal))
 
 
@@ -93,7 +93,7 @@ def get_order(order_id: int, session: DbSession, principal: QualityReader) -> Or
     summary="下载待整改数据 (Excel, 含个人信息, 留痕)",
 )
 def download_failed_rows(
-    order_id: int, session: DbSession, settings: AppSettings, principal: Rectifier
+    order_id: RowId, session: DbSession, settings: AppSettings, principal: Rectifier
 ) -> Response:
     content = rectification.download_failed_rows_xlsx(
         session, order_id=order_id, scope=Scope.of(principal), settings=settings
@@ -111,7 +111,7 @@ def download_failed_rows(
     summary="重报整改后的数据 (下载的 Excel 修改后上传)",
 )
 def resubmit(
-    order_id: int,
+    order_id: RowId,
     session: DbSession,
     settings: AppSettings,
     principal: Rectifier,

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 
 from citybrain.core.errors import error_body
-from citybrain.core.pagination import PageParams
+from citybrain.core.pagination import MAX_ID, PageParams, RowId
 from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require, require_any
 from citybrain.core.web import DbSession
@@ -119,13 +119,13 @@ def list_requests(
 
 
 @router.get("/requests/{request_id}")
-def get_request(request_id: int, session: DbSession, principal: Participant) -> ShareRequestRead:
+def get_request(request_id: RowId, session: DbSession, principal: Participant) -> ShareRequestRead:
     return queries.get_request(session, request_id, scope=Scope.of(principal))
 
 
 @router.post("/requests/{request_id}/approve")
 def approve_request(
-    request_id: int, body: DecisionBody, session: DbSession, principal: Approver
+    request_id: RowId, body: DecisionBody, session: DbSession, principal: Approver
 ) -> ShareOutcomeRead:
     outcome = service.approve(
         session, request_id=request_id, note=body.note, scope=Scope.of(principal)
@@ -135,7 +135,7 @@ def approve_request(
 
 @router.post("/requests/{request_id}/reject")
 def reject_request(
-    request_id: int, body: RejectBody, session: DbSession, principal: Approver
+    request_id: RowId, body: RejectBody, session: DbSession, principal: Approver
 ) -> ShareRequestRead:
     request = service.reject(
         session, request_id=request_id, note=body.note, scope=Scope.of(principal)
@@ -154,19 +154,19 @@ def list_grants(
 
 
 @router.get("/grants/{grant_id}")
-def get_grant(grant_id: int, session: DbSession, principal: Participant) -> GrantRead:
+def get_grant(grant_id: RowId, session: DbSession, principal: Participant) -> GrantRead:
     return queries.get_grant(session, grant_id, scope=Scope.of(principal))
 
 
 @router.post("/grants/{grant_id}/token")
-def issue_token(grant_id: int, session: DbSession, principal: Requester) -> TokenRead:
+def issue_token(grant_id: RowId, session: DbSession, principal: Requester) -> TokenRead:
     grant, token = service.issue_token(session, grant_id=grant_id, scope=Scope.of(principal))
     return TokenRead(grant=queries.read_grants(session, [grant])[0], token=token)
 
 
 @router.post("/grants/{grant_id}/revoke")
 def revoke_grant(
-    grant_id: int, body: RevokeBody, session: DbSession, principal: Participant
+    grant_id: RowId, body: RevokeBody, session: DbSession, principal: Participant
 ) -> GrantRead:
     grant = service.revoke_grant(
         session, grant_id=grant_id, reason=body.reason, scope=Scope.of(principal)
@@ -205,7 +205,7 @@ def shared_data(
     request: Request,
     session: DbSession,
     token: ApiToken,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_ID // 10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> SharedDataPage:
     found = delivery.deliver_rows(

@@ -16,6 +16,7 @@ const user = (id: number) => ({ params: { path: { user_id: id } } })
 
 export const iamApi = {
   login: (body: LoginRequest) => unwrap(api.POST('/api/v1/iam/login', { body })),
+  oidcExchange: (code: string) => unwrap(api.POST('/api/v1/iam/oidc/exchange', { body: { code } })),
   logout: () => unwrap(api.POST('/api/v1/iam/logout')),
   me: () => unwrap(api.GET('/api/v1/iam/me')),
   passwordPolicy: () => unwrap(api.GET('/api/v1/iam/password-policy')),
