@@ -36,6 +36,8 @@ export interface paths {
         /**
          * Logout
          * @description 注销当前会话; 此后该令牌再使用将得到 401 session_revoked.
+         *
+         *     所需权限: 已登录即可
          */
         post: operations["logout_api_v1_iam_logout_post"];
         delete?: never;
@@ -54,6 +56,8 @@ export interface paths {
         /**
          * Me
          * @description 当前登录者的资料、权限代码, 以及是否须先修改密码或绑定动态口令.
+         *
+         *     所需权限: 已登录即可
          */
         get: operations["me_api_v1_iam_me_get"];
         put?: never;
@@ -74,6 +78,8 @@ export interface paths {
         /**
          * Password Policy
          * @description 当前的密码策略与登录策略 (修改密码页面据此提示).
+         *
+         *     所需权限: 本人账户 (查看资料、修改密码、绑定二次验证) (`iam:self`)
          */
         get: operations["password_policy_api_v1_iam_password_policy_get"];
         put?: never;
@@ -96,6 +102,8 @@ export interface paths {
         /**
          * Change Password
          * @description 修改本人密码 (解除强制改密); 本人的其他会话随之注销.
+         *
+         *     所需权限: 本人账户 (查看资料、修改密码、绑定二次验证) (`iam:self`)
          */
         post: operations["change_password_api_v1_iam_me_password_post"];
         delete?: never;
@@ -116,6 +124,8 @@ export interface paths {
         /**
          * Enrol Totp
          * @description 生成动态口令密钥 (返回 otpauth:// 地址供扫码), 确认后生效.
+         *
+         *     所需权限: 本人账户 (查看资料、修改密码、绑定二次验证) (`iam:self`)
          */
         post: operations["enrol_totp_api_v1_iam_me_totp_post"];
         delete?: never;
@@ -136,6 +146,8 @@ export interface paths {
         /**
          * Confirm Totp
          * @description 输入一次当前动态口令, 启用二次验证.
+         *
+         *     所需权限: 本人账户 (查看资料、修改密码、绑定二次验证) (`iam:self`)
          */
         post: operations["confirm_totp_api_v1_iam_me_totp_confirm_post"];
         delete?: never;
@@ -173,11 +185,32 @@ export interface paths {
         };
         /**
          * Oidc Callback
-         * @description 统一身份认证回调: 校验后签发会话令牌, 跳转到前端 ``/#/login?token=...``.
+         * @description 统一身份认证回调: 校验后跳转到前端 ``/#/login?oidc_code=...``; 前端用这一次性登录凭据
+         *     (60 秒内有效, 仅可使用一次) 通过 POST ``/oidc/exchange`` 换取会话令牌, 令牌从不出现在 URL 中.
          */
         get: operations["oidc_callback_api_v1_iam_oidc_callback_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/iam/oidc/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Oidc Exchange
+         * @description 用统一身份认证回调给出的一次性登录凭据换取会话令牌 (仅可使用一次).
+         */
+        post: operations["oidc_exchange_api_v1_iam_oidc_exchange_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -194,12 +227,16 @@ export interface paths {
         /**
          * Search Users
          * @description 本人辖区内的用户 (分页, 可按区划、角色、关键字、状态筛选).
+         *
+         *     所需权限: 查看用户 (`iam:user_read`)
          */
         get: operations["search_users_api_v1_iam_users_get"];
         put?: never;
         /**
          * Create User
          * @description 创建本地账号 (首次登录须修改密码); 授予管理员角色须安全管理员操作.
+         *
+         *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
          */
         post: operations["create_user_api_v1_iam_users_post"];
         delete?: never;
@@ -215,7 +252,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get User */
+        /**
+         * Get User
+         * @description 所需权限: 查看用户 (`iam:user_read`)
+         */
         get: operations["get_user_api_v1_iam_users__user_id__get"];
         put?: never;
         post?: never;
@@ -237,6 +277,8 @@ export interface paths {
         /**
          * Disable User
          * @description 停用账号并注销其全部会话.
+         *
+         *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
          */
         post: operations["disable_user_api_v1_iam_users__user_id__disable_post"];
         delete?: never;
@@ -254,7 +296,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Enable User */
+        /**
+         * Enable User
+         * @description 所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
+         */
         post: operations["enable_user_api_v1_iam_users__user_id__enable_post"];
         delete?: never;
         options?: never;
@@ -274,6 +319,8 @@ export interface paths {
         /**
          * Reset Password
          * @description 重置为一次性密码 (只显示这一次); 账号解锁, 会话全部注销.
+         *
+         *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
          */
         post: operations["reset_password_api_v1_iam_users__user_id__password_reset_post"];
         delete?: never;
@@ -294,6 +341,8 @@ export interface paths {
         /**
          * Unlock User
          * @description 解除登录失败锁定.
+         *
+         *     所需权限: 解锁账户、重置二次验证 (`iam:unlock`)
          */
         post: operations["unlock_user_api_v1_iam_users__user_id__unlock_post"];
         delete?: never;
@@ -314,6 +363,8 @@ export interface paths {
         /**
          * Reset Totp
          * @description 重置动态口令 (手机丢失等), 下次登录重新绑定.
+         *
+         *     所需权限: 解锁账户、重置二次验证 (`iam:unlock`)
          */
         post: operations["reset_totp_api_v1_iam_users__user_id__totp_reset_post"];
         delete?: never;
@@ -333,8 +384,54 @@ export interface paths {
         /**
          * Set User Roles
          * @description 设置用户的角色 (三权分立: 三种管理员角色互斥).
+         *
+         *     所需权限: 管理角色与授权 (`iam:role_manage`)
          */
         put: operations["set_user_roles_api_v1_iam_users__user_id__roles_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/iam/users/{user_id}/department": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set User Department
+         * @description 设置用户所属部门 (须在其辖区内; 留空为大数据局人员); 其会话全部注销.
+         *
+         *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
+         */
+        put: operations["set_user_department_api_v1_iam_users__user_id__department_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/iam/departments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Departments
+         * @description 本人辖区内的部门 (供用户管理选择所属部门).
+         *
+         *     所需权限: 查看用户 (`iam:user_read`)
+         */
+        get: operations["list_departments_api_v1_iam_departments_get"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -352,12 +449,16 @@ export interface paths {
         /**
          * List Roles
          * @description 全部角色 (内置与自定义) 及其权限代码.
+         *
+         *     所需权限: 查看用户 (`iam:user_read`)
          */
         get: operations["list_roles_api_v1_iam_roles_get"];
         put?: never;
         /**
          * Create Role
          * @description 新建自定义角色 (一个角色不能混合两种管理员职责的权限).
+         *
+         *     所需权限: 管理角色与授权 (`iam:role_manage`)
          */
         post: operations["create_role_api_v1_iam_roles_post"];
         delete?: never;
@@ -377,6 +478,8 @@ export interface paths {
         /**
          * Set Role Permissions
          * @description 设置自定义角色的权限代码 (内置角色不可修改).
+         *
+         *     所需权限: 管理角色与授权 (`iam:role_manage`)
          */
         put: operations["set_role_permissions_api_v1_iam_roles__name__permissions_put"];
         post?: never;
@@ -396,6 +499,8 @@ export interface paths {
         /**
          * List Permissions
          * @description 权限代码目录.
+         *
+         *     所需权限: 查看用户 (`iam:user_read`)
          */
         get: operations["list_permissions_api_v1_iam_permissions_get"];
         put?: never;
@@ -416,12 +521,16 @@ export interface paths {
         /**
          * Search Api Keys
          * @description 本人辖区内的 API 密钥 (只显示前缀).
+         *
+         *     所需权限: 管理部门系统 API 密钥 (`iam:apikey_manage`)
          */
         get: operations["search_api_keys_api_v1_iam_apikeys_get"];
         put?: never;
         /**
          * Create Api Key
          * @description 为部门系统签发 API 密钥 (完整密钥只显示这一次).
+         *
+         *     所需权限: 管理部门系统 API 密钥 (`iam:apikey_manage`)
          */
         post: operations["create_api_key_api_v1_iam_apikeys_post"];
         delete?: never;
@@ -442,6 +551,8 @@ export interface paths {
         /**
          * Revoke Api Key
          * @description 立即吊销 API 密钥.
+         *
+         *     所需权限: 管理部门系统 API 密钥 (`iam:apikey_manage`)
          */
         post: operations["revoke_api_key_api_v1_iam_apikeys__key_id__revoke_post"];
         delete?: never;
@@ -460,6 +571,8 @@ export interface paths {
         /**
          * Locate
          * @description 点位所在网格 (网格之外或超出管辖范围时 grid 为空).
+         *
+         *     所需权限: 查看行政区划与网格 (`regions:read`)
          */
         get: operations["locate_api_v1_regions_locate_get"];
         put?: never;
@@ -477,10 +590,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Grid Members */
+        /**
+         * List Grid Members
+         * @description 网格员名单; 联系电话脱敏显示, 持有 pii:unmask 权限者可见原文 (记入审计).
+         *
+         *     所需权限: 查看行政区划与网格 (`regions:read`)
+         */
         get: operations["list_grid_members_api_v1_regions_grids__code__members_get"];
         put?: never;
-        /** Add Grid Member */
+        /**
+         * Add Grid Member
+         * @description 所需权限: 维护行政区划与网格 (`regions:manage`)
+         */
         post: operations["add_grid_member_api_v1_regions_grids__code__members_post"];
         delete?: never;
         options?: never;
@@ -498,7 +619,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove Grid Member */
+        /**
+         * Remove Grid Member
+         * @description 所需权限: 维护行政区划与网格 (`regions:manage`)
+         */
         delete: operations["remove_grid_member_api_v1_regions_grids__code__members__member_id__delete"];
         options?: never;
         head?: never;
@@ -512,7 +636,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read Region */
+        /**
+         * Read Region
+         * @description 所需权限: 查看行政区划与网格 (`regions:read`)
+         */
         get: operations["read_region_api_v1_regions__code__get"];
         put?: never;
         post?: never;
@@ -529,7 +656,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read Children */
+        /**
+         * Read Children
+         * @description 所需权限: 查看行政区划与网格 (`regions:read`)
+         */
         get: operations["read_children_api_v1_regions__code__children_get"];
         put?: never;
         post?: never;
@@ -549,6 +679,8 @@ export interface paths {
         /**
          * Read Path
          * @description 从本账号管辖区划到该区划的路径 (面包屑).
+         *
+         *     所需权限: 查看行政区划与网格 (`regions:read`)
          */
         get: operations["read_path_api_v1_regions__code__path_get"];
         put?: never;
@@ -569,6 +701,8 @@ export interface paths {
         /**
          * Read Geojson
          * @description 该区划及其下级的边界 (ECharts registerMap 可直接使用).
+         *
+         *     所需权限: 查看行政区划与网格 (`regions:read`)
          */
         get: operations["read_geojson_api_v1_regions__code__geojson_get"];
         put?: never;
@@ -591,6 +725,8 @@ export interface paths {
         /**
          * Import Grids
          * @description 导入网格面 (全部校验通过才写入).
+         *
+         *     所需权限: 维护行政区划与网格 (`regions:manage`)
          */
         post: operations["import_grids_api_v1_regions__code__grids_post"];
         delete?: never;
@@ -606,7 +742,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search Records */
+        /**
+         * 查询审计记录 (本辖区)
+         * @description 所需权限: 查看审计日志 (`audit:read`)
+         */
         get: operations["search_records_api_v1_audit_records_get"];
         put?: never;
         post?: never;
@@ -623,8 +762,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export Records */
+        /**
+         * 导出审计记录 (本辖区)
+         * @description 所需权限: 导出审计日志 (`audit:export`)
+         */
         get: operations["export_records_api_v1_audit_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 操作名称表
+         * @description 所需权限: 查看审计日志 (`audit:read`)
+         */
+        get: operations["list_actions_api_v1_audit_actions_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -640,8 +802,71 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Verify Chain */
+        /**
+         * 校验审计链与检查点
+         * @description 所需权限: 查看审计日志 (`audit:read`)
+         */
         get: operations["verify_chain_api_v1_audit_verify_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 任务运行记录
+         * @description 所需权限: 查看后台任务运行记录 (`jobs:read`)
+         */
+        get: operations["list_runs_api_v1_jobs_runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 定时任务
+         * @description 所需权限: 查看后台任务运行记录 (`jobs:read`)
+         */
+        get: operations["list_schedules_api_v1_jobs_schedules_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 任务种类 (名称与中文标题)
+         * @description 所需权限: 查看后台任务运行记录 (`jobs:read`)
+         */
+        get: operations["list_kinds_api_v1_jobs_kinds_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -657,10 +882,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 检索信息资源 */
+        /**
+         * 检索信息资源
+         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["search_resources_api_v1_catalog_resources_get"];
         put?: never;
-        /** 登记信息资源 */
+        /**
+         * 登记信息资源
+         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         */
         post: operations["register_resource_api_v1_catalog_resources_post"];
         delete?: never;
         options?: never;
@@ -675,14 +906,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 信息资源详情 */
+        /**
+         * 信息资源详情
+         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["get_resource_api_v1_catalog_resources__code__get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** 变更信息资源 */
+        /**
+         * 变更信息资源
+         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         */
         patch: operations["update_resource_api_v1_catalog_resources__code__patch"];
         trace?: never;
     };
@@ -695,7 +932,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 停用信息资源 */
+        /**
+         * 停用信息资源
+         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         */
         post: operations["retire_resource_api_v1_catalog_resources__code__retire_post"];
         delete?: never;
         options?: never;
@@ -710,7 +950,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 信息资源版本 */
+        /**
+         * 信息资源版本
+         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["list_versions_api_v1_catalog_resources__code__versions_get"];
         put?: never;
         post?: never;
@@ -727,7 +970,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 某一版本 */
+        /**
+         * 某一版本
+         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["get_version_api_v1_catalog_resources__code__versions__version__get"];
         put?: never;
         post?: never;
@@ -744,7 +990,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 导出目录 (Excel) */
+        /**
+         * 导出目录 (Excel)
+         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["export_catalog_api_v1_catalog_export_xlsx_get"];
         put?: never;
         post?: never;
@@ -763,7 +1012,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 导入目录 (Excel, 全部成功或全部不导入) */
+        /**
+         * 导入目录 (Excel, 全部成功或全部不导入)
+         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         */
         post: operations["import_catalog_api_v1_catalog_import_post"];
         delete?: never;
         options?: never;
@@ -778,10 +1030,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 供需对接清单 */
+        /**
+         * 供需对接清单
+         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["list_demands_api_v1_catalog_demands_get"];
         put?: never;
-        /** 登记数据需求 */
+        /**
+         * 登记数据需求
+         * @description 所需权限: 申请共享数据 (`sharing:request`)
+         */
         post: operations["register_demand_api_v1_catalog_demands_post"];
         delete?: never;
         options?: never;
@@ -796,7 +1054,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 需求详情 */
+        /**
+         * 需求详情
+         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["get_demand_api_v1_catalog_demands__demand_id__get"];
         put?: never;
         post?: never;
@@ -813,7 +1074,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 可满足需求的资源 (按匹配信息项数) */
+        /**
+         * 可满足需求的资源 (按匹配信息项数)
+         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         */
         get: operations["suggest_resources_api_v1_catalog_demands__demand_id__suggestions_get"];
         put?: never;
         post?: never;
@@ -832,7 +1096,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 对接需求与资源 */
+        /**
+         * 对接需求与资源
+         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         */
         post: operations["match_demand_api_v1_catalog_demands__demand_id__match_post"];
         delete?: never;
         options?: never;
@@ -849,8 +1116,103 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 关闭需求 (无资源可供) */
+        /**
+         * 关闭需求 (无资源可供)
+         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         */
         post: operations["close_demand_api_v1_catalog_demands__demand_id__close_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 数据源列表
+         * @description 所需权限: 查看数据源 (`datasource:read`)
+         */
+        get: operations["list_sources_api_v1_datasources_get"];
+        put?: never;
+        /**
+         * 登记数据源
+         * @description 所需权限: 管理数据源 (`datasource:manage`)
+         */
+        post: operations["create_source_api_v1_datasources_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 可选数据源 (抽取时选择)
+         * @description 所需权限: 查看数据源 (`datasource:read`)
+         */
+        get: operations["source_options_api_v1_datasources_options_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{source_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 数据源详情
+         * @description 所需权限: 查看数据源 (`datasource:read`)
+         */
+        get: operations["get_source_api_v1_datasources__source_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * 删除数据源 (未被定时抽取使用)
+         * @description 所需权限: 管理数据源 (`datasource:manage`)
+         */
+        delete: operations["delete_source_api_v1_datasources__source_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * 修改或停用数据源
+         * @description 所需权限: 管理数据源 (`datasource:manage`)
+         */
+        patch: operations["update_source_api_v1_datasources__source_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/datasources/{source_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 测试连接
+         * @description 所需权限: 管理数据源 (`datasource:manage`)
+         */
+        post: operations["check_connection_api_v1_datasources__source_id__test_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -866,8 +1228,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 上传文件归集到资源 (后台执行, 轮询批次查看进度) */
-        post: operations["upload_api_v1_ingest_resources__resource_code__batches_post"];
+        /**
+         * 上传文件归集到资源 (后台执行, 轮询批次查看进度)
+         * @description 所需权限: 数据归集 (`ingest:run`)
+         */
+        post: operations["upload_file_api_v1_ingest_resources__resource_code__batches_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -881,7 +1246,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 归集批次列表 */
+        /**
+         * 归集批次列表
+         * @description 所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["list_batches_api_v1_ingest_batches_get"];
         put?: never;
         post?: never;
@@ -898,7 +1266,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 批次详情、质量报告与进度 */
+        /**
+         * 批次详情、质量报告与进度
+         * @description 所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["get_batch_api_v1_ingest_batches__batch_id__get"];
         put?: never;
         post?: never;
@@ -915,7 +1286,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 批次进度 */
+        /**
+         * 批次进度
+         * @description 所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["get_progress_api_v1_ingest_batches__batch_id__progress_get"];
         put?: never;
         post?: never;
@@ -934,7 +1308,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 从数据库增量抽取 (按水位列), 可设为定时 */
+        /**
+         * 从已登记的数据源增量抽取 (按水位列), 可设为定时
+         * @description 所需权限: 数据归集 (`ingest:run`)
+         */
         post: operations["pull_api_v1_ingest_resources__resource_code__pulls_post"];
         delete?: never;
         options?: never;
@@ -949,9 +1326,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 质量规则 */
+        /**
+         * 质量规则
+         * @description 所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["get_rules_api_v1_quality_resources__resource_code__rules_get"];
-        /** 设置质量规则 (整体替换显式规则; 默认规则由目录派生) */
+        /**
+         * 设置质量规则 (整体替换显式规则; 默认规则由目录派生)
+         * @description 所需权限: 维护质量规则 (`quality:manage`)
+         */
         put: operations["put_rules_api_v1_quality_resources__resource_code__rules_put"];
         post?: never;
         delete?: never;
@@ -967,7 +1350,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 批次质量报告 */
+        /**
+         * 批次质量报告
+         * @description 所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["get_report_api_v1_quality_reports__report_id__get"];
         put?: never;
         post?: never;
@@ -984,7 +1370,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 部门数据质量得分 */
+        /**
+         * 部门数据质量得分
+         * @description 所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["department_scores_api_v1_quality_departments_scores_get"];
         put?: never;
         post?: never;
@@ -1001,7 +1390,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 整改单列表 */
+        /**
+         * 整改单列表
+         * @description 所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["list_orders_api_v1_quality_orders_get"];
         put?: never;
         post?: never;
@@ -1018,7 +1410,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 整改单详情 */
+        /**
+         * 整改单详情
+         * @description 所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["get_order_api_v1_quality_orders__order_id__get"];
         put?: never;
         post?: never;
@@ -1035,7 +1430,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 下载待整改数据 (Excel, 含个人信息, 留痕) */
+        /**
+         * 下载待整改数据 (Excel, 含个人信息, 留痕)
+         * @description 所需权限: 办理数据整改 (`rectify:handle`)
+         */
         get: operations["download_failed_rows_api_v1_quality_orders__order_id__failed_rows_xlsx_get"];
         put?: never;
         post?: never;
@@ -1054,7 +1452,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 重报整改后的数据 (下载的 Excel 修改后上传) */
+        /**
+         * 重报整改后的数据 (下载的 Excel 修改后上传)
+         * @description 所需权限: 办理数据整改 (`rectify:handle`)
+         */
         post: operations["resubmit_api_v1_quality_orders__order_id__resubmissions_post"];
         delete?: never;
         options?: never;
@@ -1069,7 +1470,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 检索人口库 (脱敏) */
+        /**
+         * 检索人口库 (脱敏)
+         * @description 所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
+         */
         get: operations["search_persons_api_v1_masterdata_persons_get"];
         put?: never;
         post?: never;
@@ -1086,7 +1490,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 一人一档 (脱敏) */
+        /**
+         * 一人一档 (脱敏)
+         * @description 所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
+         */
         get: operations["read_person_api_v1_masterdata_persons__master_id__get"];
         put?: never;
         post?: never;
@@ -1105,7 +1512,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 查看一人一档原文 (审计) */
+        /**
+         * 查看一人一档原文 (审计)
+         * @description 所需权限: 查看未脱敏的个人信息 (`pii:unmask`)
+         */
         post: operations["unmask_person_api_v1_masterdata_persons__master_id__unmask_post"];
         delete?: never;
         options?: never;
@@ -1120,7 +1530,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 检索法人库 */
+        /**
+         * 检索法人库
+         * @description 所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
+         */
         get: operations["search_entities_api_v1_masterdata_entities_get"];
         put?: never;
         post?: never;
@@ -1137,7 +1550,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 一企一档 */
+        /**
+         * 一企一档
+         * @description 所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
+         */
         get: operations["read_entity_api_v1_masterdata_entities__master_id__get"];
         put?: never;
         post?: never;
@@ -1154,10 +1570,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Requests */
+        /**
+         * List Requests
+         * @description 所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         */
         get: operations["list_requests_api_v1_sharing_requests_get"];
         put?: never;
-        /** Create Request */
+        /**
+         * Create Request
+         * @description 所需权限: 申请共享数据 (`sharing:request`)
+         */
         post: operations["create_request_api_v1_sharing_requests_post"];
         delete?: never;
         options?: never;
@@ -1172,7 +1594,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Request */
+        /**
+         * Get Request
+         * @description 所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         */
         get: operations["get_request_api_v1_sharing_requests__request_id__get"];
         put?: never;
         post?: never;
@@ -1191,7 +1616,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve Request */
+        /**
+         * Approve Request
+         * @description 所需权限: 审核共享申请 (`sharing:approve`)
+         */
         post: operations["approve_request_api_v1_sharing_requests__request_id__approve_post"];
         delete?: never;
         options?: never;
@@ -1208,7 +1636,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reject Request */
+        /**
+         * Reject Request
+         * @description 所需权限: 审核共享申请 (`sharing:approve`)
+         */
         post: operations["reject_request_api_v1_sharing_requests__request_id__reject_post"];
         delete?: never;
         options?: never;
@@ -1223,7 +1654,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Grants */
+        /**
+         * List Grants
+         * @description 所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         */
         get: operations["list_grants_api_v1_sharing_grants_get"];
         put?: never;
         post?: never;
@@ -1240,7 +1674,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Grant */
+        /**
+         * Get Grant
+         * @description 所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         */
         get: operations["get_grant_api_v1_sharing_grants__grant_id__get"];
         put?: never;
         post?: never;
@@ -1259,7 +1696,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issue Token */
+        /**
+         * Issue Token
+         * @description 所需权限: 申请共享数据 (`sharing:request`)
+         */
         post: operations["issue_token_api_v1_sharing_grants__grant_id__token_post"];
         delete?: never;
         options?: never;
@@ -1276,7 +1716,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke Grant */
+        /**
+         * Revoke Grant
+         * @description 所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         */
         post: operations["revoke_grant_api_v1_sharing_grants__grant_id__revoke_post"];
         delete?: never;
         options?: never;
@@ -1291,7 +1734,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Deliveries */
+        /**
+         * List Deliveries
+         * @description 所需权限: 管理共享交付 (`sharing:manage`)
+         */
         get: operations["list_deliveries_api_v1_sharing_deliveries_get"];
         put?: never;
         post?: never;
@@ -1308,7 +1754,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Trace Row */
+        /**
+         * Trace Row
+         * @description 所需权限: 管理共享交付 (`sharing:manage`)
+         */
         get: operations["trace_row_api_v1_sharing_trace_get"];
         put?: never;
         post?: never;
@@ -1600,6 +2049,13 @@ export interface components {
              */
             records: number;
         };
+        /** AuditActionRead */
+        AuditActionRead: {
+            /** Code */
+            code: string;
+            /** Title */
+            title: string;
+        };
         /** AuditRecordPage */
         AuditRecordPage: {
             /** Items */
@@ -1611,7 +2067,10 @@ export interface components {
             /** Size */
             size: number;
         };
-        /** AuditRecordRead */
+        /**
+         * AuditRecordRead
+         * @description A record with its codes and, beside them, the names a person reads.
+         */
         AuditRecordRead: {
             /** Seq */
             seq: number;
@@ -1640,6 +2099,36 @@ export interface components {
             request_id: string;
             /** Detail */
             detail: string;
+            /**
+             * Actor Name
+             * @description 操作人姓名 (无姓名时为账号)
+             */
+            actor_name: string;
+            /**
+             * Role Title
+             * @description 角色名称
+             */
+            role_title: string;
+            /**
+             * Action Title
+             * @description 操作名称
+             */
+            action_title: string;
+            /**
+             * Object Type Title
+             * @description 对象类型名称
+             */
+            object_type_title: string;
+            /**
+             * Outcome Title
+             * @description 结果 (成功/失败)
+             */
+            outcome_title: string;
+            /**
+             * Detail Text
+             * @description 详情 (可读文本)
+             */
+            detail_text: string;
         };
         /** AuditVerifyRead */
         AuditVerifyRead: {
@@ -1653,6 +2142,13 @@ export interface components {
             seq: number | null;
             /** Message */
             message: string;
+            /**
+             * Checkpoint Seq
+             * @description 最近一个链外检查点的序号
+             */
+            checkpoint_seq?: number | null;
+            /** Warnings */
+            warnings?: string[];
         };
         /** BatchDetail */
         BatchDetail: {
@@ -1680,6 +2176,11 @@ export interface components {
             skipped_rows: number;
             /** Quarantined Rows */
             quarantined_rows: number;
+            /**
+             * Quarantine Omitted Rows
+             * @default 0
+             */
+            quarantine_omitted_rows: number;
             /** Score */
             score: number | null;
             /** Duplicate Of */
@@ -1751,6 +2252,11 @@ export interface components {
             skipped_rows: number;
             /** Quarantined Rows */
             quarantined_rows: number;
+            /**
+             * Quarantine Omitted Rows
+             * @default 0
+             */
+            quarantine_omitted_rows: number;
             /** Score */
             score: number | null;
             /** Duplicate Of */
@@ -1796,25 +2302,164 @@ export interface components {
              */
             file: string;
         };
-        /** Body_upload_api_v1_ingest_resources__resource_code__batches_post */
-        Body_upload_api_v1_ingest_resources__resource_code__batches_post: {
+        /** ConnectionTestResult */
+        ConnectionTestResult: {
+            /** Ok */
+            ok: boolean;
             /**
-             * File
-             * @description CSV、XLSX 或 JSON 文件
+             * Message
+             * @description 结果说明（中文）
              */
-            file: string;
-            /**
-             * Mapping
-             * @description 可选: {"列名": "信息项"} JSON
-             * @default
-             */
-            mapping: string;
+            message: string;
+            /** Server Version */
+            server_version?: string | null;
+            /** Elapsed Ms */
+            elapsed_ms: number;
         };
         /**
          * Crs
          * @enum {string}
          */
         Crs: "wgs84" | "gcj02";
+        /**
+         * DatasourceCreate
+         * @description ``driver`` is ``postgresql`` or ``mysql`` (MySQL and MariaDB); anything else is refused
+         *     by the service with ``driver_not_allowed``. ``region_code`` defaults to the caller's.
+         */
+        DatasourceCreate: {
+            /** Name */
+            name: string;
+            /** Driver */
+            driver: string;
+            /** Host */
+            host: string;
+            /**
+             * Port
+             * @description 默认 PostgreSQL 5432、MySQL 3306
+             */
+            port?: number | null;
+            /** Database */
+            database: string;
+            /** Username */
+            username: string;
+            /**
+             * Secret
+             * @description 密码，只写不读
+             */
+            secret?: string | null;
+            /**
+             * Region Code
+             * @description 所属行政区划，默认本人所在区划
+             */
+            region_code?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+        };
+        /**
+         * DatasourceOption
+         * @description A source as the pull dialog offers it: enabled, visible to the caller.
+         */
+        DatasourceOption: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Driver Label */
+            driver_label: string;
+            /** Region Name */
+            region_name: string;
+        };
+        /** DatasourcePage */
+        DatasourcePage: {
+            /** Items */
+            items: components["schemas"]["DatasourceRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** DatasourceRead */
+        DatasourceRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Driver */
+            driver: string;
+            /** Driver Label */
+            driver_label: string;
+            /** Host */
+            host: string;
+            /** Port */
+            port: number;
+            /** Database */
+            database: string;
+            /** Username */
+            username: string;
+            /**
+             * Secret Set
+             * @description 是否已设置密码（密码本身从不返回）
+             */
+            secret_set: boolean;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Description */
+            description: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Updated By */
+            updated_by: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * DatasourceUpdate
+         * @description Only the fields given change. ``secret``: a new password; an empty one clears it;
+         *     leaving it out keeps the stored one.
+         */
+        DatasourceUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Host */
+            host?: string | null;
+            /** Port */
+            port?: number | null;
+            /** Database */
+            database?: string | null;
+            /** Username */
+            username?: string | null;
+            /**
+             * Secret
+             * @description 新密码；空串清除；不传则不变
+             */
+            secret?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Enabled */
+            enabled?: boolean | null;
+        };
         /** DecisionBody */
         DecisionBody: {
             /**
@@ -1965,6 +2610,15 @@ export interface components {
             matched_items: string[];
             share_type: components["schemas"]["ShareType"];
         };
+        /** DepartmentBrief */
+        DepartmentBrief: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+        };
         /** DepartmentScore */
         DepartmentScore: {
             /** Department Code */
@@ -2014,6 +2668,12 @@ export interface components {
             status: string | null;
             /** Region Code */
             region_code: string;
+            /**
+             * Region Name
+             * @description 所属区划名称 (未载入区划时为空)
+             * @default
+             */
+            region_name: string;
             /** Record Count */
             record_count: number;
             /**
@@ -2041,6 +2701,11 @@ export interface components {
             /** Record Count */
             record_count: number;
         };
+        /**
+         * ExportFormat
+         * @enum {string}
+         */
+        ExportFormat: "jsonl" | "csv" | "xlsx";
         /** FeatureCollection */
         FeatureCollection: {
             /**
@@ -2102,15 +2767,17 @@ export interface components {
             };
             method: components["schemas"]["DeliveryMethod"];
             /**
-             * Starts At
-             * Format: date-time
+             * Period Start
+             * Format: date
+             * @description 授权首日 (北京时间, 含当日)
              */
-            starts_at: string;
+            period_start: string;
             /**
-             * Expires At
-             * Format: date-time
+             * Period End
+             * Format: date
+             * @description 授权末日 (北京时间, 含当日)
              */
-            expires_at: string;
+            period_end: string;
             /** Revoked At */
             revoked_at: string | null;
             /** Revoke Reason */
@@ -2171,8 +2838,16 @@ export interface components {
             user_id: number | null;
             /** Name */
             name: string;
-            /** Phone */
+            /**
+             * Phone
+             * @description 联系电话; 无 pii:unmask 权限时脱敏 (138****0000)
+             */
             phone: string | null;
+            /**
+             * Phone Masked
+             * @default true
+             */
+            phone_masked: boolean;
             /**
              * Created At
              * Format: date-time
@@ -2247,6 +2922,63 @@ export interface components {
          * @enum {string}
          */
         ItemType: "string" | "integer" | "decimal" | "date" | "datetime" | "boolean";
+        /** JobKindRead */
+        JobKindRead: {
+            /** Job Name */
+            job_name: string;
+            /** Title */
+            title: string;
+            /** Scheduled */
+            scheduled: boolean;
+        };
+        /** JobRunPage */
+        JobRunPage: {
+            /** Items */
+            items: components["schemas"]["JobRunRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** JobRunRead */
+        JobRunRead: {
+            /** Id */
+            id: number;
+            /** Job Name */
+            job_name: string;
+            /**
+             * Title
+             * @default
+             */
+            title: string;
+            /** Args Summary */
+            args_summary: string;
+            /** Slot At */
+            slot_at: string | null;
+            /** Missed */
+            missed: number;
+            /**
+             * Queued At
+             * Format: date-time
+             */
+            queued_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Outcome */
+            outcome: string;
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** Error */
+            error: string;
+            /** Attempt */
+            attempt: number;
+            /** Worker */
+            worker: string;
+        };
         /**
          * Level
          * @description The six levels: 省, 市, 县, 乡镇/街道, 村/社区, 网格.
@@ -2321,16 +3053,41 @@ export interface components {
             region_code: string;
             /** Region Name */
             region_name: string;
+            /**
+             * Department Code
+             * @description 所属部门编码; 大数据局人员和管理员为空
+             */
+            department_code: string | null;
+            /**
+             * Department Name
+             * @description 所属部门名称
+             */
+            department_name: string | null;
             /** Roles */
             roles: components["schemas"]["RoleBrief"][];
             /** Permissions */
             permissions: string[];
+            /**
+             * Permission Titles
+             * @description 权限代码 → 中文名称 (页面显示名称, 代码附后)
+             */
+            permission_titles?: {
+                [key: string]: string;
+            };
             /** Must Change Password */
             must_change_password: boolean;
             /** Totp Setup Required */
             totp_setup_required: boolean;
             /** Totp Enabled */
             totp_enabled: boolean;
+        };
+        /** OidcExchange */
+        OidcExchange: {
+            /**
+             * Code
+             * @description 回调给出的一次性登录凭据
+             */
+            code: string;
         };
         /**
          * OpenAttribute
@@ -2384,6 +3141,12 @@ export interface components {
             download_url: string | null;
             /** Access Note */
             access_note: string;
+            /** License Id */
+            license_id: string;
+            /** License Title */
+            license_title: string;
+            /** License Url */
+            license_url: string;
         };
         /** OrderPage */
         OrderPage: {
@@ -2548,6 +3311,12 @@ export interface components {
             address: string | null;
             /** Region Code */
             region_code: string;
+            /**
+             * Region Name
+             * @description 所属区划名称 (未载入区划时为空)
+             * @default
+             */
+            region_name: string;
             /** Record Count */
             record_count: number;
             /**
@@ -2577,6 +3346,12 @@ export interface components {
             birth_on: string | null;
             /** Region Code */
             region_code: string;
+            /**
+             * Region Name
+             * @description 所属区划名称 (未载入区划时为空)
+             * @default
+             */
+            region_name: string;
             /** Record Count */
             record_count: number;
         };
@@ -2596,19 +3371,31 @@ export interface components {
         Protection: "id_number" | "mobile" | "name" | "address" | "pseudonym" | "clear";
         /**
          * PullRequest
-         * @description An incremental pull from a database table (the URL may carry credentials: it is only
-         *     kept encrypted, in a schedule).
+         * @description An incremental pull from a table (or one SELECT) of a registered data source.
          */
         PullRequest: {
-            /** Url */
-            url: string;
+            /**
+             * Source Id
+             * @description 已登记的数据源（数据源管理）
+             */
+            source_id?: number | null;
+            /**
+             * Url
+             * @deprecated
+             * @description 已停用：连接串一律拒绝（raw_url_refused），须改用 source_id
+             */
+            url?: string | null;
             /** Table */
             table?: string | null;
             /** Query */
             query?: string | null;
             /** Schema Name */
             schema_name?: string | null;
-            /** Watermark Column */
+            /**
+             * Watermark Column
+             * @description 只增不减的列，如 更新时间 或 自增 id（必填）
+             * @default
+             */
             watermark_column: string;
             /** Mapping */
             mapping?: {
@@ -2640,6 +3427,11 @@ export interface components {
             level: components["schemas"]["Level"];
             /** Parent Code */
             parent_code: string | null;
+            /**
+             * Parent Name
+             * @description 上级区划名称
+             */
+            parent_name?: string | null;
             /** Has Children */
             has_children: boolean;
             /** Properties */
@@ -2977,6 +3769,21 @@ export interface components {
              */
             enabled: boolean;
         };
+        /** ScheduleRead */
+        ScheduleRead: {
+            /** Job Name */
+            job_name: string;
+            /** Title */
+            title: string;
+            /** Cadence */
+            cadence: string;
+            /** Last Slot At */
+            last_slot_at: string | null;
+            /** Last Outcome */
+            last_outcome: string | null;
+            /** Next Slot At */
+            next_slot_at: string | null;
+        };
         /**
          * SearchKind
          * @enum {string}
@@ -3207,6 +4014,19 @@ export interface components {
              * @default
              */
             display_name: string;
+            /**
+             * Department Code
+             * @description 所属部门 (须在该用户辖区内); 大数据局人员留空
+             */
+            department_code?: string | null;
+        };
+        /** UserDepartmentUpdate */
+        UserDepartmentUpdate: {
+            /**
+             * Department Code
+             * @description 留空表示不属于任何部门
+             */
+            department_code?: string | null;
         };
         /** UserRead */
         UserRead: {
@@ -3218,6 +4038,16 @@ export interface components {
             display_name: string;
             /** Region Code */
             region_code: string;
+            /**
+             * Region Name
+             * @description 所属区划名称 (未载入区划时为空)
+             * @default
+             */
+            region_name: string;
+            /** Department Code */
+            department_code: string | null;
+            /** Department Name */
+            department_name: string | null;
             /** Is Active */
             is_active: boolean;
             /** Must Change Password */
@@ -3324,6 +4154,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+            /** @description too_many_attempts (Retry-After: seconds) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -3517,6 +4354,46 @@ export interface operations {
             };
         };
     };
+    oidc_exchange_api_v1_iam_oidc_exchange_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OidcExchange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginRead"];
+                };
+            };
+            /** @description invalid_handoff */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     search_users_api_v1_iam_users_get: {
         parameters: {
             query?: {
@@ -3591,6 +4468,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3622,6 +4500,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3653,6 +4532,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3684,6 +4564,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3715,6 +4596,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3746,6 +4628,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3777,6 +4660,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3803,6 +4687,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_user_department_api_v1_iam_users__user_id__department_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserDepartmentUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_departments_api_v1_iam_departments_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DepartmentBrief"][];
                 };
             };
         };
@@ -3985,6 +4925,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 key_id: number;
             };
             cookie?: never;
@@ -4118,6 +5059,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 member_id: number;
                 /** @description 区划代码 (规范形式或 12 位统计代码) */
                 code: string;
@@ -4326,6 +5268,7 @@ export interface operations {
                 action?: string | null;
                 outcome?: string | null;
                 object_type?: string | null;
+                region_code?: string | null;
                 since?: string | null;
                 until?: string | null;
                 page?: number;
@@ -4360,10 +5303,13 @@ export interface operations {
     export_records_api_v1_audit_export_get: {
         parameters: {
             query?: {
+                /** @description jsonl, csv 或 xlsx */
+                format?: components["schemas"]["ExportFormat"];
                 actor?: string | null;
                 action?: string | null;
                 outcome?: string | null;
                 object_type?: string | null;
+                region_code?: string | null;
                 since?: string | null;
                 until?: string | null;
                 page?: number;
@@ -4393,6 +5339,26 @@ export interface operations {
             };
         };
     };
+    list_actions_api_v1_audit_actions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditActionRead"][];
+                };
+            };
+        };
+    };
     verify_chain_api_v1_audit_verify_get: {
         parameters: {
             query?: never;
@@ -4409,6 +5375,81 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerifyRead"];
+                };
+            };
+        };
+    };
+    list_runs_api_v1_jobs_runs_get: {
+        parameters: {
+            query?: {
+                job?: string | null;
+                outcome?: string | null;
+                missed?: boolean | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRunPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_schedules_api_v1_jobs_schedules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"][];
+                };
+            };
+        };
+    };
+    list_kinds_api_v1_jobs_kinds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobKindRead"][];
                 };
             };
         };
@@ -4623,6 +5664,7 @@ export interface operations {
             header?: never;
             path: {
                 code: string;
+                /** @description 版本号 */
                 version: number;
             };
             cookie?: never;
@@ -4774,6 +5816,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 demand_id: number;
             };
             cookie?: never;
@@ -4805,6 +5848,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 demand_id: number;
             };
             cookie?: never;
@@ -4836,6 +5880,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 demand_id: number;
             };
             cookie?: never;
@@ -4871,6 +5916,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 demand_id: number;
             };
             cookie?: never;
@@ -4901,7 +5947,222 @@ export interface operations {
             };
         };
     };
-    upload_api_v1_ingest_resources__resource_code__batches_post: {
+    list_sources_api_v1_datasources_get: {
+        parameters: {
+            query?: {
+                /** @description 名称或主机包含 */
+                q?: string | null;
+                driver?: string | null;
+                enabled?: boolean | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourcePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_source_api_v1_datasources_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasourceCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    source_options_api_v1_datasources_options_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceOption"][];
+                };
+            };
+        };
+    };
+    get_source_api_v1_datasources__source_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_source_api_v1_datasources__source_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_source_api_v1_datasources__source_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasourceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    check_connection_api_v1_datasources__source_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTestResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_file_api_v1_ingest_resources__resource_code__batches_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -4912,7 +6173,15 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_upload_api_v1_ingest_resources__resource_code__batches_post"];
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description CSV、XLSX 或 JSON 文件
+                     */
+                    file: string;
+                    /** @description 可选: {"列名": "信息项"} JSON */
+                    mapping?: string;
+                };
             };
         };
         responses: {
@@ -4976,6 +6245,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 batch_id: number;
             };
             cookie?: never;
@@ -5007,6 +6277,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 batch_id: number;
             };
             cookie?: never;
@@ -5139,6 +6410,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 report_id: number;
             };
             cookie?: never;
@@ -5237,6 +6509,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 order_id: number;
             };
             cookie?: never;
@@ -5268,6 +6541,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 order_id: number;
             };
             cookie?: never;
@@ -5299,6 +6573,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 order_id: number;
             };
             cookie?: never;
@@ -5574,6 +6849,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 request_id: number;
             };
             cookie?: never;
@@ -5605,6 +6881,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 request_id: number;
             };
             cookie?: never;
@@ -5640,6 +6917,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 request_id: number;
             };
             cookie?: never;
@@ -5710,6 +6988,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 grant_id: number;
             };
             cookie?: never;
@@ -5741,6 +7020,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 grant_id: number;
             };
             cookie?: never;
@@ -5772,6 +7052,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 grant_id: number;
             };
             cookie?: never;
