@@ -52,6 +52,9 @@ def _codes(dependant: Dependant) -> set[str]:
         code = getattr(node.call, "permission_code", None)
         if isinstance(code, str):
             codes.add(code)
+        any_of = getattr(node.call, "permission_codes", ())
+        if any_of:  # require_any: one of them is enough
+            codes.add(any_of[0])
     return codes
 
 

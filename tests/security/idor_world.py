@@ -41,6 +41,8 @@ from citybrain.core.db import make_session_factory
 from citybrain.core.scope import Scope
 from citybrain.datahub.catalog.schemas import ResourceCreate
 from citybrain.datahub.catalog.service import register_resource
+from citybrain.datahub.datasources.schemas import DatasourceCreate
+from citybrain.datahub.datasources.service import create_source
 from citybrain.datahub.ingest import service as ingest_service
 from citybrain.datahub.ingest.resources import field_cipher
 from citybrain.datahub.masterdata import service as masterdata_service
@@ -124,6 +126,7 @@ class RegionObjects:
     person_id: str = ""
     entity_id: str = ""
     api_key_id: int = 0
+    datasource_id: int = 0
     sj_resources: tuple[str, str] = ("", "")
     user_ids: dict[str, int] = field(default_factory=dict)  # role → id (analyst, admins)
 
@@ -317,6 +320,16 @@ def build_world(session: Session, settings: Settings, folder: Path) -> World:
             scopes=["catalog:read"],
         )  # fmt: skip
         objects.api_key_id = key.id
+        source = create_source(
+            session,
+            spec=DatasourceCreate(
+                name=f"数据源{objects.marker}", driver="postgresql", host="127.0.0.1",
+                database="test", username="postgres", description=objects.marker,
+            ),
+            region_code=region,
+            settings=settings.model_copy(update={"outbound_allowed_networks": "127.0.0.1/32"}),
+        )  # fmt: skip
+        objects.datasource_id = source.id
     session.flush()
     return World(session.connection(), settings, cells, regions, actors)
 

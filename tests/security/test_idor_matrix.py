@@ -21,6 +21,7 @@ from idor_world import DEPARTMENTS, REGIONS, World
 
 CATALOG, INGEST, QUALITY = "/api/v1/catalog", "/api/v1/ingest", "/api/v1/quality"
 SHARING, MASTERDATA, IAM = "/api/v1/sharing", "/api/v1/masterdata", "/api/v1/iam"
+DATASOURCES = "/api/v1/datasources"
 CSV = ("a.csv", "姓名,公民身份号码\n某人,1\n".encode(), "text/csv")
 
 
@@ -79,6 +80,11 @@ OPERATIONS: tuple[Op, ...] = (
         "user.department", "PUT", IAM + "/users/{user}/department", False, {"department_code": None}
     ),
     Op("apikey.revoke", "POST", IAM + "/apikeys/{apikey}/revoke", False),
+    # registered database sources (数据源管理: regional)
+    Op("datasource.read", "GET", DATASOURCES + "/{datasource}", False),
+    Op("datasource.update", "PATCH", DATASOURCES + "/{datasource}", False, {"description": "改"}),
+    Op("datasource.test", "POST", DATASOURCES + "/{datasource}/test", False),
+    Op("datasource.delete", "DELETE", DATASOURCES + "/{datasource}", False),
 )
 
 
@@ -119,6 +125,8 @@ LISTS: tuple[ListOp, ...] = (
     ListOp("users", IAM + "/users?size=200", False, "id", "user"),
     ListOp("apikeys", IAM + "/apikeys?size=200", False, "id", "apikey"),
     ListOp("departments", IAM + "/departments", False, "code", "department"),
+    ListOp("datasources", DATASOURCES + "?size=200", False, "id", "datasource"),
+    ListOp("datasources.options", DATASOURCES + "/options", False, "id", "datasource"),
 )
 
 ACTORS: tuple[tuple[str, str, str | None], ...] = (
@@ -153,7 +161,7 @@ def _targets(w: World, cell: tuple[str, str]) -> dict[str, Any]:
         "order": c.order_id, "request": c.pending_request_id,
         "approved_request": c.approved_request_id, "grant": c.grant_id,
         "department": c.department, "user": c.handler_id, "person": r.person_id,
-        "entity": r.entity_id, "apikey": r.api_key_id,
+        "entity": r.entity_id, "apikey": r.api_key_id, "datasource": r.datasource_id,
     }  # fmt: skip
 
 
@@ -250,6 +258,8 @@ def test_own_objects_are_reachable(
             assert api.get(f"{INGEST}/batches/{other['batch']}", headers=headers).status_code == 200
         person = api.get(f"{MASTERDATA}/persons/{targets['person']}", headers=headers)
         assert person.status_code == 200
+        source = api.get(f"{DATASOURCES}/{targets['datasource']}", headers=headers)
+        assert source.status_code == 200
     else:
         assert api.get(f"{IAM}/users/{targets['user']}", headers=headers).status_code == 200
 

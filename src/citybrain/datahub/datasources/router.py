@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from citybrain.core.pagination import PageParams
+from citybrain.core.pagination import PageParams, RowId
 from citybrain.core.security import Principal, require
 from citybrain.core.web import AppSettings, DbSession
 from citybrain.datahub.datasources import queries, service
@@ -58,14 +58,14 @@ def create_source(
 
 
 @router.get("/{source_id}", response_model=DatasourceRead, summary="数据源详情")
-def get_source(source_id: int, session: DbSession, principal: Reader) -> DatasourceRead:
+def get_source(source_id: RowId, session: DbSession, principal: Reader) -> DatasourceRead:
     source = queries.get_source(session, source_id=source_id, region_code=principal.region_code)
     return queries.read_many(session, [source])[0]
 
 
 @router.patch("/{source_id}", response_model=DatasourceRead, summary="修改或停用数据源")
 def update_source(
-    source_id: int,
+    source_id: RowId,
     session: DbSession,
     principal: Manager,
     settings: AppSettings,
@@ -84,13 +84,13 @@ def update_source(
 @router.delete(
     "/{source_id}", status_code=status.HTTP_204_NO_CONTENT, summary="删除数据源 (未被定时抽取使用)"
 )
-def delete_source(source_id: int, session: DbSession, principal: Manager) -> None:
+def delete_source(source_id: RowId, session: DbSession, principal: Manager) -> None:
     service.delete_source(session, source_id=source_id, region_code=principal.region_code)
 
 
 @router.post("/{source_id}/test", response_model=ConnectionTestResult, summary="测试连接")
 def check_connection(
-    source_id: int, session: DbSession, principal: Manager, settings: AppSettings
+    source_id: RowId, session: DbSession, principal: Manager, settings: AppSettings
 ) -> ConnectionTestResult:
     return service.check_connection(
         session, source_id=source_id, region_code=principal.region_code, settings=settings
