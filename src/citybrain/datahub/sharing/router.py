@@ -168,7 +168,7 @@ def approve_request(
     "/requests/{request_id}/reject",
     summary="驳回共享申请",
     description=(
-        "提供方部门驳回一条待审申请, 须说明理由 (否则 400 note_required); 返回驳回后的申请。"
+        "提供方部门驳回一条待审申请, 须说明理由 (否则 422 note_required); 返回驳回后的申请。"
         "不能驳回本人提交的申请 (self_approval), 已审核的申请 request_not_pending。"
     ),
 )
@@ -227,7 +227,7 @@ def issue_token(grant_id: RowId, session: DbSession, principal: Requester) -> To
     "/grants/{grant_id}/revoke",
     summary="撤销共享授权",
     description=(
-        "立即撤销共享授权, 其令牌随即不可用, 申请状态变为已撤销; 须说明理由 (400 reason_required)。"
+        "立即撤销共享授权, 其令牌随即不可用, 申请状态变为已撤销; 须说明理由 (422 reason_required)。"
         "重复撤销不作改变。无权管理该授权时 403 region_out_of_scope。"
     ),
 )
@@ -262,7 +262,7 @@ def list_deliveries(
     summary="追溯数据来源",
     description=(
         "根据记录主键, 或使用方收到的 _trace (批次号与源行号), 查出中枢库中该行来自哪个归集批次、"
-        "源文件第几行及其校验值。两者都未给出时 400 trace_target_required; 找不到时 404 "
+        "源文件第几行及其校验值。两者都未给出时 422 trace_target_required; 找不到时 404 "
         "hub_row_not_found 或 resource_not_found。"
     ),
 )
@@ -311,7 +311,7 @@ def shared_data(
     description=(
         "凭 X-Share-Token 下载授权的全部数据 (UTF-8 带 BOM, 中文表头, 追溯列在最后), "
         "记入交付记录与审计。令牌与授权的拒绝同 /data (接口交付方式的授权为 403 "
-        "wrong_delivery_method); 行数超过文件上限时 400 too_many_rows, 请改用接口分页; "
+        "wrong_delivery_method); 行数超过文件上限时 422 too_many_rows, 请改用接口分页; "
         "超过频率限制 429 rate_limited。"
     ),
     response_class=Response,
