@@ -76,7 +76,12 @@ def create_app(
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
     _include_routers(app)
 
-    @app.get("/api/health", tags=["core"])
+    @app.get(
+        "/api/health",
+        tags=["core"],
+        summary="健康检查",
+        description="无需登录。确认服务与数据库可用, 返回 status 与版本号; 供负载均衡与监控探测。",
+    )
     def health() -> dict[str, Any]:
         # A reader: on SQLite it takes no lock, so it answers while writers queue.
         with reading(session_factory)() as session:

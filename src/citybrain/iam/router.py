@@ -76,6 +76,7 @@ def _login_read(outcome: auth.LoginOutcome) -> LoginRead:
 
 @router.post(
     "/login",
+    summary="用户名密码登录",
     response_model=LoginRead,
     responses={
         401: {"description": "invalid_credentials / totp_required / invalid_totp"},
@@ -98,14 +99,16 @@ def login(body: LoginRequest, request: Request, session: DbSession) -> LoginRead
     return _login_read(outcome)
 
 
-@router.post("/logout", status_code=204, dependencies=[Depends(authenticated)])
+@router.post(
+    "/logout", summary="注销当前会话", status_code=204, dependencies=[Depends(authenticated)]
+)
 def logout(session: DbSession, session_id: CurrentSessionId) -> None:
     """注销当前会话; 此后该令牌再使用将得到 401 session_revoked."""
     if session_id is not None:
         auth.logout(session, session_id=session_id)
 
 
-@router.get("/me", response_model=MeRead)
+@router.get("/me", summary="当前登录者", response_model=MeRead)
 def me(principal: CurrentPrincipal, session: DbSession) -> MeRead:
     """当前登录者的资料、权限代码, 以及是否须先修改密码或绑定动态口令."""
     if principal.kind != "user":
@@ -145,7 +148,7 @@ def me(principal: CurrentPrincipal, session: DbSession) -> MeRead:
     )
 
 
-@router.get("/password-policy", response_model=PasswordPolicyRead)
+@router.get("/password-policy", summary="密码与登录策略", response_model=PasswordPolicyRead)
 def password_policy(_: SelfService) -> PasswordPolicyRead:
     """当前的密码策略与登录策略 (修改密码页面据此提示)."""
     settings = get_settings()
@@ -163,7 +166,7 @@ def password_policy(_: SelfService) -> PasswordPolicyRead:
     )
 
 
-@router.post("/me/password", status_code=204)
+@router.post("/me/password", summary="修改本人密码", status_code=204)
 def change_password(
     body: PasswordChange,
     _: SelfService,
@@ -181,20 +184,22 @@ def change_password(
     )
 
 
-@router.post("/me/totp", response_model=TotpEnrolRead)
+@router.post("/me/totp", summary="绑定动态口令", response_model=TotpEnrolRead)
 def enrol_totp(_: SelfService, user: CurrentUser, session: DbSession) -> TotpEnrolRead:
     """生成动态口令密钥 (返回 otpauth:// 地址供扫码), 确认后生效."""
     enrolment = auth.enrol_totp(session, user=user)
     return TotpEnrolRead(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri)
 
 
-@router.post("/me/totp/confirm", status_code=204)
+@router.post("/me/totp/confirm", summary="确认动态口令", status_code=204)
 def confirm_totp(body: TotpConfirm, _: SelfService, user: CurrentUser, session: DbSession) -> None:
     """输入一次当前动态口令, 启用二次验证."""
     auth.confirm_totp(session, user=user, code=body.code)
 
 
-@router.get("/oidc/login", response_class=RedirectResponse, status_code=302)
+@router.get(
+    "/oidc/login", summary="统一身份认证登录", response_class=RedirectResponse, status_code=302
+)
 def oidc_login(request: Request, session: DbSession) -> RedirectResponse:
     """跳转到统一身份认证 (OIDC) 登录页."""
     redirect_uri = str(request.url_for("oidc_callback"))
@@ -212,7 +217,7 @@ def oidc_login(request: Request, session: DbSession) -> RedirectResponse:
     return response
 
 
-@router.get("/oidc/callback", name="oidc_callback", response_model=None)
+@router.get("/oidc/callback", summary="统一身份认证回调", name="oidc_callback", response_model=None)
 def oidc_callback(
     request: Request,
     session: DbSession,
@@ -239,6 +244,7 @@ def oidc_callback(
 
 @router.post(
     "/oidc/exchange",
+    summary="换取统一身份认证会话",
     response_model=LoginRead,
     responses={401: {"description": "invalid_handoff"}},
 )

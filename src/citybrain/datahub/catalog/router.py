@@ -38,7 +38,15 @@ CatalogManager = Annotated[Principal, Depends(require("catalog:manage"))]
 DemandRequester = Annotated[Principal, Depends(require("sharing:request"))]
 
 
-@router.get("/resources", response_model=ResourcePage, summary="检索信息资源")
+@router.get(
+    "/resources",
+    description=(
+        "分页检索本辖区可见的政务信息资源目录 (可按关键字、提供部门、共享与开放类型、状态筛选), "
+        "返回资源摘要。"
+    ),
+    response_model=ResourcePage,
+    summary="检索信息资源",
+)
 def search_resources(
     session: DbSession,
     principal: CatalogReader,
@@ -50,6 +58,12 @@ def search_resources(
 
 @router.post(
     "/resources",
+    description=(
+        "登记一项信息资源及其信息项 (名称、敏感级别、脱敏方式等), 生成第 1 版。编码已被占用 409 "
+        "resource_code_taken; 提供部门不存在 404 department_not_found; 不在本辖区 403 "
+        "region_out_of_scope; 目录规则不满足时 422 并在 detail 列出全部问题 (如 "
+        "share_condition_required、share_basis_required、duplicate_item_name)。"
+    ),
     response_model=ResourceRead,
     status_code=status.HTTP_201_CREATED,
     summary="登记信息资源",
@@ -61,12 +75,25 @@ def register_resource(
     return queries.read_many(session, [resource])[0]
 
 
-@router.get("/resources/{code}", response_model=ResourceRead, summary="信息资源详情")
+@router.get(
+    "/resources/{code}",
+    description="一项信息资源的当前内容与全部信息项; 不存在或不在本辖区时 404 resource_not_found。",
+    response_model=ResourceRead,
+    summary="信息资源详情",
+)
 def get_resource(session: DbSession, principal: CatalogReader, code: str) -> ResourceRead:
     return queries.read_resource(session, code, scope=Scope.of(principal))
 
 
-@router.patch("/resources/{code}", response_model=ResourceRead, summary="变更信息资源")
+@router.patch(
+    "/resources/{code}",
+    description=(
+        "变更信息资源 (只改给出的字段), 每次变更生成新版本并记入审计。不存在 404 "
+        "resource_not_found, 不在本辖区 403 region_out_of_scope, 其余拒绝同登记。"
+    ),
+    response_model=ResourceRead,
+    summary="变更信息资源",
+)
 def update_resource(
     session: DbSession, principal: CatalogManager, code: str, body: ResourceUpdate
 ) -> ResourceRead:
@@ -74,7 +101,12 @@ def update_resource(
     return queries.read_many(session, [resource])[0]
 
 
-@router.post("/resources/{code}/retire", response_model=ResourceRead, summary="停用信息资源")
+@router.post(
+    "/resources/{code}/retire",
+    description="停用信息资源: 不再可申请共享或开放, 历史版本保留。已停用时 409 resource_retired。",
+    response_model=ResourceRead,
+    summary="停用信息资源",
+)
 def retire_resource(
     session: DbSession, principal: CatalogManager, code: str, body: RetireRequest
 ) -> ResourceRead:
@@ -84,12 +116,22 @@ def retire_resource(
     return queries.read_many(session, [resource])[0]
 
 
-@router.get("/resources/{code}/versions", response_model=list[VersionRead], summary="信息资源版本")
+@router.get(
+    "/resources/{code}/versions",
+    description="信息资源的全部历史版本 (每次登记或变更一版), 从新到旧。",
+    response_model=list[VersionRead],
+    summary="信息资源版本",
+)
 def list_versions(session: DbSession, principal: CatalogReader, code: str) -> list[VersionRead]:
     return queries.list_versions(session, code, scope=Scope.of(principal))
 
 
-@router.get("/resources/{code}/versions/{version}", response_model=VersionRead, summary="某一版本")
+@router.get(
+    "/resources/{code}/versions/{version}",
+    description="信息资源某一历史版本当时的完整内容; 版本不存在时 404。",
+    response_model=VersionRead,
+    summary="某一版本",
+)
 def get_version(
     session: DbSession, principal: CatalogReader, code: str, version: Version
 ) -> VersionRead:
@@ -98,6 +140,7 @@ def get_version(
 
 @router.get(
     "/export.xlsx",
+    description="把本辖区的资源目录导出为 Excel (资源与信息项两张表), 格式与导入模板相同。",
     response_class=Response,
     responses={200: {"content": {excel.XLSX_MEDIA_TYPE: {}}}},
     summary="导出目录 (Excel)",
@@ -112,7 +155,13 @@ def export_catalog(session: DbSession, principal: CatalogReader) -> Response:
 
 
 @router.post(
-    "/import", response_model=ImportResult, summary="导入目录 (Excel, 全部成功或全部不导入)"
+    "/import",
+    description=(
+        "上传 Excel 批量登记或变更信息资源: 全部校验通过才写入, 否则 422 catalog_import_invalid, "
+        "detail 按工作表、行、列列出每个问题。"
+    ),
+    response_model=ImportResult,
+    summary="导入目录 (Excel, 全部成功或全部不导入)",
 )
 def import_catalog(
     session: DbSession,
@@ -123,7 +172,12 @@ def import_catalog(
     return excel.import_catalog(session, data=data, scope=Scope.of(principal))
 
 
-@router.get("/demands", response_model=DemandPage, summary="供需对接清单")
+@router.get(
+    "/demands",
+    description="分页列出本辖区的数据需求 (供需对接清单), 可按状态与需求部门筛选。",
+    response_model=DemandPage,
+    summary="供需对接清单",
+)
 def list_demands(
     session: DbSession,
     principal: CatalogReader,
@@ -135,6 +189,10 @@ def list_demands(
 
 @router.post(
     "/demands",
+    description=(
+        "以某部门名义登记数据需求 (需要的数据项与用途), 等待与资源对接。部门不存在 404 "
+        "department_not_found, 不在本辖区 403 region_out_of_scope。"
+    ),
     response_model=DemandRead,
     status_code=status.HTTP_201_CREATED,
     summary="登记数据需求",
@@ -146,13 +204,19 @@ def register_demand(
     return queries.read_demand(session, demand)
 
 
-@router.get("/demands/{demand_id}", response_model=DemandRead, summary="需求详情")
+@router.get(
+    "/demands/{demand_id}",
+    description="一条数据需求的详情与对接结果; 不存在或不在本辖区时 404 demand_not_found。",
+    response_model=DemandRead,
+    summary="需求详情",
+)
 def get_demand(session: DbSession, principal: CatalogReader, demand_id: RowId) -> DemandRead:
     return queries.get_demand(session, demand_id, scope=Scope.of(principal))
 
 
 @router.get(
     "/demands/{demand_id}/suggestions",
+    description="按与需求匹配的信息项数从多到少, 列出可满足该需求的在用资源, 供对接时选择。",
     response_model=list[DemandSuggestion],
     summary="可满足需求的资源 (按匹配信息项数)",
 )
@@ -162,7 +226,15 @@ def suggest_resources(
     return queries.suggest_resources(session, demand_id, scope=Scope.of(principal))
 
 
-@router.post("/demands/{demand_id}/match", response_model=DemandRead, summary="对接需求与资源")
+@router.post(
+    "/demands/{demand_id}/match",
+    description=(
+        "把需求对接到一项资源。需求已关闭 409 demand_closed; 资源已停用 resource_retired "
+        "或不予共享 resource_not_shareable; 不存在 404 demand_not_found / resource_not_found。"
+    ),
+    response_model=DemandRead,
+    summary="对接需求与资源",
+)
 def match_demand(
     session: DbSession, principal: CatalogManager, demand_id: RowId, body: DemandMatch
 ) -> DemandRead:
@@ -174,7 +246,10 @@ def match_demand(
 
 
 @router.post(
-    "/demands/{demand_id}/close", response_model=DemandRead, summary="关闭需求 (无资源可供)"
+    "/demands/{demand_id}/close",
+    description="在没有资源可满足时关闭需求并说明情况; 已关闭时 409 demand_closed。",
+    response_model=DemandRead,
+    summary="关闭需求 (无资源可供)",
 )
 def close_demand(
     session: DbSession, principal: CatalogManager, demand_id: RowId, body: DemandClose

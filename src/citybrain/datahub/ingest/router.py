@@ -72,6 +72,12 @@ Received = Annotated[upload.ReceivedUpload, Depends(_received)]
 
 @router.post(
     "/resources/{resource_code}/batches",
+    description=(
+        "上传 CSV、Excel 或压缩包归集到某一资源, 立即返回排队中的批次, 后台校验并写入中枢库 ("
+        "轮询批次查看进度与质量报告)。文件过大 413 upload_too_large (压缩包另有 zip_bomb、"
+        "too_many_entries 等); 格式不支持 422 unsupported_format; 资源不存在 404 "
+        "resource_not_found, 不在本辖区或非本部门 403 region_out_of_scope。"
+    ),
     response_model=BatchRead,
     status_code=http_status.HTTP_202_ACCEPTED,
     summary="上传文件归集到资源 (后台执行, 轮询批次查看进度)",
@@ -100,7 +106,12 @@ def upload_file(
     return BatchRead.model_validate(batch)
 
 
-@router.get("/batches", response_model=BatchPage, summary="归集批次列表")
+@router.get(
+    "/batches",
+    description="分页列出本辖区可见的归集批次 (来源、行数、状态、时间), 可按资源与状态筛选。",
+    response_model=BatchPage,
+    summary="归集批次列表",
+)
 def list_batches(
     session: DbSession,
     principal: QualityReader,
@@ -110,18 +121,33 @@ def list_batches(
     return queries.list_batches(session, filters, page, scope=Scope.of(principal))
 
 
-@router.get("/batches/{batch_id}", response_model=BatchDetail, summary="批次详情、质量报告与进度")
+@router.get(
+    "/batches/{batch_id}",
+    description="一个归集批次的详情、质量报告与进度; 不存在或不可见时 404 batch_not_found。",
+    response_model=BatchDetail,
+    summary="批次详情、质量报告与进度",
+)
 def get_batch(batch_id: RowId, session: DbSession, principal: QualityReader) -> BatchDetail:
     return queries.batch_detail(session, batch_id, scope=Scope.of(principal))
 
 
-@router.get("/batches/{batch_id}/progress", response_model=ProgressRead, summary="批次进度")
+@router.get(
+    "/batches/{batch_id}/progress",
+    description="批次的处理进度 (已读行数、阶段), 供上传后轮询。",
+    response_model=ProgressRead,
+    summary="批次进度",
+)
 def get_progress(batch_id: RowId, session: DbSession, principal: QualityReader) -> ProgressRead:
     return queries.batch_progress(session, batch_id, scope=Scope.of(principal))
 
 
 @router.post(
     "/resources/{resource_code}/pulls",
+    description=(
+        "从已登记的数据源按水位列增量抽取到资源, 或设为定时抽取; 只能选择登记的数据源, "
+        "不接受连接串 (403 raw_url_refused)。数据源不存在 404 datasource_not_found; "
+        "与资源不在同一辖区 403 datasource_region_mismatch; 未知选项 422 bad_option。"
+    ),
     response_model=BatchRead,
     summary="从已登记的数据源增量抽取 (按水位列), 可设为定时",
 )
