@@ -368,8 +368,9 @@ def test_audit_admin_with_totp_reads_and_verifies_the_ledger(page: Page, site: S
     _shot(page, site, "06-audit.png")
     dialog.get_by_role("button").last.click()
 
+    page.get_by_test_id("audit-export").click()
     with page.expect_download() as download:
-        page.get_by_test_id("audit-export").click()
+        page.get_by_test_id("audit-export-jsonl").click()
     path = download.value.path()
     assert path is not None
     assert '"iam.login"' in Path(path).read_text(encoding="utf-8")

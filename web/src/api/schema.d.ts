@@ -14,7 +14,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Login
+         * 用户名密码登录
          * @description 用户名密码登录 (已绑定动态口令时另需 totp); 每次登录都签发新会话令牌.
          */
         post: operations["login_api_v1_iam_login_post"];
@@ -34,7 +34,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Logout
+         * 注销当前会话
          * @description 注销当前会话; 此后该令牌再使用将得到 401 session_revoked.
          *
          *     所需权限: 已登录即可
@@ -54,7 +54,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Me
+         * 当前登录者
          * @description 当前登录者的资料、权限代码, 以及是否须先修改密码或绑定动态口令.
          *
          *     所需权限: 已登录即可
@@ -76,7 +76,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Password Policy
+         * 密码与登录策略
          * @description 当前的密码策略与登录策略 (修改密码页面据此提示).
          *
          *     所需权限: 本人账户 (查看资料、修改密码、绑定二次验证) (`iam:self`)
@@ -100,7 +100,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Change Password
+         * 修改本人密码
          * @description 修改本人密码 (解除强制改密); 本人的其他会话随之注销.
          *
          *     所需权限: 本人账户 (查看资料、修改密码、绑定二次验证) (`iam:self`)
@@ -122,7 +122,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Enrol Totp
+         * 绑定动态口令
          * @description 生成动态口令密钥 (返回 otpauth:// 地址供扫码), 确认后生效.
          *
          *     所需权限: 本人账户 (查看资料、修改密码、绑定二次验证) (`iam:self`)
@@ -144,7 +144,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Confirm Totp
+         * 确认动态口令
          * @description 输入一次当前动态口令, 启用二次验证.
          *
          *     所需权限: 本人账户 (查看资料、修改密码、绑定二次验证) (`iam:self`)
@@ -164,7 +164,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Oidc Login
+         * 统一身份认证登录
          * @description 跳转到统一身份认证 (OIDC) 登录页.
          */
         get: operations["oidc_login_api_v1_iam_oidc_login_get"];
@@ -184,7 +184,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Oidc Callback
+         * 统一身份认证回调
          * @description 统一身份认证回调: 校验后跳转到前端 ``/#/login?oidc_code=...``; 前端用这一次性登录凭据
          *     (60 秒内有效, 仅可使用一次) 通过 POST ``/oidc/exchange`` 换取会话令牌, 令牌从不出现在 URL 中.
          */
@@ -207,7 +207,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Oidc Exchange
+         * 换取统一身份认证会话
          * @description 用统一身份认证回调给出的一次性登录凭据换取会话令牌 (仅可使用一次).
          */
         post: operations["oidc_exchange_api_v1_iam_oidc_exchange_post"];
@@ -225,7 +225,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search Users
+         * 检索用户
          * @description 本人辖区内的用户 (分页, 可按区划、角色、关键字、状态筛选).
          *
          *     所需权限: 查看用户 (`iam:user_read`)
@@ -233,7 +233,7 @@ export interface paths {
         get: operations["search_users_api_v1_iam_users_get"];
         put?: never;
         /**
-         * Create User
+         * 创建用户
          * @description 创建本地账号 (首次登录须修改密码); 授予管理员角色须安全管理员操作.
          *
          *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
@@ -253,8 +253,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get User
-         * @description 所需权限: 查看用户 (`iam:user_read`)
+         * 查看用户
+         * @description 本人辖区内一个用户的资料、角色、所属部门与状态; 不存在或不在辖区内时 404。
+         *
+         *     所需权限: 查看用户 (`iam:user_read`)
          */
         get: operations["get_user_api_v1_iam_users__user_id__get"];
         put?: never;
@@ -275,7 +277,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Disable User
+         * 停用用户
          * @description 停用账号并注销其全部会话.
          *
          *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
@@ -297,8 +299,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Enable User
-         * @description 所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
+         * 启用用户
+         * @description 重新启用已停用的账号 (须重新登录); 返回更新后的用户。
+         *
+         *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
          */
         post: operations["enable_user_api_v1_iam_users__user_id__enable_post"];
         delete?: never;
@@ -317,7 +321,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reset Password
+         * 重置用户密码
          * @description 重置为一次性密码 (只显示这一次); 账号解锁, 会话全部注销.
          *
          *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
@@ -339,7 +343,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Unlock User
+         * 解除登录锁定
          * @description 解除登录失败锁定.
          *
          *     所需权限: 解锁账户、重置二次验证 (`iam:unlock`)
@@ -361,7 +365,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reset Totp
+         * 重置动态口令
          * @description 重置动态口令 (手机丢失等), 下次登录重新绑定.
          *
          *     所需权限: 解锁账户、重置二次验证 (`iam:unlock`)
@@ -382,7 +386,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set User Roles
+         * 设置用户角色
          * @description 设置用户的角色 (三权分立: 三种管理员角色互斥).
          *
          *     所需权限: 管理角色与授权 (`iam:role_manage`)
@@ -404,7 +408,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set User Department
+         * 设置用户部门
          * @description 设置用户所属部门 (须在其辖区内; 留空为大数据局人员); 其会话全部注销.
          *
          *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
@@ -425,7 +429,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Departments
+         * 列出部门
          * @description 本人辖区内的部门 (供用户管理选择所属部门).
          *
          *     所需权限: 查看用户 (`iam:user_read`)
@@ -447,7 +451,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Roles
+         * 列出角色
          * @description 全部角色 (内置与自定义) 及其权限代码.
          *
          *     所需权限: 查看用户 (`iam:user_read`)
@@ -455,7 +459,7 @@ export interface paths {
         get: operations["list_roles_api_v1_iam_roles_get"];
         put?: never;
         /**
-         * Create Role
+         * 新建角色
          * @description 新建自定义角色 (一个角色不能混合两种管理员职责的权限).
          *
          *     所需权限: 管理角色与授权 (`iam:role_manage`)
@@ -476,7 +480,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set Role Permissions
+         * 设置角色权限
          * @description 设置自定义角色的权限代码 (内置角色不可修改).
          *
          *     所需权限: 管理角色与授权 (`iam:role_manage`)
@@ -497,7 +501,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Permissions
+         * 权限代码目录
          * @description 权限代码目录.
          *
          *     所需权限: 查看用户 (`iam:user_read`)
@@ -519,7 +523,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search Api Keys
+         * 检索 API 密钥
          * @description 本人辖区内的 API 密钥 (只显示前缀).
          *
          *     所需权限: 管理部门系统 API 密钥 (`iam:apikey_manage`)
@@ -527,7 +531,7 @@ export interface paths {
         get: operations["search_api_keys_api_v1_iam_apikeys_get"];
         put?: never;
         /**
-         * Create Api Key
+         * 签发 API 密钥
          * @description 为部门系统签发 API 密钥 (完整密钥只显示这一次).
          *
          *     所需权限: 管理部门系统 API 密钥 (`iam:apikey_manage`)
@@ -549,7 +553,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Revoke Api Key
+         * 吊销 API 密钥
          * @description 立即吊销 API 密钥.
          *
          *     所需权限: 管理部门系统 API 密钥 (`iam:apikey_manage`)
@@ -569,7 +573,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Locate
+         * 定位所在网格
          * @description 点位所在网格 (网格之外或超出管辖范围时 grid 为空).
          *
          *     所需权限: 查看行政区划与网格 (`regions:read`)
@@ -591,7 +595,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Grid Members
+         * 列出网格员
          * @description 网格员名单; 联系电话脱敏显示, 持有 pii:unmask 权限者可见原文 (记入审计).
          *
          *     所需权限: 查看行政区划与网格 (`regions:read`)
@@ -599,8 +603,10 @@ export interface paths {
         get: operations["list_grid_members_api_v1_regions_grids__code__members_get"];
         put?: never;
         /**
-         * Add Grid Member
-         * @description 所需权限: 维护行政区划与网格 (`regions:manage`)
+         * 添加网格员
+         * @description 为本辖区内的网格添加网格员 (姓名、联系电话加密保存); 返回新网格员 (电话脱敏)。超出管辖范围 403 out_of_scope; 姓名或电话不合规 422 bad_member; 该用户已是网格员 409 grid_member_exists。
+         *
+         *     所需权限: 维护行政区划与网格 (`regions:manage`)
          */
         post: operations["add_grid_member_api_v1_regions_grids__code__members_post"];
         delete?: never;
@@ -620,8 +626,10 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Remove Grid Member
-         * @description 所需权限: 维护行政区划与网格 (`regions:manage`)
+         * 移除网格员
+         * @description 从网格移除一名网格员, 记入审计; 超出管辖范围 403 out_of_scope, 网格员不存在 404 grid_member_not_found。
+         *
+         *     所需权限: 维护行政区划与网格 (`regions:manage`)
          */
         delete: operations["remove_grid_member_api_v1_regions_grids__code__members__member_id__delete"];
         options?: never;
@@ -637,8 +645,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read Region
-         * @description 所需权限: 查看行政区划与网格 (`regions:read`)
+         * 查看区划
+         * @description 本账号管辖范围内一个行政区划的名称、级别与上级; 超出管辖范围 403 out_of_scope, 不存在 404 region_not_found。
+         *
+         *     所需权限: 查看行政区划与网格 (`regions:read`)
          */
         get: operations["read_region_api_v1_regions__code__get"];
         put?: never;
@@ -657,8 +667,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read Children
-         * @description 所需权限: 查看行政区划与网格 (`regions:read`)
+         * 下级区划
+         * @description 该区划的直接下级区划列表 (如县下的乡镇街道), 供逐级选择。
+         *
+         *     所需权限: 查看行政区划与网格 (`regions:read`)
          */
         get: operations["read_children_api_v1_regions__code__children_get"];
         put?: never;
@@ -677,7 +689,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read Path
+         * 区划路径
          * @description 从本账号管辖区划到该区划的路径 (面包屑).
          *
          *     所需权限: 查看行政区划与网格 (`regions:read`)
@@ -699,7 +711,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read Geojson
+         * 区划边界 (GeoJSON)
          * @description 该区划及其下级的边界 (ECharts registerMap 可直接使用).
          *
          *     所需权限: 查看行政区划与网格 (`regions:read`)
@@ -723,7 +735,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import Grids
+         * 导入网格
          * @description 导入网格面 (全部校验通过才写入).
          *
          *     所需权限: 维护行政区划与网格 (`regions:manage`)
@@ -744,7 +756,9 @@ export interface paths {
         };
         /**
          * 查询审计记录 (本辖区)
-         * @description 所需权限: 查看审计日志 (`audit:read`)
+         * @description 审计管理员分页查询本辖区的审计记录 (操作、操作者、对象、结果、时间), 可按操作、操作者、时间段等筛选。
+         *
+         *     所需权限: 查看审计日志 (`audit:read`)
          */
         get: operations["search_records_api_v1_audit_records_get"];
         put?: never;
@@ -764,7 +778,9 @@ export interface paths {
         };
         /**
          * 导出审计记录 (本辖区)
-         * @description 所需权限: 导出审计日志 (`audit:export`)
+         * @description 按筛选条件导出本辖区的审计记录 (format 为 jsonl、csv 或 xlsx); 导出本身记入审计 (audit.export)。
+         *
+         *     所需权限: 导出审计日志 (`audit:export`)
          */
         get: operations["export_records_api_v1_audit_export_get"];
         put?: never;
@@ -784,7 +800,9 @@ export interface paths {
         };
         /**
          * 操作名称表
-         * @description 所需权限: 查看审计日志 (`audit:read`)
+         * @description 全部审计操作代码及其中文名称, 供筛选下拉框使用。
+         *
+         *     所需权限: 查看审计日志 (`audit:read`)
          */
         get: operations["list_actions_api_v1_audit_actions_get"];
         put?: never;
@@ -804,7 +822,9 @@ export interface paths {
         };
         /**
          * 校验审计链与检查点
-         * @description 所需权限: 查看审计日志 (`audit:read`)
+         * @description 校验审计记录的哈希链与外部检查点是否完整未被篡改, 返回校验条数与第一个断点; 校验通过时同时登记新的检查点。
+         *
+         *     所需权限: 查看审计日志 (`audit:read`)
          */
         get: operations["verify_chain_api_v1_audit_verify_get"];
         put?: never;
@@ -824,7 +844,9 @@ export interface paths {
         };
         /**
          * 任务运行记录
-         * @description 所需权限: 查看后台任务运行记录 (`jobs:read`)
+         * @description 分页列出后台任务 (归集、定时抽取、过期处理等) 的运行记录: 种类、状态、开始结束时间与错误信息。
+         *
+         *     所需权限: 查看后台任务运行记录 (`jobs:read`)
          */
         get: operations["list_runs_api_v1_jobs_runs_get"];
         put?: never;
@@ -844,7 +866,9 @@ export interface paths {
         };
         /**
          * 定时任务
-         * @description 所需权限: 查看后台任务运行记录 (`jobs:read`)
+         * @description 全部定时任务及其周期、下次与上次运行时间。
+         *
+         *     所需权限: 查看后台任务运行记录 (`jobs:read`)
          */
         get: operations["list_schedules_api_v1_jobs_schedules_get"];
         put?: never;
@@ -864,7 +888,9 @@ export interface paths {
         };
         /**
          * 任务种类 (名称与中文标题)
-         * @description 所需权限: 查看后台任务运行记录 (`jobs:read`)
+         * @description 后台任务的种类代码及中文名称, 供筛选与显示。
+         *
+         *     所需权限: 查看后台任务运行记录 (`jobs:read`)
          */
         get: operations["list_kinds_api_v1_jobs_kinds_get"];
         put?: never;
@@ -884,13 +910,17 @@ export interface paths {
         };
         /**
          * 检索信息资源
-         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         * @description 分页检索本辖区可见的政务信息资源目录 (可按关键字、提供部门、共享与开放类型、状态筛选), 返回资源摘要。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
          */
         get: operations["search_resources_api_v1_catalog_resources_get"];
         put?: never;
         /**
          * 登记信息资源
-         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         * @description 登记一项信息资源及其信息项 (名称、敏感级别、脱敏方式等), 生成第 1 版。编码已被占用 409 resource_code_taken; 提供部门不存在 404 department_not_found; 不在本辖区 403 region_out_of_scope; 目录规则不满足时 422 并在 detail 列出全部问题 (如 share_condition_required、share_basis_required、duplicate_item_name)。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
          */
         post: operations["register_resource_api_v1_catalog_resources_post"];
         delete?: never;
@@ -908,7 +938,9 @@ export interface paths {
         };
         /**
          * 信息资源详情
-         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         * @description 一项信息资源的当前内容与全部信息项; 不存在或不在本辖区时 404 resource_not_found。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
          */
         get: operations["get_resource_api_v1_catalog_resources__code__get"];
         put?: never;
@@ -918,7 +950,9 @@ export interface paths {
         head?: never;
         /**
          * 变更信息资源
-         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         * @description 变更信息资源 (只改给出的字段), 每次变更生成新版本并记入审计。不存在 404 resource_not_found, 不在本辖区 403 region_out_of_scope, 其余拒绝同登记。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
          */
         patch: operations["update_resource_api_v1_catalog_resources__code__patch"];
         trace?: never;
@@ -934,7 +968,9 @@ export interface paths {
         put?: never;
         /**
          * 停用信息资源
-         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         * @description 停用信息资源: 不再可申请共享或开放, 历史版本保留。已停用时 409 resource_retired。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
          */
         post: operations["retire_resource_api_v1_catalog_resources__code__retire_post"];
         delete?: never;
@@ -952,7 +988,9 @@ export interface paths {
         };
         /**
          * 信息资源版本
-         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         * @description 信息资源的全部历史版本 (每次登记或变更一版), 从新到旧。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
          */
         get: operations["list_versions_api_v1_catalog_resources__code__versions_get"];
         put?: never;
@@ -972,7 +1010,9 @@ export interface paths {
         };
         /**
          * 某一版本
-         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         * @description 信息资源某一历史版本当时的完整内容; 版本不存在时 404。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
          */
         get: operations["get_version_api_v1_catalog_resources__code__versions__version__get"];
         put?: never;
@@ -992,7 +1032,9 @@ export interface paths {
         };
         /**
          * 导出目录 (Excel)
-         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         * @description 把本辖区的资源目录导出为 Excel (资源与信息项两张表), 格式与导入模板相同。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
          */
         get: operations["export_catalog_api_v1_catalog_export_xlsx_get"];
         put?: never;
@@ -1014,7 +1056,9 @@ export interface paths {
         put?: never;
         /**
          * 导入目录 (Excel, 全部成功或全部不导入)
-         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         * @description 上传 Excel 批量登记或变更信息资源: 全部校验通过才写入, 否则 422 catalog_import_invalid, detail 按工作表、行、列列出每个问题。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
          */
         post: operations["import_catalog_api_v1_catalog_import_post"];
         delete?: never;
@@ -1032,13 +1076,17 @@ export interface paths {
         };
         /**
          * 供需对接清单
-         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         * @description 分页列出本辖区的数据需求 (供需对接清单), 可按状态与需求部门筛选。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
          */
         get: operations["list_demands_api_v1_catalog_demands_get"];
         put?: never;
         /**
          * 登记数据需求
-         * @description 所需权限: 申请共享数据 (`sharing:request`)
+         * @description 以某部门名义登记数据需求 (需要的数据项与用途), 等待与资源对接。部门不存在 404 department_not_found, 不在本辖区 403 region_out_of_scope。
+         *
+         *     所需权限: 申请共享数据 (`sharing:request`)
          */
         post: operations["register_demand_api_v1_catalog_demands_post"];
         delete?: never;
@@ -1056,7 +1104,9 @@ export interface paths {
         };
         /**
          * 需求详情
-         * @description 所需权限: 查看资源目录 (`catalog:read`)
+         * @description 一条数据需求的详情与对接结果; 不存在或不在本辖区时 404 demand_not_found。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
          */
         get: operations["get_demand_api_v1_catalog_demands__demand_id__get"];
         put?: never;
@@ -1076,7 +1126,9 @@ export interface paths {
         };
         /**
          * 可满足需求的资源 (按匹配信息项数)
-         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         * @description 按与需求匹配的信息项数从多到少, 列出可满足该需求的在用资源, 供对接时选择。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
          */
         get: operations["suggest_resources_api_v1_catalog_demands__demand_id__suggestions_get"];
         put?: never;
@@ -1098,7 +1150,9 @@ export interface paths {
         put?: never;
         /**
          * 对接需求与资源
-         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         * @description 把需求对接到一项资源。需求已关闭 409 demand_closed; 资源已停用 resource_retired 或不予共享 resource_not_shareable; 不存在 404 demand_not_found / resource_not_found。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
          */
         post: operations["match_demand_api_v1_catalog_demands__demand_id__match_post"];
         delete?: never;
@@ -1118,7 +1172,9 @@ export interface paths {
         put?: never;
         /**
          * 关闭需求 (无资源可供)
-         * @description 所需权限: 维护资源目录 (`catalog:manage`)
+         * @description 在没有资源可满足时关闭需求并说明情况; 已关闭时 409 demand_closed。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
          */
         post: operations["close_demand_api_v1_catalog_demands__demand_id__close_post"];
         delete?: never;
@@ -1136,13 +1192,17 @@ export interface paths {
         };
         /**
          * 数据源列表
-         * @description 所需权限: 查看数据源 (`datasource:read`)
+         * @description 分页列出本辖区登记的数据源 (部门业务库的连接信息); 口令从不返回。
+         *
+         *     所需权限: 查看数据源 (`datasource:read`)
          */
         get: operations["list_sources_api_v1_datasources_get"];
         put?: never;
         /**
          * 登记数据源
-         * @description 所需权限: 管理数据源 (`datasource:manage`)
+         * @description 登记部门业务库数据源 (只允许白名单中的驱动与主机, 口令加密保存)。驱动不允许 driver_not_allowed, 字段不合规 field_not_allowed, 地址不在允许的网段 403 outbound_refused, 主机无法解析 422 host_unresolvable, 名称重复 409 datasource_name_taken。
+         *
+         *     所需权限: 管理数据源 (`datasource:manage`)
          */
         post: operations["create_source_api_v1_datasources_post"];
         delete?: never;
@@ -1160,7 +1220,9 @@ export interface paths {
         };
         /**
          * 可选数据源 (抽取时选择)
-         * @description 所需权限: 查看数据源 (`datasource:read`)
+         * @description 抽取时可选的在用数据源 (编号与名称), 供抽取表单的下拉框。
+         *
+         *     所需权限: 查看数据源 (`datasource:read`)
          */
         get: operations["source_options_api_v1_datasources_options_get"];
         put?: never;
@@ -1180,21 +1242,27 @@ export interface paths {
         };
         /**
          * 数据源详情
-         * @description 所需权限: 查看数据源 (`datasource:read`)
+         * @description 一个数据源的登记信息 (不含口令); 不存在或不在本辖区时 404 datasource_not_found。
+         *
+         *     所需权限: 查看数据源 (`datasource:read`)
          */
         get: operations["get_source_api_v1_datasources__source_id__get"];
         put?: never;
         post?: never;
         /**
          * 删除数据源 (未被定时抽取使用)
-         * @description 所需权限: 管理数据源 (`datasource:manage`)
+         * @description 删除数据源; 仍被定时抽取使用时 409 datasource_in_use。不存在 404 datasource_not_found。
+         *
+         *     所需权限: 管理数据源 (`datasource:manage`)
          */
         delete: operations["delete_source_api_v1_datasources__source_id__delete"];
         options?: never;
         head?: never;
         /**
          * 修改或停用数据源
-         * @description 所需权限: 管理数据源 (`datasource:manage`)
+         * @description 修改数据源的连接信息, 或停用数据源; 拒绝同登记。不存在 404 datasource_not_found。
+         *
+         *     所需权限: 管理数据源 (`datasource:manage`)
          */
         patch: operations["update_source_api_v1_datasources__source_id__patch"];
         trace?: never;
@@ -1210,7 +1278,9 @@ export interface paths {
         put?: never;
         /**
          * 测试连接
-         * @description 所需权限: 管理数据源 (`datasource:manage`)
+         * @description 用登记的信息试连数据源, 返回是否成功与原因 (不返回数据); 出站地址同样受网段限制。
+         *
+         *     所需权限: 管理数据源 (`datasource:manage`)
          */
         post: operations["check_connection_api_v1_datasources__source_id__test_post"];
         delete?: never;
@@ -1230,7 +1300,9 @@ export interface paths {
         put?: never;
         /**
          * 上传文件归集到资源 (后台执行, 轮询批次查看进度)
-         * @description 所需权限: 数据归集 (`ingest:run`)
+         * @description 上传 CSV、Excel 或压缩包归集到某一资源, 立即返回排队中的批次, 后台校验并写入中枢库 (轮询批次查看进度与质量报告)。文件过大 413 upload_too_large (压缩包另有 zip_bomb、too_many_entries 等); 格式不支持 422 unsupported_format; 资源不存在 404 resource_not_found, 不在本辖区或非本部门 403 region_out_of_scope。
+         *
+         *     所需权限: 数据归集 (`ingest:run`)
          */
         post: operations["upload_file_api_v1_ingest_resources__resource_code__batches_post"];
         delete?: never;
@@ -1248,7 +1320,9 @@ export interface paths {
         };
         /**
          * 归集批次列表
-         * @description 所需权限: 查看数据质量 (`quality:read`)
+         * @description 分页列出本辖区可见的归集批次 (来源、行数、状态、时间), 可按资源与状态筛选。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
          */
         get: operations["list_batches_api_v1_ingest_batches_get"];
         put?: never;
@@ -1268,7 +1342,9 @@ export interface paths {
         };
         /**
          * 批次详情、质量报告与进度
-         * @description 所需权限: 查看数据质量 (`quality:read`)
+         * @description 一个归集批次的详情、质量报告与进度; 不存在或不可见时 404 batch_not_found。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
          */
         get: operations["get_batch_api_v1_ingest_batches__batch_id__get"];
         put?: never;
@@ -1288,7 +1364,9 @@ export interface paths {
         };
         /**
          * 批次进度
-         * @description 所需权限: 查看数据质量 (`quality:read`)
+         * @description 批次的处理进度 (已读行数、阶段), 供上传后轮询。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
          */
         get: operations["get_progress_api_v1_ingest_batches__batch_id__progress_get"];
         put?: never;
@@ -1310,7 +1388,9 @@ export interface paths {
         put?: never;
         /**
          * 从已登记的数据源增量抽取 (按水位列), 可设为定时
-         * @description 所需权限: 数据归集 (`ingest:run`)
+         * @description 从已登记的数据源按水位列增量抽取到资源, 或设为定时抽取; 只能选择登记的数据源, 不接受连接串 (403 raw_url_refused)。数据源不存在 404 datasource_not_found; 与资源不在同一辖区 403 datasource_region_mismatch; 未知选项 422 bad_option。
+         *
+         *     所需权限: 数据归集 (`ingest:run`)
          */
         post: operations["pull_api_v1_ingest_resources__resource_code__pulls_post"];
         delete?: never;
@@ -1328,12 +1408,16 @@ export interface paths {
         };
         /**
          * 质量规则
-         * @description 所需权限: 查看数据质量 (`quality:read`)
+         * @description 资源的质量规则: 由目录派生的默认规则 (必填、类型、长度、证件号校验等) 与设置的显式规则。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
          */
         get: operations["get_rules_api_v1_quality_resources__resource_code__rules_get"];
         /**
          * 设置质量规则 (整体替换显式规则; 默认规则由目录派生)
-         * @description 所需权限: 维护质量规则 (`quality:manage`)
+         * @description 整体替换资源的显式质量规则, 下一批归集起生效。信息项不存在 422 unknown_item, 参数不对 bad_rule_params, 规则不适用于该项 rule_not_applicable, 重复 duplicate_rule; 资源不在本辖区 403 region_out_of_scope。
+         *
+         *     所需权限: 维护质量规则 (`quality:manage`)
          */
         put: operations["put_rules_api_v1_quality_resources__resource_code__rules_put"];
         post?: never;
@@ -1352,7 +1436,9 @@ export interface paths {
         };
         /**
          * 批次质量报告
-         * @description 所需权限: 查看数据质量 (`quality:read`)
+         * @description 一个归集批次的质量报告: 各规则的通过与不通过行数及示例; 不存在或不可见时 404。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
          */
         get: operations["get_report_api_v1_quality_reports__report_id__get"];
         put?: never;
@@ -1372,7 +1458,9 @@ export interface paths {
         };
         /**
          * 部门数据质量得分
-         * @description 所需权限: 查看数据质量 (`quality:read`)
+         * @description 各提供部门的数据质量得分, 用于考核排名。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
          */
         get: operations["department_scores_api_v1_quality_departments_scores_get"];
         put?: never;
@@ -1392,7 +1480,9 @@ export interface paths {
         };
         /**
          * 整改单列表
-         * @description 所需权限: 查看数据质量 (`quality:read`)
+         * @description 分页列出整改单 (质量检查不通过的数据交提供部门整改), 可按状态、部门、资源筛选。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
          */
         get: operations["list_orders_api_v1_quality_orders_get"];
         put?: never;
@@ -1412,7 +1502,9 @@ export interface paths {
         };
         /**
          * 整改单详情
-         * @description 所需权限: 查看数据质量 (`quality:read`)
+         * @description 一张整改单的详情: 来源批次、不通过的行数与规则、状态; 不存在或不可见时 404 order_not_found。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
          */
         get: operations["get_order_api_v1_quality_orders__order_id__get"];
         put?: never;
@@ -1432,7 +1524,9 @@ export interface paths {
         };
         /**
          * 下载待整改数据 (Excel, 含个人信息, 留痕)
-         * @description 所需权限: 办理数据整改 (`rectify:handle`)
+         * @description 下载整改单中不通过的原始行 (Excel, 含原行号与问题说明, 含个人信息原文); 每次下载记入审计。不存在或不可见时 404 order_not_found。
+         *
+         *     所需权限: 办理数据整改 (`rectify:handle`)
          */
         get: operations["download_failed_rows_api_v1_quality_orders__order_id__failed_rows_xlsx_get"];
         put?: never;
@@ -1454,7 +1548,9 @@ export interface paths {
         put?: never;
         /**
          * 重报整改后的数据 (下载的 Excel 修改后上传)
-         * @description 所需权限: 办理数据整改 (`rectify:handle`)
+         * @description 上传修改后的待整改 Excel 重报数据, 作为新批次归集到原资源。整改单已关闭 409 order_closed; 缺少原行号列 422 missing_column; 文件格式不支持 unsupported_format。
+         *
+         *     所需权限: 办理数据整改 (`rectify:handle`)
          */
         post: operations["resubmit_api_v1_quality_orders__order_id__resubmissions_post"];
         delete?: never;
@@ -1472,7 +1568,9 @@ export interface paths {
         };
         /**
          * 检索人口库 (脱敏)
-         * @description 所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
+         * @description 按姓名、证件号等检索本辖区人口库 (一人一档的归并结果), 证件号、电话等个人信息脱敏显示。
+         *
+         *     所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
          */
         get: operations["search_persons_api_v1_masterdata_persons_get"];
         put?: never;
@@ -1492,7 +1590,9 @@ export interface paths {
         };
         /**
          * 一人一档 (脱敏)
-         * @description 所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
+         * @description 一人一档 (脱敏): 归并的各来源记录与关联信息; 每次查看记入审计。不存在或不在本辖区时 404 person_not_found。
+         *
+         *     所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
          */
         get: operations["read_person_api_v1_masterdata_persons__master_id__get"];
         put?: never;
@@ -1514,7 +1614,9 @@ export interface paths {
         put?: never;
         /**
          * 查看一人一档原文 (审计)
-         * @description 所需权限: 查看未脱敏的个人信息 (`pii:unmask`)
+         * @description 查看一人一档的个人信息原文, 须持有 pii:unmask 权限并说明理由 (少于 4 个字 422 reason_required); 理由与显示的字段记入审计。不存在 404 person_not_found。
+         *
+         *     所需权限: 查看未脱敏的个人信息 (`pii:unmask`)
          */
         post: operations["unmask_person_api_v1_masterdata_persons__master_id__unmask_post"];
         delete?: never;
@@ -1532,7 +1634,9 @@ export interface paths {
         };
         /**
          * 检索法人库
-         * @description 所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
+         * @description 按名称或统一社会信用代码检索本辖区法人库 (一企一档)。
+         *
+         *     所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
          */
         get: operations["search_entities_api_v1_masterdata_entities_get"];
         put?: never;
@@ -1552,7 +1656,9 @@ export interface paths {
         };
         /**
          * 一企一档
-         * @description 所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
+         * @description 一企一档: 法人的归并信息与各来源记录; 不存在或不在本辖区时 404。
+         *
+         *     所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
          */
         get: operations["read_entity_api_v1_masterdata_entities__master_id__get"];
         put?: never;
@@ -1571,14 +1677,18 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Requests
-         * @description 所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         * 列出共享申请
+         * @description 分页列出调用者可见的共享申请 (本部门提出的, 或待本部门作为提供方审核的), 可按状态、资源、部门筛选。
+         *
+         *     所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
          */
         get: operations["list_requests_api_v1_sharing_requests_get"];
         put?: never;
         /**
-         * Create Request
-         * @description 所需权限: 申请共享数据 (`sharing:request`)
+         * 提交共享申请
+         * @description 以本部门名义申请共享某一信息资源的部分信息项, 须填写用途、依据与共享期限; 无条件共享且无需解除保护的申请自动同意, 返回授权与只显示一次的令牌, 其余待提供方审核。不予共享的资源返回 409 share_refused (申请仍记录, 附依据); 同部门同资源已有待审申请时 409 request_pending; 其他拒绝如 resource_retired、unknown_item、protection_not_allowed、period_too_long、department_out_of_scope。
+         *
+         *     所需权限: 申请共享数据 (`sharing:request`)
          */
         post: operations["create_request_api_v1_sharing_requests_post"];
         delete?: never;
@@ -1595,8 +1705,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get Request
-         * @description 所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         * 查看共享申请
+         * @description 一条共享申请的详情 (信息项、保护方式、期限、审核结果); 不存在或不可见时 404 request_not_found。
+         *
+         *     所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
          */
         get: operations["get_request_api_v1_sharing_requests__request_id__get"];
         put?: never;
@@ -1617,8 +1729,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Approve Request
-         * @description 所需权限: 审核共享申请 (`sharing:approve`)
+         * 同意共享申请
+         * @description 提供方部门同意一条待审申请并生成共享授权 (令牌由申请部门另行领取, 不向审核人显示)。不能审核本人提交的申请 (403 self_approval); 已审核的申请 409 request_not_pending; 资源已停用 resource_retired, 期限已过 period_in_past; 非本部门资源 department_out_of_scope。
+         *
+         *     所需权限: 审核共享申请 (`sharing:approve`)
          */
         post: operations["approve_request_api_v1_sharing_requests__request_id__approve_post"];
         delete?: never;
@@ -1637,8 +1751,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reject Request
-         * @description 所需权限: 审核共享申请 (`sharing:approve`)
+         * 驳回共享申请
+         * @description 提供方部门驳回一条待审申请, 须说明理由 (否则 422 note_required); 返回驳回后的申请。不能驳回本人提交的申请 (self_approval), 已审核的申请 request_not_pending。
+         *
+         *     所需权限: 审核共享申请 (`sharing:approve`)
          */
         post: operations["reject_request_api_v1_sharing_requests__request_id__reject_post"];
         delete?: never;
@@ -1655,8 +1771,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Grants
-         * @description 所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         * 列出共享授权
+         * @description 分页列出调用者可见的共享授权 (本部门获得的或本部门提供的), 含状态与期限, 不含令牌。
+         *
+         *     所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
          */
         get: operations["list_grants_api_v1_sharing_grants_get"];
         put?: never;
@@ -1675,8 +1793,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get Grant
-         * @description 所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         * 查看共享授权
+         * @description 一项共享授权的详情 (信息项、保护方式、交付方式、期限、令牌前缀); 不存在或不可见时 404 grant_not_found。
+         *
+         *     所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
          */
         get: operations["get_grant_api_v1_sharing_grants__grant_id__get"];
         put?: never;
@@ -1697,8 +1817,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Issue Token
-         * @description 所需权限: 申请共享数据 (`sharing:request`)
+         * 领取共享令牌
+         * @description 申请部门为已生效的授权领取新令牌 (cbs_…, 只显示这一次), 此前的令牌随即失效; 部门系统凭它调用 /data、/data.csv 或 /data.xlsx。只能为本部门领取 (department_out_of_scope); 授权已撤销或已过期时 403 grant_revoked / grant_expired。
+         *
+         *     所需权限: 申请共享数据 (`sharing:request`)
          */
         post: operations["issue_token_api_v1_sharing_grants__grant_id__token_post"];
         delete?: never;
@@ -1717,8 +1839,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Revoke Grant
-         * @description 所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         * 撤销共享授权
+         * @description 立即撤销共享授权, 其令牌随即不可用, 申请状态变为已撤销; 须说明理由 (422 reason_required)。重复撤销不作改变。无权管理该授权时 403 region_out_of_scope。
+         *
+         *     所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
          */
         post: operations["revoke_grant_api_v1_sharing_grants__grant_id__revoke_post"];
         delete?: never;
@@ -1735,8 +1859,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Deliveries
-         * @description 所需权限: 管理共享交付 (`sharing:manage`)
+         * 共享交付记录
+         * @description 分页列出每一次数据交付 (接口分页或文件下载) 的记录: 授权、使用部门、信息项、行数、来源地址与时间。
+         *
+         *     所需权限: 管理共享交付 (`sharing:manage`)
          */
         get: operations["list_deliveries_api_v1_sharing_deliveries_get"];
         put?: never;
@@ -1755,8 +1881,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Trace Row
-         * @description 所需权限: 管理共享交付 (`sharing:manage`)
+         * 追溯数据来源
+         * @description 根据记录主键, 或使用方收到的 _trace (批次号与源行号), 查出中枢库中该行来自哪个归集批次、源文件第几行及其校验值。两者都未给出时 422 trace_target_required; 找不到时 404 hub_row_not_found 或 resource_not_found。
+         *
+         *     所需权限: 管理共享交付 (`sharing:manage`)
          */
         get: operations["trace_row_api_v1_sharing_trace_get"];
         put?: never;
@@ -1774,7 +1902,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Shared Data */
+        /**
+         * 获取共享数据 (接口分页)
+         * @description 部门系统凭请求头 X-Share-Token 中的共享令牌分页获取授权的数据, 各信息项按授权的保护方式处理, 每行附 _trace 便于追溯; 每次调用都记入交付记录与审计。令牌无效 401 invalid_share_token; 授权已撤销、已过期、未生效或为文件交付方式时 403 grant_revoked / grant_expired / grant_not_started / wrong_delivery_method; 超过频率限制 429 rate_limited。
+         */
         get: operations["shared_data_api_v1_sharing_data_get"];
         put?: never;
         post?: never;
@@ -1791,7 +1922,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Shared Csv */
+        /**
+         * 下载共享数据 (CSV)
+         * @description 凭 X-Share-Token 下载授权的全部数据 (UTF-8 带 BOM, 中文表头, 追溯列在最后), 记入交付记录与审计。令牌与授权的拒绝同 /data (接口交付方式的授权为 403 wrong_delivery_method); 行数超过文件上限时 422 too_many_rows, 请改用接口分页; 超过频率限制 429 rate_limited。
+         */
         get: operations["shared_csv_api_v1_sharing_data_csv_get"];
         put?: never;
         post?: never;
@@ -1808,7 +1942,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Shared Xlsx */
+        /**
+         * 下载共享数据 (Excel)
+         * @description 凭 X-Share-Token 以 Excel 下载授权的全部数据 (中文表头, 追溯列在最后), 记入交付记录与审计。拒绝同 /data.csv (wrong_delivery_method、too_many_rows、rate_limited 等)。
+         */
         get: operations["shared_xlsx_api_v1_sharing_data_xlsx_get"];
         put?: never;
         post?: never;
@@ -1825,7 +1962,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 开放目录 (DCAT JSON-LD) */
+        /**
+         * 开放目录 (DCAT JSON-LD)
+         * @description 无需登录。以 DCAT 词表的 JSON-LD 文档给出全部已开放 (无条件开放、有条件开放且在用) 的资源目录, 供省市开放平台或搜索引擎采集。
+         */
         get: operations["catalog_jsonld_catalog_jsonld_get"];
         put?: never;
         post?: never;
@@ -1842,10 +1982,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** CKAN 兼容只读接口 (/api/3/action) */
+        /**
+         * CKAN 兼容只读接口 (/api/3/action)
+         * @description 无需登录。按 CKAN 动作接口的约定只读访问开放目录, 供已对接 CKAN 的平台直接采集: package_list、package_show、package_search、organization_list、organization_show、group_list、tag_list、license_list、status_show、help_show; GET 取查询参数, POST 取 JSON 或表单。回答为 CKAN 信封 (help、success、result 或 error); 未知动作或参数无法解析时 400, 找不到 404 (只回答已开放的资源), 不使用本系统的错误格式。
+         */
         get: operations["ckan_action_v3_get"];
         put?: never;
-        /** CKAN 兼容只读接口 (/api/3/action) */
+        /**
+         * CKAN 兼容只读接口 (/api/3/action)
+         * @description 无需登录。按 CKAN 动作接口的约定只读访问开放目录, 供已对接 CKAN 的平台直接采集: package_list、package_show、package_search、organization_list、organization_show、group_list、tag_list、license_list、status_show、help_show; GET 取查询参数, POST 取 JSON 或表单。回答为 CKAN 信封 (help、success、result 或 error); 未知动作或参数无法解析时 400, 找不到 404 (只回答已开放的资源), 不使用本系统的错误格式。
+         */
         post: operations["ckan_action_v3_post"];
         delete?: never;
         options?: never;
@@ -1860,10 +2006,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** CKAN 兼容只读接口 (/api/action) */
+        /**
+         * CKAN 兼容只读接口 (/api/action)
+         * @description 无需登录。按 CKAN 动作接口的约定只读访问开放目录, 供已对接 CKAN 的平台直接采集: package_list、package_show、package_search、organization_list、organization_show、group_list、tag_list、license_list、status_show、help_show; GET 取查询参数, POST 取 JSON 或表单。回答为 CKAN 信封 (help、success、result 或 error); 未知动作或参数无法解析时 400, 找不到 404 (只回答已开放的资源), 不使用本系统的错误格式。
+         */
         get: operations["ckan_action_v1_get"];
         put?: never;
-        /** CKAN 兼容只读接口 (/api/action) */
+        /**
+         * CKAN 兼容只读接口 (/api/action)
+         * @description 无需登录。按 CKAN 动作接口的约定只读访问开放目录, 供已对接 CKAN 的平台直接采集: package_list、package_show、package_search、organization_list、organization_show、group_list、tag_list、license_list、status_show、help_show; GET 取查询参数, POST 取 JSON 或表单。回答为 CKAN 信封 (help、success、result 或 error); 未知动作或参数无法解析时 400, 找不到 404 (只回答已开放的资源), 不使用本系统的错误格式。
+         */
         post: operations["ckan_action_v1_post"];
         delete?: never;
         options?: never;
@@ -1878,7 +2030,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 开放资源列表 */
+        /**
+         * 开放资源列表
+         * @description 无需登录。全部已开放资源的名称、提供部门、开放类型、信息项与下载地址 (开放门户页面使用)。
+         */
         get: operations["list_open_resources_api_v1_opendata_resources_get"];
         put?: never;
         post?: never;
@@ -1895,7 +2050,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 开放资源详情 */
+        /**
+         * 开放资源详情
+         * @description 无需登录。一项已开放资源的详情; 未开放、已停用或不存在的资源一律 404 resource_not_found。
+         */
         get: operations["get_open_resource_api_v1_opendata_resources__code__get"];
         put?: never;
         post?: never;
@@ -1912,7 +2070,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 下载开放数据 (CSV) */
+        /**
+         * 下载开放数据 (CSV)
+         * @description 无需登录。下载无条件开放资源的数据 (UTF-8 带 BOM 的 CSV, 中文表头, 只含公开级信息项并按目录脱敏)。有条件开放的资源须向提供部门申请, 返回 403 open_on_application; 未开放的 404 resource_not_found。
+         */
         get: operations["download_csv_api_v1_opendata_resources__code__download_csv_get"];
         put?: never;
         post?: never;
@@ -1929,7 +2090,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health */
+        /**
+         * 健康检查
+         * @description 无需登录。确认服务与数据库可用, 返回 status 与版本号; 供负载均衡与监控探测。
+         */
         get: operations["health_api_health_get"];
         put?: never;
         post?: never;
@@ -6041,6 +6205,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 source_id: number;
             };
             cookie?: never;
@@ -6072,6 +6237,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 source_id: number;
             };
             cookie?: never;
@@ -6101,6 +6267,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 source_id: number;
             };
             cookie?: never;
@@ -6136,6 +6303,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 source_id: number;
             };
             cookie?: never;
