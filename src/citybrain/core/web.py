@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citybrain.core.config import Settings, get_settings
-from citybrain.core.context import set_actor
+from citybrain.core.context import set_actor, set_settings
 from citybrain.core.db import reading
 from citybrain.core.errors import error_body
 
@@ -48,6 +48,7 @@ def request_session(request: Request) -> Iterator[Session]:
     try:
         with factory() as session, session.begin():
             session.info[_AFTER] = pending
+            set_settings(session, app_settings(request))
             set_actor(
                 session,
                 source_ip=request.client.host if request.client else "",
