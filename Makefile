@@ -9,7 +9,7 @@ export CITYBRAIN_DATA_DIR ?= $(abspath ../shared/data)
 
 .PHONY: setup demo test test-sqlite test-postgres lint services openapi openapi-current
 
-setup: .stamps/python .stamps/web .stamps/chromium .stamps/redis
+setup: .stamps/python .stamps/web .stamps/chromium .stamps/redis .stamps/hey
 
 .stamps/python: pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -29,6 +29,11 @@ setup: .stamps/python .stamps/web .stamps/chromium .stamps/redis
 .stamps/redis:
 	command -v redis-server >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null)
+
+# HTTP load generator for bench/bench_http_load.py
+.stamps/hey:
+	command -v hey >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hey >/dev/null)
 	@mkdir -p .stamps && touch $@
 
 demo: setup

@@ -1,7 +1,8 @@
 """Accounts for tests, built through the real iam services inside the test's transaction, and
 signed in through the real login endpoint.
 
-``login("analyst")`` → ``{"Authorization": "Bearer ..."}`` for a fresh analyst of 620722;
+``login("analyst")`` → ``{"Authorization": "Bearer ..."}`` for a fresh analyst of 620722
+(``department_code=`` puts the account in a department);
 ``make_user("secadmin", "510903")`` → an :class:`Account` (user, password, TOTP secret) for
 service-level tests; ``sign_in(account)`` → headers for an account made earlier.
 """
@@ -56,6 +57,7 @@ def make_user(session: Session) -> MakeUser:
         roles: list[str] | None = None,
         password: str = PASSWORD,
         ready: bool = True,
+        department_code: str | None = None,
     ) -> Account:
         name = username or f"t{role}{next(_serial)}"
         wanted = roles if roles is not None else [role]
@@ -66,6 +68,7 @@ def make_user(session: Session) -> MakeUser:
             region_code=region_code,
             roles=wanted,
             must_change_password=not ready,
+            department_code=department_code,
         )
         secret = None
         if ready and set(wanted) & ADMIN_ROLES:
@@ -99,8 +102,13 @@ def login(make_user: MakeUser, sign_in: Callable[[Account], dict[str, str]]) -> 
     ready-to-work account holding ``role``."""
 
     def do(
-        role: str, region_code: str = "620722", *, username: str | None = None
+        role: str,
+        region_code: str = "620722",
+        *,
+        username: str | None = None,
+        department_code: str | None = None,
     ) -> dict[str, str]:
-        return sign_in(make_user(role, region_code, username=username))
+        account = make_user(role, region_code, username=username, department_code=department_code)
+        return sign_in(account)
 
     return do

@@ -15,11 +15,13 @@ from citybrain import __version__, domains
 from citybrain.core.audit.denials import install_denial_audit
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.crypto import check_sm4_available
-from citybrain.core.db import make_engine, make_session_factory
+from citybrain.core.db import make_engine, make_session_factory, pool_options, reading
 from citybrain.core.errors import NotFound, install_error_handlers
+from citybrain.core.headers import SecurityHeaders
 from citybrain.core.jobs.system import JobSystem
 from citybrain.core.nul import install_nul_guard
 from citybrain.core.openapi import openapi_builder
+from citybrain.core.web import install_admission
 
 PUBLIC_PATHS = frozenset(
     {"/api/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -62,7 +64,8 @@ def create_app(
         description="数字政府运营指挥中心 / 城市大脑 / 一网统管 开放平台 API",
     )
     if session_factory is None:
-        engine = engine or make_engine(settings.resolved_database_url)
+        url = settings.resolved_database_url
+        engine = engine or make_engine(url, **pool_options(url, size=settings.db_slots))
         session_factory = make_session_factory(engine)
     app.state.settings = settings
     app.state.session_factory = session_factory
@@ -71,11 +74,19 @@ def create_app(
     install_nul_guard(app)
     install_error_handlers(app)
     install_denial_audit(app)
+    install_admission(app, settings)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
     _include_routers(app)
 
-    @app.get("/api/health", tags=["core"])
+    @app.get(
+        "/api/health",
+        tags=["core"],
+        summary="健康检查",
+        description="无需登录。确认服务与数据库可用, 返回 status 与版本号; 供负载均衡与监控探测。",
+    )
     def health() -> dict[str, Any]:
-        with session_factory() as session:
+        # A reader: on SQLite it takes no lock, so it answers while writers queue.
+        with reading(session_factory)() as session:
             session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 

@@ -254,13 +254,16 @@ def test_an_older_archive_is_migrated_forward_after_it_is_verified(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from citybrain.core.config import ensure_key_file, get_settings
+    from citybrain.core.db import make_engine
     from citybrain.core.migrate import current_revision, upgrade
 
     home = tmp_path / "old"
     with installation_env(monkeypatch, home):
         settings = get_settings()
         ensure_key_file(settings.key_file)
-        upgrade(cli_context.cli_engine(), "20261122_0001")
+        old = make_engine(settings.resolved_database_url)  # as `init` of that version made it
+        upgrade(old, "20261122_0001")
+        old.dispose()
         made = service.create_backup(
             settings,
             cli_context.cli_engine(),

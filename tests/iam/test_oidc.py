@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import socket
 import threading
@@ -22,13 +23,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
+from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
+from citybrain.core.audit.models import AuditRecord
+from citybrain.core.clock import frozen
 from citybrain.core.db import make_session_factory
 from citybrain.iam import service
+from citybrain.iam.models import OidcHandoff
 from citybrain.regions import queries as region_queries
 
 CLIENT_ID, CLIENT_SECRET = "citybrain-test", "idp-client-secret"
@@ -203,15 +208,27 @@ def _sign_in(client: TestClient, idp: IdentityProvider, **claims: Any) -> httpx.
     return client.get(_start(client), follow_redirects=False)
 
 
-def _token(response: httpx.Response) -> str:
+def _code(response: httpx.Response) -> str:
+    """The one-time code the callback hands the browser (never the session token)."""
     assert response.status_code == 303, response.text
     location = response.headers["location"]
-    assert location.startswith("/#/login?token=")
-    return location.split("token=", 1)[1]
+    assert location.startswith("/#/login?oidc_code=")
+    assert "token" not in location
+    return location.split("oidc_code=", 1)[1]
+
+
+EXCHANGE = "/api/v1/iam/oidc/exchange"
+
+
+def _token(client: TestClient, response: httpx.Response) -> str:
+    """What the front end does next: trade the code for the session token by POST."""
+    exchanged = client.post(EXCHANGE, json={"code": _code(response)})
+    assert exchanged.status_code == 200, exchanged.text
+    return str(exchanged.json()["token"])
 
 
 def test_first_sign_in_creates_the_user_from_claims(oidc_client, idp):
-    token = _token(_sign_in(oidc_client, idp, region_code="620722000000"))
+    token = _token(oidc_client, _sign_in(oidc_client, idp, region_code="620722000000"))
     me = oidc_client.get("/api/v1/iam/me", headers={"Authorization": f"Bearer {token}"}).json()
     assert me["username"] == idp.username
     assert me["display_name"] == "张伟"
@@ -222,23 +239,25 @@ def test_first_sign_in_creates_the_user_from_claims(oidc_client, idp):
 
 
 def test_administrator_roles_never_come_from_claims(oidc_client, idp):
-    token = _token(_sign_in(oidc_client, idp, roles="analyst sysadmin auditadmin"))
+    token = _token(oidc_client, _sign_in(oidc_client, idp, roles="analyst sysadmin auditadmin"))
     me = oidc_client.get("/api/v1/iam/me", headers={"Authorization": f"Bearer {token}"}).json()
     assert [r["name"] for r in me["roles"]] == ["analyst"]
     assert "audit:read" not in me["permissions"]
 
 
 def test_later_sign_ins_refresh_region_and_roles(oidc_client, idp, session):
-    _token(_sign_in(oidc_client, idp))
+    _token(oidc_client, _sign_in(oidc_client, idp))
     town = region_queries.children(session, "620722")[0].code
-    token = _token(_sign_in(oidc_client, idp, region_code=town, roles=["viewer", "nonexistent"]))
+    token = _token(
+        oidc_client, _sign_in(oidc_client, idp, region_code=town, roles=["viewer", "nonexistent"])
+    )
     me = oidc_client.get("/api/v1/iam/me", headers={"Authorization": f"Bearer {token}"}).json()
     assert me["region_code"] == town
     assert [r["name"] for r in me["roles"]] == ["viewer"]
 
 
 def test_an_oidc_user_cannot_sign_in_with_a_password(oidc_client, idp):
-    _token(_sign_in(oidc_client, idp))
+    _token(oidc_client, _sign_in(oidc_client, idp))
     response = oidc_client.post(
         "/api/v1/iam/login", json={"username": idp.username, "password": "anything-at-all"}
     )
@@ -302,3 +321,44 @@ def test_oidc_is_off_without_configuration(client):
     response = client.get("/api/v1/iam/oidc/login", follow_redirects=False)
     assert response.status_code == 404
     assert response.json()["code"] == "oidc_disabled"
+
+
+def test_the_callback_hands_over_a_one_time_code_not_the_token(oidc_client, idp, session):
+    response = _sign_in(oidc_client, idp)
+    code = _code(response)
+    stored = session.execute(select(OidcHandoff.code_hash)).scalars().all()
+    assert len(stored) == 1
+    assert code not in stored[0]  # only its HMAC is kept
+    first = oidc_client.post(EXCHANGE, json={"code": code})
+    assert first.status_code == 200, first.text
+    me = oidc_client.get(
+        "/api/v1/iam/me", headers={"Authorization": f"Bearer {first.json()['token']}"}
+    )
+    assert me.json()["username"] == idp.username
+    again = oidc_client.post(EXCHANGE, json={"code": code})
+    assert again.status_code == 401
+    assert again.json()["code"] == "invalid_handoff"
+    reasons = [
+        json.loads(r.detail)["reason"]
+        for r in session.scalars(
+            select(AuditRecord).where(
+                AuditRecord.action == "iam.oidc.exchange", AuditRecord.outcome == "failure"
+            )
+        )
+    ]
+    assert reasons == ["unknown_code"]
+
+
+def test_the_code_expires_after_a_minute(oidc_client, idp):
+    with frozen() as clock:
+        code = _code(_sign_in(oidc_client, idp))
+        clock.advance(seconds=61)
+        late = oidc_client.post(EXCHANGE, json={"code": code})
+    assert late.status_code == 401
+    assert late.json()["code"] == "invalid_handoff"
+
+
+def test_a_made_up_code_is_refused(oidc_client):
+    answer = oidc_client.post(EXCHANGE, json={"code": "not-a-code"})
+    assert answer.status_code == 401
+    assert answer.json()["code"] == "invalid_handoff"

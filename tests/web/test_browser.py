@@ -198,6 +198,16 @@ def page(browser: Browser, site: Site, request: pytest.FixtureRequest) -> Iterat
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Anything the Content-Security-Policy blocked (core/headers.py) shows as a console error.
+    blocked: list[str] = []
+    pg.on(
+        "console",
+        lambda msg: (
+            blocked.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
     try:
         yield pg
     finally:
@@ -205,6 +215,7 @@ def page(browser: Browser, site: Site, request: pytest.FixtureRequest) -> Iterat
         pg.screenshot(path=str(site.shots / f"last-{request.node.name}.png"))
         context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+    assert blocked == [], f"blocked by the Content-Security-Policy: {blocked}"
 
 
 def _shot(page: Page, site: Site, name: str) -> None:
@@ -357,8 +368,9 @@ def test_audit_admin_with_totp_reads_and_verifies_the_ledger(page: Page, site: S
     _shot(page, site, "06-audit.png")
     dialog.get_by_role("button").last.click()
 
+    page.get_by_test_id("audit-export").click()
     with page.expect_download() as download:
-        page.get_by_test_id("audit-export").click()
+        page.get_by_test_id("audit-export-jsonl").click()
     path = download.value.path()
     assert path is not None
     assert '"iam.login"' in Path(path).read_text(encoding="utf-8")

@@ -31,6 +31,7 @@ from citybrain.core.config import Settings, get_settings
 
 COUNTY = shared.COUNTY
 ANALYST = "webanalyst"
+HANDLER = "webhandler"  # a handler of 民乐县民政局: requests are filed in a department's name
 TOWN_STATS = f"{COUNTY}-DSJ-001"  # 乡镇人口统计: open, key town_code
 ENTERPRISES = f"{COUNTY}-SJ-001"  # 企业登记信息: unconditional sharing, open
 HEADER = "town_code,town_name,stat_year,households,population,male,female,aged_60_plus\n"
@@ -76,6 +77,11 @@ def _seed(settings: Settings, home: Path) -> int:
             iam_service.create_user(
                 session, username=ANALYST, password=PASSWORD, region_code=COUNTY,
                 roles=["analyst"], display_name="周分析", must_change_password=False,
+            )  # fmt: skip
+            iam_service.create_user(
+                session, username=HANDLER, password=PASSWORD, region_code=COUNTY,
+                roles=["handler"], display_name="吴办理", must_change_password=False,
+                department_code=f"{COUNTY}-MZ",
             )  # fmt: skip
             result = ingest_service.ingest_file(
                 session, resource_code=TOWN_STATS, path=source, settings=settings
@@ -273,6 +279,12 @@ def test_analyst_sees_quality_and_shares(page: Page, site: Site) -> None:
     _shot(page, site, "09-order.png")
 
     # Unconditional sharing is granted at once; the token is shown once, with a copy button.
+    # A request is filed in a department's own name: a handler of 民乐县民政局 asks.
+    page.get_by_test_id("header-user").click()
+    page.get_by_test_id("logout").click()
+    page.locator(".el-message-box").get_by_role("button", name="确定").click()
+    expect(page).to_have_url(f"{site.url}/login")
+    shared._sign_in(page, site, HANDLER)
     page.locator(".side-menu").get_by_text("共享交换").click()
     expect(page).to_have_url(f"{site.url}/datahub/sharing")
     page.get_by_test_id("share-request-create").click()
@@ -281,8 +293,7 @@ def test_analyst_sees_quality_and_shares(page: Page, site: Site) -> None:
     form.get_by_label("信息资源").click()
     page.get_by_role("option", name="企业登记信息（民乐县市场监督管理局，无条件共享）").click()
     expect(form).to_contain_text("统一社会信用代码")
-    form.get_by_label("申请部门").click()
-    page.get_by_role("option", name=f"民乐县民政局（{COUNTY}-MZ）").click()
+    expect(form.get_by_test_id("share-requester")).to_have_text("民乐县民政局")
     form.get_by_label("用途").fill("核对低保申请人名下企业")
     form.get_by_label("法律依据").fill("《社会救助暂行办法》第十一条")
     form.get_by_placeholder("开始日期").click()

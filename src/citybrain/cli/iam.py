@@ -42,6 +42,9 @@ def create_user(
         bool, typer.Option("--password-stdin", help="从标准输入读取密码 (第一行)")
     ] = False,
     display_name: Annotated[str, typer.Option("--display-name", help="姓名")] = "",
+    department: Annotated[
+        str | None, typer.Option("--department", help="所属部门编码 (大数据局人员不填)")
+    ] = None,
 ) -> None:
     """创建本地账号 (首次登录须修改密码)."""
     if not password_stdin:
@@ -57,6 +60,7 @@ def create_user(
                 region_code=region,
                 roles=role,
                 display_name=display_name,
+                department_code=department,
             )
             summary = (user.id, user.username, user.region_code)
     except DomainError as exc:
@@ -65,6 +69,24 @@ def create_user(
         f"[green]已创建用户[/green] {summary[1]} (id {summary[0]}, 区划 {summary[2]},"
         f" 角色 {', '.join(role)}); 首次登录须修改密码"
     )
+
+
+@user_app.command("set-department")
+def set_department(
+    username: Annotated[str, typer.Option("--username", help="用户名")],
+    department: Annotated[
+        str | None, typer.Option("--department", help="所属部门编码; 不填表示不属于任何部门")
+    ] = None,
+) -> None:
+    """设置用户所属部门 (其会话全部注销)."""
+    try:
+        with cli_session() as session:
+            user = queries.get_user_by_name(session, username)
+            service.set_department(session, user=user, department_code=department, actor=None)
+            shown = user.department_code or "无"
+    except DomainError as exc:
+        raise _fail(exc) from None
+    console.print(f"[green]已设置[/green] {username} 的所属部门: {shown}")
 
 
 @user_app.command("list")

@@ -25,6 +25,7 @@ from citybrain.cli.context import cli_engine, cli_session, console, err_console
 from citybrain.core.context import ActorContext
 from citybrain.core.db import make_session_factory
 from citybrain.core.errors import DomainError
+from citybrain.core.scope import Scope
 from citybrain.datahub.ingest import pulls, service, tasks
 from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
 from citybrain.datahub.ingest.mapping import parse_mapping_options
@@ -157,7 +158,7 @@ def pull(
     columns = parse_mapping_options(mapping or [])
     try:
         with cli_session() as session:
-            region_code = load_resource(session, resource_code).region_code
+            region_code = load_resource(session, resource_code, scope=Scope.system()).region_code
     except DomainError as exc:
         err_console.print(f"[red]{exc.message}[/red] ({exc.code})")
         raise typer.Exit(code=2) from exc

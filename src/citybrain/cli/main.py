@@ -87,9 +87,42 @@ def _init() -> bool:
     return True
 
 
+Workers = Annotated[
+    int, typer.Option(min=1, max=64, help="工作进程数 (大于 1 时须使用 PostgreSQL)")
+]
+
+
 @app.command()
-def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
-    """启动 Web 服务 (未配置 Redis 时, 后台任务与定时任务也在本进程内执行)."""
+def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
+    """启动 Web 服务 (单进程且未配置 Redis 时, 后台任务与定时任务也在本进程内执行)."""
+    if workers == 1:
+        _serve_one(host, port)
+        return
+    if settings().resolved_database_url.startswith("sqlite"):
+        err_console.print(
+            "[red]多个工作进程须使用 PostgreSQL (设置 CITYBRAIN_DATABASE_URL); "
+            "SQLite 只允许一个写入者, 请去掉 --workers 或设为 1[/red]"
+        )
+        raise typer.Exit(code=2)
+    # Each worker imports the app afresh and reads the same CITYBRAIN_* environment. No job
+    # consumer starts inside the web workers: background and scheduled jobs run in
+    # `citybrain worker` processes (on Redis when CITYBRAIN_REDIS_URL is set).
+    console.print(f"{workers} 个工作进程; 后台任务与定时任务请运行 `citybrain worker`")
+    uvicorn.run(
+        "citybrain.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # A worker imports every module before it answers the supervisor's ping; on a busy
+        # machine that takes longer than uvicorn's 5 s, and it would be killed and respawned
+        # over and over.
+        timeout_worker_healthcheck=60,
+    )
+
+
+def _serve_one(host: str, port: int) -> None:
+    """One process: the app, and the embedded job consumer when no Redis is configured."""
     from citybrain.app import create_app
     from citybrain.core.audit import anchor
 
@@ -129,7 +162,7 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     _init()
     with cli_session() as session:
         load_demo(session, settings(), console=console)
-    serve(host=host, port=port)
+    _serve_one(host, port)
 
 
 @app.command()

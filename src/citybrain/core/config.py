@@ -123,6 +123,16 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "", description="SQLAlchemy URL; empty means the SQLite file citybrain.db under home."
     )
+    db_slots: int = Field(
+        16,
+        ge=1,
+        le=256,
+        description="Requests per process that may use the database at once (and the size of "
+        "its connection pool); the rest queue without holding a thread or a connection.",
+    )
+    db_wait_seconds: float = Field(
+        10.0, gt=0, description="How long a queued request waits for its turn before a 503."
+    )
     data_dir: Path = Field(
         Path("../shared/data"), description="Folder of the public reference data (read in place)."
     )
@@ -147,6 +157,22 @@ class Settings(BaseSettings):
     )
     lockout_threshold: int = Field(5, ge=1, description="Failed logins before the lock.")
     lockout_minutes: int = Field(15, ge=1, description="How long an account stays locked.")
+    login_throttle_window_minutes: int = Field(
+        15, ge=1, description="Window in which failed logins per address and per name count."
+    )
+    login_ip_max_failures: int = Field(
+        30,
+        ge=1,
+        description="Failed logins from one address in a window before it gets 429"
+        " (behind a proxy, run uvicorn with --forwarded-allow-ips so the address is the"
+        " client's).",
+    )
+    login_account_max_failures: int = Field(
+        10,
+        ge=1,
+        description="Failed logins for one user name (existing or not) in a window before"
+        " it gets 429; the account lock (lockout_threshold) usually comes first.",
+    )
     session_idle_minutes: int = Field(30, ge=1, description="Idle timeout of a session.")
     session_max_hours: int = Field(12, ge=1, description="Absolute lifetime of a session.")
     audit_retention_days: Annotated[int, Field(ge=180)] = Field(
@@ -177,6 +203,13 @@ class Settings(BaseSettings):
                     f"CITYBRAIN_OUTBOUND_ALLOWED_NETWORKS 中的网段无效: {item}"
                 ) from exc
         return value
+
+    frame_ancestors: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to show our pages in a frame (big-screen boards on a"
+        ' wall controller), as a JSON list: ["https://wall.example.gov.cn"]; empty: none'
+        " (X-Frame-Options DENY).",
+    )
 
     @field_validator("audit_retention_days")
     @classmethod

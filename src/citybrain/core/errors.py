@@ -56,6 +56,26 @@ class PermissionDenied(DomainError):
     default_code = "permission_denied"
 
 
+class TooLarge(DomainError):
+    """The request or the file it carries is bigger than the configured limit."""
+
+    status_code = 413
+    default_code = "upload_too_large"
+
+
+class TooManyRequests(DomainError):
+    """Too many attempts in a window; ``retry_after`` seconds until the next is allowed."""
+
+    status_code = 429
+    default_code = "too_many_attempts"
+
+    def __init__(
+        self, message: str, *, retry_after: int, code: str | None = None, detail: Any = None
+    ) -> None:
+        super().__init__(message, code=code, detail=detail)
+        self.retry_after = retry_after
+
+
 class Locked(DomainError):
     status_code = 423
     default_code = "account_locked"

@@ -29,6 +29,12 @@ class Principal:
     region_code: str
     roles: tuple[str, ...] = ()
     permissions: frozenset[str] = field(default_factory=frozenset)
+    # The department the caller belongs to (None: big-data-bureau staff, administrators,
+    # department systems' API keys). ``cross_department``: with no department, the caller
+    # sees every department of its region (bureau roles); a department role without a
+    # department sees none (see ``core/scope.py``).
+    department_code: str | None = None
+    cross_department: bool = True
 
     def has(self, code: str) -> bool:
         return code in self.permissions

@@ -9,8 +9,9 @@ caller answers with an error, so :func:`login` reports an outcome instead of rai
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 from sqlalchemy import select
@@ -23,7 +24,7 @@ from citybrain.core.context import set_actor
 from citybrain.core.crypto import FieldCipher
 from citybrain.core.errors import BadInput, Conflict
 from citybrain.core.security import Principal
-from citybrain.iam import passwords, rules, sessions
+from citybrain.iam import passwords, rules, sessions, throttle
 from citybrain.iam.models import LoginSession, User
 from citybrain.regions.scope import ensure_within
 
@@ -42,6 +43,8 @@ class LoginOutcome:
     expires_at: datetime | None = None
     user: User | None = None
     limits: frozenset[rules.Limit] = field(default_factory=frozenset)
+    retry_after: int | None = None  # seconds, with status 429
+    handoff_code: str | None = None  # OIDC: the one-time code the front end exchanges
 
     @property
     def ok(self) -> bool:
@@ -94,7 +97,13 @@ def _verify(user: User | None, password: str) -> bool:
 
 
 def _refuse(
-    session: Session, attempted: str, user: User | None, reason: str, *, code: str = ""
+    session: Session,
+    attempted: str,
+    user: User | None,
+    reason: str,
+    *,
+    code: str = "",
+    by: str = "",
 ) -> LoginOutcome:
     settings = get_settings()
     audit.record(
@@ -106,7 +115,7 @@ def _refuse(
         outcome="failure",
         actor=attempted[:64],
         role="",
-        detail={"reason": reason},
+        detail={"reason": reason, "by": by} if by else {"reason": reason},
     )
     if code == "totp_required":
         return LoginOutcome(401, code, "请输入动态口令 (TOTP)")
@@ -154,8 +163,50 @@ def login(
     locked nothing is counted and even the right password is refused. On success the counter
     is reset, an outdated hash is upgraded, and the session may be limited (forced password
     change, TOTP set-up for administrators). Every attempt is audited as ``iam.login``.
+
+    Before all that, the throttle (``iam.throttle``): once the address or the user name has
+    failed too often in the window, the outcome is 429 ``too_many_attempts`` with
+    ``retry_after`` seconds, the same for every user name, and no password is checked. Every
+    401 for bad credentials or code counts towards both throttle counters.
     """
+    settings = get_settings()
     now = utcnow()
+    keys = throttle.keys_for(username, source_ip, settings)
+    window = timedelta(minutes=settings.login_throttle_window_minutes)
+    blocked = throttle.retry_after(session, keys, now, window=window)
+    if blocked is not None:
+        seconds, by = blocked
+        _refuse(session, username, None, "throttled", by=by)
+        minutes = math.ceil(seconds / 60)
+        return LoginOutcome(
+            429,
+            "too_many_attempts",
+            f"登录尝试过于频繁，请 {minutes} 分钟后再试",
+            retry_after=seconds,
+        )
+    outcome = _attempt(
+        session, username=username, password=password, totp=totp, source_ip=source_ip, now=now
+    )
+    if outcome.code in _COUNTED:
+        throttle.count_failure(session, keys, now, window=window)
+    elif outcome.ok:
+        throttle.clear_name(session, keys)
+    return outcome
+
+
+# Wrong credentials count towards the throttle; "password right, now the code" does not.
+_COUNTED = frozenset({"invalid_credentials", "invalid_totp"})
+
+
+def _attempt(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    totp: str | None,
+    source_ip: str,
+    now: datetime,
+) -> LoginOutcome:
     # The row lock (PostgreSQL) serialises concurrent attempts on one account, so parallel
     # guesses cannot slip past the failure count.
     user = session.execute(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Request
 
 from citybrain.core.errors import PermissionDenied
+from citybrain.core.pagination import RowId
 from citybrain.core.security import CurrentPrincipal, Principal, require
 from citybrain.core.web import DbSession
 from citybrain.iam import permissions, queries
@@ -15,9 +16,7 @@ from citybrain.iam.resolver import SESSION_ID_STATE
 from citybrain.regions.scope import ensure_within
 
 
-def scoped_user(
-    session: DbSession, principal: CurrentPrincipal, user_id: Annotated[int, Path(ge=1)]
-) -> User:
+def scoped_user(session: DbSession, principal: CurrentPrincipal, user_id: RowId) -> User:
     """The user ``user_id`` (``user_not_found``, 404) inside the caller's region
     (``out_of_scope``, 403). Routes declare their permission before this dependency, so an
     unauthorised caller learns nothing about which ids exist."""
@@ -26,9 +25,7 @@ def scoped_user(
     return user
 
 
-def scoped_api_key(
-    session: DbSession, principal: CurrentPrincipal, key_id: Annotated[int, Path(ge=1)]
-) -> ApiKey:
+def scoped_api_key(session: DbSession, principal: CurrentPrincipal, key_id: RowId) -> ApiKey:
     key = queries.get_api_key(session, key_id)
     ensure_within(key.region_code, principal.region_code)
     return key

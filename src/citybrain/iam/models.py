@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citybrain.core.clock import utcnow
 from citybrain.core.db import Base
+
+if TYPE_CHECKING:
+    from citybrain.iam.departments import Department
 
 
 class User(Base):
@@ -22,6 +26,11 @@ class User(Base):
     username_key: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     region_code: Mapped[str] = mapped_column(String(15), index=True)
+    # The 职能部门 the user works for, inside ``region_code``'s subtree; None for the big-data
+    # bureau's own staff and the administrators (see docs/iam.md, "Departments").
+    department_code: Mapped[str | None] = mapped_column(
+        ForeignKey("iam_department.code"), index=True, default=None
+    )
     display_name: Mapped[str] = mapped_column(String(64), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -37,6 +46,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     roles: Mapped[list[Role]] = relationship(secondary="iam_user_role", lazy="selectin")
+    department: Mapped[Department | None] = relationship(lazy="selectin", viewonly=True)
 
 
 class Role(Base):
@@ -100,6 +110,19 @@ class LoginSession(Base):
     source_ip: Mapped[str] = mapped_column(String(64), default="")
 
 
+class LoginThrottle(Base):
+    """Failed sign-ins counted per source address (``ip:<address>``) or per attempted user
+    name (``user:<SM3 of its key>``, whether the account exists or not) in a fixed window;
+    kept in the database so that every web process sees the same counts (``iam.throttle``)."""
+
+    __tablename__ = "iam_login_throttle"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(96), unique=True)
+    window_started_at: Mapped[datetime]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ApiKey(Base):
     """A department system's key ``cbk_<prefix>_<secret>``: looked up by prefix, checked by MAC."""
 
@@ -128,4 +151,18 @@ class OidcState(Base):
     nonce: Mapped[str] = mapped_column(String(128))
     code_verifier: Mapped[str] = mapped_column(String(128))
     redirect_uri: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OidcHandoff(Base):
+    """A finished OIDC sign-in waiting for the front end to collect its session. The browser
+    carries a one-time code (in the URL fragment of the callback's redirect) that the front end
+    exchanges by POST; only its HMAC-SM3 is stored, the session is started at the exchange,
+    and the row is deleted then (single use) or once stale."""
+
+    __tablename__ = "iam_oidc_handoff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("iam_user.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -29,11 +29,12 @@ from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings
 from citybrain.core.context import set_actor
+from citybrain.core.crypto import hmac_sm3
 from citybrain.core.errors import BadInput, DomainError, NotFound
 from citybrain.iam import passwords, sessions
 from citybrain.iam import roles as role_service
-from citybrain.iam.auth import LoginOutcome
-from citybrain.iam.models import OidcState, Role, User
+from citybrain.iam.auth import LoginOutcome, limits_of
+from citybrain.iam.models import OidcHandoff, OidcState, Role, User
 from citybrain.iam.rules import normalise_username
 from citybrain.iam.service import insert_account
 from citybrain.regions import queries as region_queries
@@ -41,6 +42,8 @@ from citybrain.regions.scope import normalise_code
 
 log = logging.getLogger(__name__)
 STATE_TTL: Final = timedelta(minutes=10)
+HANDOFF_TTL: Final = timedelta(seconds=60)
+"""How long the one-time code of a finished sign-in may wait for the front end's exchange."""
 CACHE_SECONDS: Final = 300
 HTTP_TIMEOUT: Final = 10
 ALGORITHMS: Final = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA")
@@ -272,8 +275,10 @@ def complete(
 ) -> LoginOutcome:
     """Finish a sign-in: check the state (single use, bound to the browser's cookie, at most
     10 minutes old), exchange the code, validate the ID token, provision the user, start a
-    session. Failures come back as a 401 outcome (``oidc_failed``) and are audited, like
-    password logins; the pending state is consumed either way."""
+    no session yet: the outcome carries ``handoff_code``, a one-time code the front end trades
+    for the session token by POST (:func:`exchange`), so no token ever travels in a URL.
+    Failures come back as a 401 outcome (``oidc_failed``) and are audited, like password
+    logins; the pending state is consumed either way."""
     pending = session.execute(
         select(OidcState).where(OidcState.state == state)
     ).scalar_one_or_none()
@@ -302,15 +307,75 @@ def complete(
             detail={"reason": exc.reason},
         )
         return LoginOutcome(401, "oidc_failed", exc.message)
-    row, token_text = sessions.start(session, user_id=user.id, source_ip=source_ip)
     names = ",".join(sorted(r.name for r in user.roles))
     set_actor(session, actor=user.username, role=names, region_code=user.region_code)
+    code_text = _hand_off(session, settings, user)
     audit.record(
         session,
         action="iam.oidc.login",
         object_type="iam_user",
         object_id=str(user.id),
         region_code=user.region_code,
+        detail={"handoff": True},
+    )
+    return LoginOutcome(200, "ok", "登录成功", user=user, handoff_code=code_text)
+
+
+def _code_hash(settings: Settings, code_text: str) -> str:
+    return hmac_sm3(settings.key("session_key"), b"oidc-handoff:" + code_text.encode()).hex()
+
+
+def _hand_off(session: Session, settings: Settings, user: User) -> str:
+    """A one-time code for ``user``'s session (stale codes purged first)."""
+    session.execute(delete(OidcHandoff).where(OidcHandoff.created_at < utcnow() - HANDOFF_TTL))
+    code_text = secrets.token_urlsafe(32)
+    session.add(OidcHandoff(code_hash=_code_hash(settings, code_text), user_id=user.id))
+    session.flush()
+    return code_text
+
+
+def exchange(
+    session: Session, *, settings: Settings, code: str, source_ip: str = ""
+) -> LoginOutcome:
+    """Trade the one-time code of a finished OIDC sign-in for a new session token (the token
+    never travels in a URL). The code works once, within ``HANDOFF_TTL`` of the callback, and
+    only while the account is active; otherwise a 401 outcome ``invalid_handoff`` (answered,
+    not raised, so its audit record commits). Audited as ``iam.oidc.exchange``."""
+    pending = session.execute(
+        select(OidcHandoff).where(OidcHandoff.code_hash == _code_hash(settings, code))
+    ).scalar_one_or_none()
+    user = session.get(User, pending.user_id) if pending is not None else None
+    reason = ""
+    if pending is None or user is None:
+        reason = "unknown_code"
+    elif utcnow() - pending.created_at > HANDOFF_TTL:
+        reason = "expired"
+    elif not user.is_active:
+        reason = "disabled"
+    if pending is not None:
+        session.delete(pending)  # single use, whatever happens next
+        session.flush()
+    if reason or user is None:
+        audit.record(
+            session,
+            action="iam.oidc.exchange",
+            object_type="iam_user",
+            object_id=str(user.id) if user is not None else "",
+            outcome="failure",
+            actor="anonymous",
+            role="",
+            detail={"reason": reason},
+        )
+        return LoginOutcome(401, "invalid_handoff", "登录凭据无效或已过期, 请重新登录")
+    row, token_text = sessions.start(session, user_id=user.id, source_ip=source_ip)
+    names = ",".join(sorted(r.name for r in user.roles))
+    set_actor(session, actor=user.username, role=names, region_code=user.region_code)
+    audit.record(
+        session,
+        action="iam.oidc.exchange",
+        object_type="iam_user",
+        object_id=str(user.id),
+        region_code=user.region_code,
         detail={"session_id": row.id},
     )
-    return LoginOutcome(200, "ok", "登录成功", token_text, row.expires_at, user)
+    return LoginOutcome(200, "ok", "登录成功", token_text, row.expires_at, user, limits_of(user))

@@ -67,6 +67,18 @@ BUILTIN_ROLES: Final[Mapping[str, frozenset[str]]] = BuiltinRolesView(ROLE_TITLE
 take their codes from code, not the database, so an upgrade that adds a code never leaves a
 stale copy behind."""
 
+DEPARTMENT_ROLES: Final = frozenset({"handler", "gridworker"})
+"""Roles that act for one department. A user holding only these and no department sees no
+department's data; every other role without a department is big-data-bureau staff and sees
+all departments of its region (``core/scope.py``)."""
+
+
+def cross_department(role_names: Iterable[str], department_code: str | None) -> bool:
+    """Whether a user sees every department of its region: no department, and at least one
+    role that is not a department role."""
+    return department_code is None and bool(set(role_names) - DEPARTMENT_ROLES)
+
+
 ADMIN_DOMAINS: Final[Mapping[str, frozenset[str]]] = {
     SYSADMIN: frozenset(
         {"iam:user_manage", "iam:apikey_manage", "regions:manage", "datasource:manage"}

@@ -8,6 +8,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from citybrain.core.errors import BadInput, NotFound
 from citybrain.core.pagination import PageParams, paginate
 from citybrain.iam.models import ApiKey, Role, User, UserRole
+from citybrain.iam.rules import username_key
 from citybrain.iam.schemas import UserFilter
 from citybrain.regions import queries as region_queries
 from citybrain.regions.scope import descendant_upper_bound, ensure_within
@@ -52,6 +53,15 @@ def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("用户不存在", code="user_not_found", detail=user_id)
+    return user
+
+
+def get_user_by_name(session: Session, username: str) -> User:
+    """The user named ``username`` (case- and width-insensitive), or ``user_not_found``."""
+    key = username_key(username)
+    user = session.execute(select(User).where(User.username_key == key)).scalar_one_or_none()
+    if user is None:
+        raise NotFound("用户不存在", code="user_not_found", detail=username)
     return user
 
 

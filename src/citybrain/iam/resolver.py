@@ -12,9 +12,11 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from citybrain.core.audit.directory import install_directory
+from citybrain.core.clock import utcnow
 from citybrain.core.context import set_actor
 from citybrain.core.errors import Unauthenticated
 from citybrain.core.security import Principal, install_resolver
+from citybrain.core.web import after_transaction
 from citybrain.iam import apikeys, auth, permissions, sessions
 from citybrain.iam.audit_names import IamAuditDirectory
 from citybrain.iam.models import User
@@ -50,6 +52,11 @@ def _from_session(request: Request, session: Session, token: str) -> Principal:
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise Unauthenticated("账号已停用", code="account_disabled")
+    now, session_id = utcnow(), row.id
+    if sessions.needs_touch(row, now):
+        # Not in this transaction: that would make every GET a writer (see core/web.py).
+        factory = request.app.state.session_factory
+        after_transaction(session, lambda: sessions.touch(factory, session_id=session_id, now=now))
     setattr(request.state, SESSION_ID_STATE, row.id)
     role_names = tuple(sorted(r.name for r in user.roles))
     limited = bool(auth.limits_of(user))
@@ -64,6 +71,8 @@ def _from_session(request: Request, session: Session, token: str) -> Principal:
         region_code=user.region_code,
         roles=role_names,
         permissions=codes,
+        department_code=user.department_code,
+        cross_department=permissions.cross_department(role_names, user.department_code),
     )
 
 

@@ -20,6 +20,7 @@ from citybrain.iam.schemas import (
     LoginRead,
     LoginRequest,
     MeRead,
+    OidcExchange,
     PasswordChange,
     PasswordPolicyRead,
     RoleBrief,
@@ -29,7 +30,12 @@ from citybrain.iam.schemas import (
 
 PREFIX: Final = "/api/v1/iam"
 PUBLIC_ROUTES: Final = frozenset(
-    {f"{PREFIX}/login", f"{PREFIX}/oidc/login", f"{PREFIX}/oidc/callback"}
+    {
+        f"{PREFIX}/login",
+        f"{PREFIX}/oidc/login",
+        f"{PREFIX}/oidc/callback",
+        f"{PREFIX}/oidc/exchange",
+    }
 )
 """The only iam routes a caller reaches without credentials (the route-walk test reads it)."""
 
@@ -48,10 +54,11 @@ def _client_ip(request: Request) -> str:
 
 
 def _failure(outcome: auth.LoginOutcome) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"}
+    if outcome.retry_after is not None:
+        headers = {"Retry-After": str(outcome.retry_after)}
     return JSONResponse(
-        error_body(outcome.code, outcome.message),
-        status_code=outcome.status,
-        headers={"WWW-Authenticate": "Bearer"},
+        error_body(outcome.code, outcome.message), status_code=outcome.status, headers=headers
     )
 
 
@@ -69,8 +76,12 @@ def _login_read(outcome: auth.LoginOutcome) -> LoginRead:
 
 @router.post(
     "/login",
+    summary="用户名密码登录",
     response_model=LoginRead,
-    responses={401: {"description": "invalid_credentials / totp_required / invalid_totp"}},
+    responses={
+        401: {"description": "invalid_credentials / totp_required / invalid_totp"},
+        429: {"description": "too_many_attempts (Retry-After: seconds)"},
+    },
 )
 def login(body: LoginRequest, request: Request, session: DbSession) -> LoginRead | JSONResponse:
     """用户名密码登录 (已绑定动态口令时另需 totp); 每次登录都签发新会话令牌."""
@@ -88,14 +99,16 @@ def login(body: LoginRequest, request: Request, session: DbSession) -> LoginRead
     return _login_read(outcome)
 
 
-@router.post("/logout", status_code=204, dependencies=[Depends(authenticated)])
+@router.post(
+    "/logout", summary="注销当前会话", status_code=204, dependencies=[Depends(authenticated)]
+)
 def logout(session: DbSession, session_id: CurrentSessionId) -> None:
     """注销当前会话; 此后该令牌再使用将得到 401 session_revoked."""
     if session_id is not None:
         auth.logout(session, session_id=session_id)
 
 
-@router.get("/me", response_model=MeRead)
+@router.get("/me", summary="当前登录者", response_model=MeRead)
 def me(principal: CurrentPrincipal, session: DbSession) -> MeRead:
     """当前登录者的资料、权限代码, 以及是否须先修改密码或绑定动态口令."""
     if principal.kind != "user":
@@ -106,6 +119,8 @@ def me(principal: CurrentPrincipal, session: DbSession) -> MeRead:
             display_name=principal.name,
             region_code=principal.region_code,
             region_name=queries.region_name(session, principal.region_code),
+            department_code=None,
+            department_name=None,
             roles=[],
             permissions=sorted(principal.permissions),
             permission_titles=permissions.titles_of(principal.permissions),
@@ -122,6 +137,8 @@ def me(principal: CurrentPrincipal, session: DbSession) -> MeRead:
         display_name=user.display_name,
         region_code=user.region_code,
         region_name=queries.region_name(session, user.region_code),
+        department_code=user.department_code,
+        department_name=user.department.name if user.department else None,
         roles=[RoleBrief(name=r.name, title_zh=r.title_zh) for r in user.roles],
         permissions=sorted(principal.permissions),
         permission_titles=permissions.titles_of(principal.permissions),
@@ -131,7 +148,7 @@ def me(principal: CurrentPrincipal, session: DbSession) -> MeRead:
     )
 
 
-@router.get("/password-policy", response_model=PasswordPolicyRead)
+@router.get("/password-policy", summary="密码与登录策略", response_model=PasswordPolicyRead)
 def password_policy(_: SelfService) -> PasswordPolicyRead:
     """当前的密码策略与登录策略 (修改密码页面据此提示)."""
     settings = get_settings()
@@ -149,7 +166,7 @@ def password_policy(_: SelfService) -> PasswordPolicyRead:
     )
 
 
-@router.post("/me/password", status_code=204)
+@router.post("/me/password", summary="修改本人密码", status_code=204)
 def change_password(
     body: PasswordChange,
     _: SelfService,
@@ -167,20 +184,22 @@ def change_password(
     )
 
 
-@router.post("/me/totp", response_model=TotpEnrolRead)
+@router.post("/me/totp", summary="绑定动态口令", response_model=TotpEnrolRead)
 def enrol_totp(_: SelfService, user: CurrentUser, session: DbSession) -> TotpEnrolRead:
     """生成动态口令密钥 (返回 otpauth:// 地址供扫码), 确认后生效."""
     enrolment = auth.enrol_totp(session, user=user)
     return TotpEnrolRead(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri)
 
 
-@router.post("/me/totp/confirm", status_code=204)
+@router.post("/me/totp/confirm", summary="确认动态口令", status_code=204)
 def confirm_totp(body: TotpConfirm, _: SelfService, user: CurrentUser, session: DbSession) -> None:
     """输入一次当前动态口令, 启用二次验证."""
     auth.confirm_totp(session, user=user, code=body.code)
 
 
-@router.get("/oidc/login", response_class=RedirectResponse, status_code=302)
+@router.get(
+    "/oidc/login", summary="统一身份认证登录", response_class=RedirectResponse, status_code=302
+)
 def oidc_login(request: Request, session: DbSession) -> RedirectResponse:
     """跳转到统一身份认证 (OIDC) 登录页."""
     redirect_uri = str(request.url_for("oidc_callback"))
@@ -198,14 +217,15 @@ def oidc_login(request: Request, session: DbSession) -> RedirectResponse:
     return response
 
 
-@router.get("/oidc/callback", name="oidc_callback", response_model=None)
+@router.get("/oidc/callback", summary="统一身份认证回调", name="oidc_callback", response_model=None)
 def oidc_callback(
     request: Request,
     session: DbSession,
     state: Annotated[str, Query(max_length=256)] = "",
     code: Annotated[str, Query(max_length=2048)] = "",
 ) -> RedirectResponse | JSONResponse:
-    """统一身份认证回调: 校验后签发会话令牌, 跳转到前端 ``/#/login?token=...``."""
+    """统一身份认证回调: 校验后跳转到前端 ``/#/login?oidc_code=...``; 前端用这一次性登录凭据
+    (60 秒内有效, 仅可使用一次) 通过 POST ``/oidc/exchange`` 换取会话令牌, 令牌从不出现在 URL 中."""
     outcome = oidc.complete(
         session,
         settings=_settings(request),
@@ -217,9 +237,27 @@ def oidc_callback(
     # As with passwords, a failure is answered (not raised) so that its audit record commits.
     if not outcome.ok:
         return _failure(outcome)
-    response = RedirectResponse(f"/#/login?token={outcome.token}", status_code=303)
+    response = RedirectResponse(f"/#/login?oidc_code={outcome.handoff_code}", status_code=303)
     response.delete_cookie(OIDC_STATE_COOKIE, path=f"{PREFIX}/oidc")
     return response
+
+
+@router.post(
+    "/oidc/exchange",
+    summary="换取统一身份认证会话",
+    response_model=LoginRead,
+    responses={401: {"description": "invalid_handoff"}},
+)
+def oidc_exchange(
+    body: OidcExchange, request: Request, session: DbSession
+) -> LoginRead | JSONResponse:
+    """用统一身份认证回调给出的一次性登录凭据换取会话令牌 (仅可使用一次)."""
+    outcome = oidc.exchange(
+        session, settings=_settings(request), code=body.code, source_ip=_client_ip(request)
+    )
+    if not outcome.ok:
+        return _failure(outcome)
+    return _login_read(outcome)
 
 
 router.include_router(router_admin.router)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path
 
 from citybrain.core.pagination import PageParams
 from citybrain.core.web import DbSession
-from citybrain.iam import apikeys, auth, permissions, queries, roles, service
+from citybrain.iam import apikeys, auth, departments, permissions, queries, roles, service
 from citybrain.iam.dependencies import (
     ApiKeyManager,
     RoleManager,
@@ -26,6 +26,7 @@ from citybrain.iam.schemas import (
     ApiKeyCreated,
     ApiKeyPage,
     ApiKeyRead,
+    DepartmentBrief,
     PasswordResetRead,
     PermissionRead,
     RoleBrief,
@@ -33,6 +34,7 @@ from citybrain.iam.schemas import (
     RolePermissionsUpdate,
     RoleRead,
     UserCreate,
+    UserDepartmentUpdate,
     UserFilter,
     UserPage,
     UserRead,
@@ -51,6 +53,8 @@ def user_read(user: User, region_name: str = "") -> UserRead:
         display_name=user.display_name,
         region_code=user.region_code,
         region_name=region_name,
+        department_code=user.department_code,
+        department_name=user.department.name if user.department else None,
         is_active=user.is_active,
         must_change_password=user.must_change_password,
         totp_enabled=user.totp_enabled,
@@ -86,7 +90,7 @@ def api_key_read(key: ApiKey) -> ApiKeyRead:
     )
 
 
-@router.get("/users", response_model=UserPage)
+@router.get("/users", summary="检索用户", response_model=UserPage)
 def search_users(
     session: DbSession,
     principal: UserReader,
@@ -99,7 +103,7 @@ def search_users(
     return UserPage(items=items, total=total, page=flt.page, size=flt.size)
 
 
-@router.post("/users", response_model=UserRead, status_code=201)
+@router.post("/users", summary="创建用户", response_model=UserRead, status_code=201)
 def create_user(body: UserCreate, session: DbSession, principal: UserManager) -> UserRead:
     """创建本地账号 (首次登录须修改密码); 授予管理员角色须安全管理员操作."""
     user = service.create_user(
@@ -109,28 +113,41 @@ def create_user(body: UserCreate, session: DbSession, principal: UserManager) ->
         region_code=body.region_code,
         roles=body.roles,
         display_name=body.display_name,
+        department_code=body.department_code,
         actor=principal,
     )
     return user_read(user)
 
 
-@router.get("/users/{user_id}", response_model=UserRead)
+@router.get(
+    "/users/{user_id}",
+    summary="查看用户",
+    description="本人辖区内一个用户的资料、角色、所属部门与状态; 不存在或不在辖区内时 404。",
+    response_model=UserRead,
+)
 def get_user(_: UserReader, user: ScopedUser) -> UserRead:
     return user_read(user)
 
 
-@router.post("/users/{user_id}/disable", response_model=UserRead)
+@router.post("/users/{user_id}/disable", summary="停用用户", response_model=UserRead)
 def disable_user(principal: UserManager, user: ScopedUser, session: DbSession) -> UserRead:
     """停用账号并注销其全部会话."""
     return user_read(service.disable_user(session, user=user, actor=principal))
 
 
-@router.post("/users/{user_id}/enable", response_model=UserRead)
+@router.post(
+    "/users/{user_id}/enable",
+    summary="启用用户",
+    description="重新启用已停用的账号 (须重新登录); 返回更新后的用户。",
+    response_model=UserRead,
+)
 def enable_user(principal: UserManager, user: ScopedUser, session: DbSession) -> UserRead:
     return user_read(service.enable_user(session, user=user, actor=principal))
 
 
-@router.post("/users/{user_id}/password-reset", response_model=PasswordResetRead)
+@router.post(
+    "/users/{user_id}/password-reset", summary="重置用户密码", response_model=PasswordResetRead
+)
 def reset_password(
     principal: UserManager, user: ScopedUser, session: DbSession
 ) -> PasswordResetRead:
@@ -138,19 +155,19 @@ def reset_password(
     return PasswordResetRead(password=service.reset_password(session, user=user, actor=principal))
 
 
-@router.post("/users/{user_id}/unlock", response_model=UserRead)
+@router.post("/users/{user_id}/unlock", summary="解除登录锁定", response_model=UserRead)
 def unlock_user(principal: Unlocker, user: ScopedUser, session: DbSession) -> UserRead:
     """解除登录失败锁定."""
     return user_read(service.unlock_user(session, user=user, actor=principal))
 
 
-@router.post("/users/{user_id}/totp-reset", response_model=UserRead)
+@router.post("/users/{user_id}/totp-reset", summary="重置动态口令", response_model=UserRead)
 def reset_totp(principal: Unlocker, user: ScopedUser, session: DbSession) -> UserRead:
     """重置动态口令 (手机丢失等), 下次登录重新绑定."""
     return user_read(auth.reset_totp(session, user=user, actor=principal))
 
 
-@router.put("/users/{user_id}/roles", response_model=UserRead)
+@router.put("/users/{user_id}/roles", summary="设置用户角色", response_model=UserRead)
 def set_user_roles(
     body: UserRolesUpdate,
     principal: RoleManager,
@@ -161,14 +178,33 @@ def set_user_roles(
     return user_read(roles.set_user_roles(session, user=user, roles=body.roles, actor=principal))
 
 
-@router.get("/roles", response_model=list[RoleRead])
+@router.put("/users/{user_id}/department", summary="设置用户部门", response_model=UserRead)
+def set_user_department(
+    body: UserDepartmentUpdate, principal: UserManager, user: ScopedUser, session: DbSession
+) -> UserRead:
+    """设置用户所属部门 (须在其辖区内; 留空为大数据局人员); 其会话全部注销."""
+    updated = service.set_department(
+        session, user=user, department_code=body.department_code, actor=principal
+    )
+    session.refresh(updated, ["department"])
+    return user_read(updated)
+
+
+@router.get("/departments", summary="列出部门", response_model=list[DepartmentBrief])
+def list_departments(session: DbSession, principal: UserReader) -> list[DepartmentBrief]:
+    """本人辖区内的部门 (供用户管理选择所属部门)."""
+    rows = departments.list_departments(session, region_prefix=principal.region_code)
+    return [DepartmentBrief(code=d.code, name=d.name, region_code=d.region_code) for d in rows]
+
+
+@router.get("/roles", summary="列出角色", response_model=list[RoleRead])
 def list_roles(session: DbSession, _: UserReader) -> list[RoleRead]:
     """全部角色 (内置与自定义) 及其权限代码."""
     roles.ensure_builtin_roles(session)
     return [role_read(r) for r in queries.list_roles(session)]
 
 
-@router.post("/roles", response_model=RoleRead, status_code=201)
+@router.post("/roles", summary="新建角色", response_model=RoleRead, status_code=201)
 def create_role(body: RoleCreate, session: DbSession, _: RoleManager) -> RoleRead:
     """新建自定义角色 (一个角色不能混合两种管理员职责的权限)."""
     role = roles.create_role(
@@ -177,7 +213,7 @@ def create_role(body: RoleCreate, session: DbSession, _: RoleManager) -> RoleRea
     return role_read(role)
 
 
-@router.put("/roles/{name}/permissions", response_model=RoleRead)
+@router.put("/roles/{name}/permissions", summary="设置角色权限", response_model=RoleRead)
 def set_role_permissions(
     name: RoleName, body: RolePermissionsUpdate, session: DbSession, _: RoleManager
 ) -> RoleRead:
@@ -185,13 +221,13 @@ def set_role_permissions(
     return role_read(roles.set_role_permissions(session, name=name, codes=body.permissions))
 
 
-@router.get("/permissions", response_model=list[PermissionRead])
+@router.get("/permissions", summary="权限代码目录", response_model=list[PermissionRead])
 def list_permissions(_: UserReader) -> list[PermissionRead]:
     """权限代码目录."""
     return [PermissionRead(code=c, title_zh=t) for c, t in sorted(permissions.CATALOGUE.items())]
 
 
-@router.get("/apikeys", response_model=ApiKeyPage)
+@router.get("/apikeys", summary="检索 API 密钥", response_model=ApiKeyPage)
 def search_api_keys(
     session: DbSession,
     principal: ApiKeyManager,
@@ -204,7 +240,7 @@ def search_api_keys(
     )
 
 
-@router.post("/apikeys", response_model=ApiKeyCreated, status_code=201)
+@router.post("/apikeys", summary="签发 API 密钥", response_model=ApiKeyCreated, status_code=201)
 def create_api_key(
     body: ApiKeyCreate, session: DbSession, principal: ApiKeyManager
 ) -> ApiKeyCreated:
@@ -220,7 +256,7 @@ def create_api_key(
     return ApiKeyCreated(**api_key_read(key).model_dump(), key=plain)
 
 
-@router.post("/apikeys/{key_id}/revoke", response_model=ApiKeyRead)
+@router.post("/apikeys/{key_id}/revoke", summary="吊销 API 密钥", response_model=ApiKeyRead)
 def revoke_api_key(principal: ApiKeyManager, key: ScopedApiKey, session: DbSession) -> ApiKeyRead:
     """立即吊销 API 密钥."""
     return api_key_read(apikeys.revoke_api_key(session, key=key, actor=principal))

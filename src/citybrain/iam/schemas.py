@@ -6,13 +6,17 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from citybrain.core.pagination import Page
+from citybrain.core.pagination import MAX_PAGE, Page
 
 
 class LoginRequest(BaseModel):
     username: str = Field(min_length=1, max_length=128)
     password: str = Field(min_length=1, max_length=256)
     totp: str | None = Field(None, max_length=16, description="六位动态口令; 已绑定时必填")
+
+
+class OidcExchange(BaseModel):
+    code: str = Field(min_length=1, max_length=128, description="回调给出的一次性登录凭据")
 
 
 class LoginRead(BaseModel):
@@ -35,6 +39,8 @@ class MeRead(BaseModel):
     display_name: str
     region_code: str
     region_name: str
+    department_code: str | None = Field(description="所属部门编码; 大数据局人员和管理员为空")
+    department_name: str | None = Field(description="所属部门名称")
     roles: list[RoleBrief]
     permissions: list[str]
     permission_titles: dict[str, str] = Field(
@@ -77,6 +83,9 @@ class UserCreate(BaseModel):
     region_code: str = Field(min_length=2, max_length=15)
     roles: list[str] = Field(default_factory=list, max_length=16)
     display_name: str = Field("", max_length=64)
+    department_code: str | None = Field(
+        None, max_length=32, description="所属部门 (须在该用户辖区内); 大数据局人员留空"
+    )
 
 
 class UserRead(BaseModel):
@@ -87,6 +96,8 @@ class UserRead(BaseModel):
     display_name: str
     region_code: str
     region_name: str = Field("", description="所属区划名称 (未载入区划时为空)")
+    department_code: str | None
+    department_name: str | None
     is_active: bool
     must_change_password: bool
     totp_enabled: bool
@@ -102,11 +113,21 @@ class UserFilter(BaseModel):
     region_code: str | None = Field(None, description="只看该区划 (须在本人辖区内) 下的用户")
     role: str | None = None
     is_active: bool | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     size: int = Field(20, ge=1, le=200)
 
 
 UserPage = Page[UserRead]
+
+
+class DepartmentBrief(BaseModel):
+    code: str
+    name: str
+    region_code: str
+
+
+class UserDepartmentUpdate(BaseModel):
+    department_code: str | None = Field(None, max_length=32, description="留空表示不属于任何部门")
 
 
 class UserRolesUpdate(BaseModel):

@@ -20,6 +20,7 @@ from citybrain.core.errors import BadInput, Conflict, PermissionDenied
 from citybrain.core.security import Principal
 from citybrain.iam import passwords, permissions, sessions
 from citybrain.iam import roles as role_service
+from citybrain.iam.departments import get_department
 from citybrain.iam.models import PasswordHistory, User
 from citybrain.iam.rules import normalise_username
 from citybrain.regions import queries as region_queries
@@ -33,6 +34,7 @@ __all__ = [
     "disable_user",
     "enable_user",
     "reset_password",
+    "set_department",
     "set_password",
     "unlock_user",
 ]
@@ -126,12 +128,15 @@ def create_user(
     roles: list[str] | tuple[str, ...] = (),
     display_name: str = "",
     must_change_password: bool = True,
+    department_code: str | None = None,
     actor: Principal | None = None,
 ) -> User:
-    """A local account with an argon2id password and its roles.
+    """A local account with an argon2id password, its roles and its department (or none).
 
     Invariants: the user name is unique case- and width-insensitively (NFKC + casefold); the
-    region exists and lies inside the actor's region; the password passes the configured
+    region exists and lies inside the actor's region; the department, when given, exists
+    (``department_not_found``, 404) and lies inside the user's region
+    (``department_out_of_region``, 422); the password passes the configured
     policy; the roles respect 三权分立; granting an administrator role needs
     ``iam:role_manage``. Refused with ``bad_username`` / ``bad_region_code`` /
     ``weak_password`` (422), ``region_not_found`` / ``role_not_found`` (404),
@@ -144,6 +149,7 @@ def create_user(
     if actor is not None:
         ensure_within(region, actor.region_code)
     region_queries.get(session, region)
+    department = _check_department(session, department_code, region)
     _check_new_password(session, user_id=None, username=display, password=password)
     role_rows = role_service.roles_by_name(session, roles)
     role_service.check_separation(role_rows)
@@ -167,8 +173,53 @@ def create_user(
     )
     _store_password(session, user, password, must_change=must_change_password)
     user.roles = role_rows
+    user.department_code = department
     session.flush()
-    _audit_user(session, "iam.user.create", user, roles=[r.name for r in role_rows])
+    _audit_user(
+        session, "iam.user.create", user, roles=[r.name for r in role_rows], department=department
+    )
+    return user
+
+
+def _check_department(session: Session, code: str | None, region_code: str) -> str | None:
+    """The department code to store (None for none), refused unless it exists and lies in the
+    user's region subtree: a user of 620722 may work for 县公安局 (620722) or a township's
+    office below it, never for a department of 510903."""
+    if code is None or not code.strip():
+        return None
+    department = get_department(session, code.strip())
+    if not department.region_code.startswith(region_code):
+        raise BadInput(
+            f"部门“{department.name}”不在该用户的辖区内",
+            code="department_out_of_region",
+            detail={"department_code": department.code, "region_code": region_code},
+        )
+    return department.code
+
+
+def set_department(
+    session: Session, *, user: User, department_code: str | None, actor: Principal | None
+) -> User:
+    """Move a user into a department (or out of every department with None).
+
+    The user must lie inside the actor's region (``out_of_scope``, 403), the department must
+    exist (``department_not_found``, 404) and lie in the user's region
+    (``department_out_of_region``, 422). The user's sessions are revoked, so the next request
+    is answered with the new scope. Audit ``iam.user.department``.
+    """
+    if actor is not None:
+        ensure_within(user.region_code, actor.region_code)
+    department = _check_department(session, department_code, user.region_code)
+    before = user.department_code
+    if before == department:
+        return user
+    user.department_code = department
+    revoked = sessions.revoke_all(session, user_id=user.id)
+    session.flush()
+    _audit_user(
+        session, "iam.user.department", user, before=before, after=department,
+        sessions_revoked=revoked,
+    )  # fmt: skip
     return user
 
 

@@ -8,18 +8,24 @@ request and ``session_max_hours`` after login, whichever comes first.
 
 from __future__ import annotations
 
+import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session, sessionmaker
 
 from citybrain.core.clock import utcnow
 from citybrain.core.config import get_settings
 from citybrain.core.crypto import hmac_sm3
+from citybrain.core.db import short_write
 from citybrain.core.errors import Unauthenticated
 from citybrain.iam.models import LoginSession
 from citybrain.iam.rules import SessionState, session_state
+
+log = logging.getLogger(__name__)
 
 TOUCH_EVERY = timedelta(seconds=60)
 """``last_seen_at`` is written at most once a minute per session: a write on every request
@@ -57,7 +63,8 @@ _REFUSALS = {
 
 
 def validate(session: Session, token: str) -> LoginSession:
-    """The live session behind ``token``, its ``last_seen_at`` moved to now.
+    """The live session behind ``token``. Reads only: moving ``last_seen_at`` is
+    :func:`touch`'s business, after the request's transaction (see :func:`needs_touch`).
 
     Raises ``Unauthenticated`` with code ``invalid_token`` (unknown or forged),
     ``session_revoked`` (after logout, or revoked by an administrator) or ``session_expired``
@@ -68,20 +75,50 @@ def validate(session: Session, token: str) -> LoginSession:
     ).scalar_one_or_none()
     if row is None:
         raise Unauthenticated("登录凭证无效", code="invalid_token")
-    now = utcnow()
     state = session_state(
         last_seen_at=row.last_seen_at,
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
-        now=now,
+        now=utcnow(),
         idle_minutes=get_settings().session_idle_minutes,
     )
     if state is not SessionState.valid:
         code, message = _REFUSALS[state]
         raise Unauthenticated(message, code=code, detail={"reason": state.value})
-    if now - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = now
     return row
+
+
+def needs_touch(row: LoginSession, now: datetime) -> bool:
+    return now - row.last_seen_at >= TOUCH_EVERY
+
+
+def touch(factory: sessionmaker[Session], *, session_id: int, now: datetime) -> bool:
+    """Move ``last_seen_at`` to ``now`` in a short transaction of its own, unless it moved
+    less than ``TOUCH_EVERY`` ago (so concurrent requests and workers write it once); whether
+    it was written.
+
+    Contention is not an error: on SQLite it waits at most 100 ms for the write lock, on
+    PostgreSQL it skips a row that another transaction holds (a logout, a revocation, a
+    concurrent touch), and either way the touch is skipped and the next request tries again.
+    A minute's lag on ``last_seen_at`` against a 30-minute idle timeout changes nothing.
+    """
+    due = (
+        select(LoginSession.id)
+        .where(LoginSession.id == session_id, LoginSession.last_seen_at <= now - TOUCH_EVERY)
+        .with_for_update(skip_locked=True)
+    )
+    try:
+        with short_write(factory) as session:
+            result = session.execute(
+                update(LoginSession)
+                .where(LoginSession.id.in_(due.scalar_subquery()))
+                .values(last_seen_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(result, "rowcount", 0))
+    except (OperationalError, PoolTimeout) as exc:
+        log.info("session touch skipped (database busy): %s", exc.__class__.__name__)
+        return False
 
 
 def revoke(session: Session, row: LoginSession) -> None:

@@ -88,5 +88,7 @@ class GridMember(Base):
     )
     user_id: Mapped[int | None] = mapped_column(Integer, index=True)
     name: Mapped[str] = mapped_column(String(64))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    # The phone number as an SM4-GCM token and a blind index (``regions.pii``), never in clear.
+    phone_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    phone_bidx: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

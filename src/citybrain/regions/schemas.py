@@ -54,13 +54,12 @@ class GridMemberCreate(BaseModel):
 
 
 class GridMemberRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: int
     grid_code: str
     user_id: int | None
     name: str
-    phone: str | None
+    phone: str | None = Field(description="联系电话; 无 pii:unmask 权限时脱敏 (138****0000)")
+    phone_masked: bool = True
     created_at: datetime
 
 

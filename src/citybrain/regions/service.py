@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from citybrain.core.audit import service as audit
 from citybrain.core.errors import BadInput, Conflict, NotFound
-from citybrain.regions import geo, grid_cache, loader, queries
+from citybrain.regions import geo, grid_cache, loader, pii, queries
 from citybrain.regions.grid_import import ImportedGrids, import_grids
 from citybrain.regions.grids import SPLIT_METHOD, synthetic_cells
 from citybrain.regions.models import GridMember, RegionBoundary
+from citybrain.regions.schemas import GridMemberRead
 from citybrain.regions.scope import Level, normalise_code
 from citybrain.regions.writes import (
     BoundaryValues,
@@ -246,7 +247,8 @@ def add_grid_member(
     """Assign a grid member (网格员). ``user_id`` names an iam user (not checked here: iam sits
     above regions); one user at most once per grid. Raises ``BadInput`` (``bad_region_code``,
     ``not_a_grid``, ``bad_member``), ``NotFound`` (``region_not_found``), ``Conflict``
-    (``grid_member_exists``). Writes a ``regions.grid_member.add`` audit record."""
+    (``grid_member_exists``). The phone is stored encrypted with a blind index
+    (``regions.pii``). Writes a ``regions.grid_member.add`` audit record."""
     grid = queries.get_grid(session, grid_code)
     clean_name = name.strip()
     if not clean_name or len(clean_name) > 64:
@@ -263,11 +265,13 @@ def add_grid_member(
             raise Conflict(
                 "该用户已是本网格的网格员", code="grid_member_exists", detail={"user_id": user_id}
             )
+    phone_enc, phone_bidx = pii.seal_phone(phone) if phone and phone.strip() else (None, None)
     member = GridMember(
         grid_code=grid.code,
         user_id=user_id,
         name=clean_name,
-        phone=phone.strip() if phone else None,
+        phone_enc=phone_enc,
+        phone_bidx=phone_bidx,
     )
     session.add(member)
     session.flush()
@@ -280,6 +284,39 @@ def add_grid_member(
         detail={"grid_code": grid.code, "user_id": user_id, "name": clean_name},
     )
     return member
+
+
+def read_grid_members(session: Session, *, grid_code: str, unmask: bool) -> list[GridMemberRead]:
+    """The members of a grid with their phones masked, or in clear when ``unmask`` (the
+    caller holds ``pii:unmask``); an unmasked read that shows any phone is audited as
+    ``regions.grid_member.unmask`` (which grid, how many numbers)."""
+    members = queries.grid_members(session, grid_code)
+    reads = [member_read(m, unmask=unmask) for m in members]
+    shown = sum(1 for m in members if m.phone_enc)
+    if unmask and shown:
+        audit.record(
+            session,
+            action="regions.grid_member.unmask",
+            object_type="region",
+            object_id=grid_code,
+            region_code=grid_code,
+            detail={"phones": shown},
+        )
+    return reads
+
+
+def member_read(member: GridMember, *, unmask: bool) -> GridMemberRead:
+    """A member as the API shows it: the phone decrypted, then masked unless ``unmask``."""
+    phone = None if member.phone_enc is None else pii.open_phone(member.phone_enc)
+    return GridMemberRead(
+        id=member.id,
+        grid_code=member.grid_code,
+        user_id=member.user_id,
+        name=member.name,
+        phone=phone if unmask or phone is None else pii.mask_phone(phone),
+        phone_masked=not unmask,
+        created_at=member.created_at,
+    )
 
 
 def remove_grid_member(session: Session, *, grid_code: str, member_id: int) -> None:

@@ -117,12 +117,17 @@ def test_workbook_round_trip_over_http(
 def test_departments_register_needs_and_the_bureau_matches(
     api: TestClient, login: Login, demo_catalog: list[CatalogResource]
 ) -> None:
-    handler = login("handler")
     need = {
         "requester_code": "620722-MZ",
         "title": "低保对象参保状态",
         "wanted_items": ["公民身份号码", "缴费状态"],
     }
+    # A need is registered in the requesting department's own name only.
+    other = api.post(
+        f"{BASE}/demands", json=need, headers=login("handler", department_code="620722-GA")
+    )
+    assert (other.status_code, other.json()["code"]) == (403, "department_out_of_scope")
+    handler = login("handler", department_code="620722-MZ")
     created = api.post(f"{BASE}/demands", json=need, headers=handler)
     assert created.status_code == 201, created.text
     demand_id = created.json()["id"]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from citybrain.core.audit.models import AuditRecord
 from citybrain.core.errors import BadInput
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import excel, queries
 from citybrain.datahub.catalog.models import (
     CatalogItem,
@@ -56,7 +57,7 @@ def counts(session: Session) -> tuple[int, ...]:
 
 
 def test_export_layout(session: Session, demo_catalog: list[CatalogResource]) -> None:
-    book = book_of(excel.export_catalog(session))
+    book = book_of(excel.export_catalog(session, scope=Scope.system()))
 
     assert book.sheetnames == ["资源", "信息项"]
     resources, items = book["资源"], book["信息项"]
@@ -86,20 +87,22 @@ def test_export_layout(session: Session, demo_catalog: list[CatalogResource]) ->
 
 
 def test_round_trip_changes_nothing(session: Session, demo_catalog: list[CatalogResource]) -> None:
-    first = excel.export_catalog(session)
+    first = excel.export_catalog(session, scope=Scope.system())
     before = counts(session)
 
-    result = excel.import_catalog(session, data=first)
+    result = excel.import_catalog(session, data=first, scope=Scope.system())
 
     assert (result.created, result.updated, result.unchanged) == (0, 0, 9)
     after = counts(session)
     assert after[:3] == before[:3]  # no resource, item or version written
     assert after[3] == before[3] + 1  # only the import's own audit record
-    assert values(book_of(excel.export_catalog(session))) == values(book_of(first))
+    assert values(book_of(excel.export_catalog(session, scope=Scope.system()))) == values(
+        book_of(first)
+    )
 
 
 def test_import_upserts_by_code(session: Session, demo_catalog: list[CatalogResource]) -> None:
-    book = book_of(excel.export_catalog(session))
+    book = book_of(excel.export_catalog(session, scope=Scope.system()))
     resources, items = book["资源"], book["信息项"]
     resources.cell(
         row_of(resources, "620722-SJ-001"), column(resources, "资源摘要")
@@ -114,13 +117,13 @@ def test_import_upserts_by_code(session: Session, demo_catalog: list[CatalogReso
     resources.append(new_row)
     items.append(["620722-GA-003", 1, "plate_no", "号牌号码", "字符型", 12, "", "内部", "不脱敏"])
 
-    result = excel.import_catalog(session, data=saved(book))
+    result = excel.import_catalog(session, data=saved(book), scope=Scope.system())
 
     assert (result.created, result.updated, result.unchanged) == (1, 1, 8)
     assert result.codes_updated == ["620722-SJ-001"]
-    changed = queries.get_resource(session, "620722-SJ-001")
+    changed = queries.get_resource(session, "620722-SJ-001", scope=Scope.system())
     assert (changed.summary, changed.version) == ("新摘要", 2)
-    created = queries.read_resource(session, "620722-GA-003")
+    created = queries.read_resource(session, "620722-GA-003", scope=Scope.system())
     assert created.related_codes == ["620722-GA-001"]
     assert str(created.released_on) == "2024-05-01"
     assert [i.title for i in created.items] == ["号牌号码"]
@@ -129,7 +132,7 @@ def test_import_upserts_by_code(session: Session, demo_catalog: list[CatalogReso
 def test_two_bad_rows_answer_one_error_and_load_nothing(
     session: Session, demo_catalog: list[CatalogResource]
 ) -> None:
-    book = book_of(excel.export_catalog(session))
+    book = book_of(excel.export_catalog(session, scope=Scope.system()))
     resources, items = book["资源"], book["信息项"]
     good = row_of(resources, "620722-SJ-001")
     resources.cell(good, column(resources, "资源摘要")).value = "这一行本身没有问题"
@@ -140,7 +143,7 @@ def test_two_bad_rows_answer_one_error_and_load_nothing(
     before = counts(session)
 
     with pytest.raises(BadInput) as caught:
-        excel.import_catalog(session, data=saved(book))
+        excel.import_catalog(session, data=saved(book), scope=Scope.system())
 
     error = caught.value
     assert error.code == "catalog_import_invalid"
@@ -151,13 +154,13 @@ def test_two_bad_rows_answer_one_error_and_load_nothing(
          "message": "资源代码不存在: 620722-XX-001"},
     ]  # fmt: skip
     assert counts(session) == before
-    assert queries.get_resource(session, "620722-SJ-001").version == 1
+    assert queries.get_resource(session, "620722-SJ-001", scope=Scope.system()).version == 1
 
 
 def test_cell_errors_name_the_column_and_the_choices(
     session: Session, demo_catalog: list[CatalogResource]
 ) -> None:
-    book = book_of(excel.export_catalog(session))
+    book = book_of(excel.export_catalog(session, scope=Scope.system()))
     resources, items = book["资源"], book["信息项"]
     row = row_of(resources, "620722-WJ-001")
     resources.cell(row, column(resources, "开放属性")).value = "部分开放"
@@ -168,7 +171,7 @@ def test_cell_errors_name_the_column_and_the_choices(
     items.cell(item_row, column(items, "信息项名称")).value = "Doctor Name"
 
     with pytest.raises(BadInput) as caught:
-        excel.import_catalog(session, data=saved(book))
+        excel.import_catalog(session, data=saved(book), scope=Scope.system())
 
     located = {(e["sheet"], e["row"], e["column"]): e["message"] for e in caught.value.detail}
     assert "无条件开放、有条件开放、不予开放" in located[("资源", row, "开放属性")]
@@ -178,7 +181,7 @@ def test_cell_errors_name_the_column_and_the_choices(
 
 def test_not_a_workbook(session: Session) -> None:
     with pytest.raises(BadInput) as caught:
-        excel.import_catalog(session, data=b"name,title\n")
+        excel.import_catalog(session, data=b"name,title\n", scope=Scope.system())
     assert caught.value.code == "catalog_import_invalid"
     assert caught.value.detail[0]["message"] == "不是有效的 Excel (xlsx) 文件"
 
@@ -190,7 +193,7 @@ def test_missing_sheet_and_column(session: Session) -> None:
     sheet.title = "资源"
     sheet.append(["资源代码", "资源名称"])
     with pytest.raises(BadInput) as caught:
-        excel.import_catalog(session, data=saved(book))
+        excel.import_catalog(session, data=saved(book), scope=Scope.system())
     located = [(e["sheet"], e["column"]) for e in caught.value.detail]
     assert ("资源", "提供方代码") in located
     assert ("信息项", None) in located

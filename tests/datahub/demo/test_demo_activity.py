@@ -58,7 +58,7 @@ def test_grid_members_once_with_the_demo_grid_worker(session: Session) -> None:
     members = session.execute(select(GridMember).order_by(GridMember.grid_code)).scalars().all()
     assert len({m.grid_code for m in members}) == len(DEMO_MEMBERS)
     assert members[0].user_id == user[0]
-    assert all(m.phone for m in members)
+    assert all(m.phone_enc and m.phone_bidx for m in members)  # stored encrypted
     assert seed_demo_grid_members(session, county_code=REGION, user=user) == 0
     assert session.execute(select(func.count()).select_from(GridMember)).scalar_one() == len(
         members

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from citybrain.analytics.hub import HubStore, hub_path
 from citybrain.core.audit.models import AuditRecord
 from citybrain.core.config import Settings
+from citybrain.core.crypto import CryptoError
 from citybrain.datahub.demo import load_datahub_demo
 from citybrain.datahub.demo.enterprises import make_uscc, org_code_check_char, uscc_check_char
-from citybrain.datahub.demo.load import sources_dir
+from citybrain.datahub.demo.load import SOURCE_NAMES, sources_dir, unseal
 from citybrain.datahub.masterdata.models import MasterdataEntity, MasterdataPerson
 from citybrain.datahub.quality.models import QualityRectificationOrder, QualityReport
 from citybrain.datahub.quality.validators import normalize_uscc, validate_uscc
@@ -83,7 +84,10 @@ def test_sources_come_in_the_departments_formats(
 ) -> None:
     home = settings.model_copy(update={"home": tmp_path})
     load_datahub_demo(session, home, persons=100)
-    folder = sources_dir(home)
+    folder = tmp_path / "opened"
+    folder.mkdir()
+    for sealed in sources_dir(home).glob("*.sm4"):
+        (folder / sealed.name.removesuffix(".sm4")).write_bytes(unseal(sealed, home))
     police = (folder / "公安局_户籍人口信息.csv").read_bytes()
     with pytest.raises(UnicodeDecodeError):
         police.decode("utf-8")
@@ -98,6 +102,45 @@ def test_sources_come_in_the_departments_formats(
     firms = (folder / "市场监管局_企业登记.csv").read_bytes().decode("gb18030")
     codes = [row["统一社会信用代码"] for row in csv.DictReader(firms.splitlines())]
     assert sum(validate_uscc(c) is None for c in codes if c) >= 0.9 * len(codes)
+
+
+def test_sources_are_kept_only_encrypted(
+    session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    """Security review: the departments' raw files stayed in clear under the home."""
+    home = settings.model_copy(update={"home": tmp_path})
+    report = load_datahub_demo(session, home, persons=100)
+    kept = sorted(p.name for p in sources_dir(home).iterdir())
+    assert kept == sorted([f"{name}.sm4" for name in SOURCE_NAMES] + ["manifest.json"])
+    # A name of the police file's first person appears in no file under the home in clear.
+    first = unseal(sources_dir(home) / "公安局_户籍人口信息.csv.sm4", home).decode("gbk")
+    id_number = first.splitlines()[1].split(",")[1]
+    assert len(id_number) == 18
+    holding = [
+        p for p in tmp_path.rglob("*") if p.is_file() and id_number.encode() in p.read_bytes()
+    ]
+    assert holding == []
+    assert [b.status for b in report.batches] == ["loaded"] * 6
+    renamed = sources_dir(home) / "卫健局_家庭医生签约.xlsx.sm4"
+    renamed.write_bytes((sources_dir(home) / "公安局_户籍人口信息.csv.sm4").read_bytes())
+    with pytest.raises(CryptoError):  # swapped or tampered with: refused, not misread
+        unseal(renamed, home)
+
+
+def test_plaintext_sources_of_an_older_version_are_sealed_and_removed(
+    session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    home = settings.model_copy(update={"home": tmp_path})
+    load_datahub_demo(session, home, persons=100)
+    folder = sources_dir(home)
+    sealed = folder / "民政局_养老服务对象.csv.sm4"
+    plain = folder / "民政局_养老服务对象.csv"
+    plain.write_bytes(unseal(sealed, home))  # as an older version left it
+    sealed.unlink()
+    again = load_datahub_demo(session, home, persons=100)
+    assert not plain.exists()
+    assert sealed.exists()
+    assert [b.status for b in again.batches] == ["duplicate"] * 6
 
 
 def test_credit_codes_follow_gb32100() -> None:

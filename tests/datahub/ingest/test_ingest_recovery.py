@@ -25,6 +25,7 @@ from citybrain.core.context import ActorContext, set_actor
 from citybrain.core.db import make_engine, make_session_factory
 from citybrain.core.jobs import runs
 from citybrain.core.migrate import upgrade
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog.schemas import ResourceCreate
 from citybrain.datahub.catalog.service import register_resource
 from citybrain.datahub.ingest import recovery, runner, service
@@ -59,7 +60,7 @@ def sqlite_file(tmp_path_factory: pytest.TempPathFactory, settings: Settings) ->
             "share_type": "conditional", "share_condition": "经审批", "share_method": "api",
             "key_item": "id_number", "version_item": "updated_on", "items": PERSON_ITEMS,
         }  # fmt: skip
-        register_resource(session, spec=ResourceCreate.model_validate(spec))
+        register_resource(session, spec=ResourceCreate.model_validate(spec), scope=Scope.system())
     yield engine
     engine.dispose()
 
@@ -236,12 +237,15 @@ def test_a_batch_job_delivered_while_another_runs_it_leaves_it_alone(
     from citybrain.datahub.ingest import tasks
 
     home = settings.model_copy(update={"home": tmp_path})
-    data = _people(tmp_path / "f.csv", 5, first=500).read_bytes()
+    upload = service.upload_folder(home) / "streamed.part"  # as the upload route leaves it
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_bytes(_people(tmp_path / "f.csv", 5, first=500).read_bytes())
     with factory() as session, session.begin():
         set_actor(session, actor="web:analyst", role="analyst")
         batch_id = service.queue_upload(
-            session, resource_code=CODE, filename="f.csv", data=data, settings=home
-        ).id
+            session, resource_code=CODE, filename="f.csv", upload=upload,
+            scope=Scope.system(), settings=home,
+        ).id  # fmt: skip
         session.get_one(IngestBatch, batch_id).status = "running"  # another worker took it
 
     assert tasks.run_batch_job(factory, batch_id, settings=home, store=store) is None

@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog.schemas import ResourceCreate
 from citybrain.datahub.catalog.service import register_resource
 from citybrain.datahub.ingest import service
@@ -156,7 +157,7 @@ def make_resource(session: Session, department: str) -> MakeResource:
                 "items": list(items),
             }
         )
-        register_resource(session, spec=spec)
+        register_resource(session, spec=spec, scope=Scope.system())
         session.flush()
         return code
 

@@ -23,6 +23,7 @@ from citybrain.core.config import Settings
 from citybrain.core.context import ActorContext, set_actor
 from citybrain.core.db import make_engine, make_session_factory
 from citybrain.core.migrate import upgrade
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog.schemas import ResourceCreate
 from citybrain.datahub.catalog.service import register_resource
 from citybrain.datahub.ingest import service
@@ -54,7 +55,7 @@ def sqlite_file(tmp_path_factory: pytest.TempPathFactory, settings: Settings) ->
             "share_type": "conditional", "share_condition": "经审批", "share_method": "api",
             "key_item": "id_number", "version_item": "updated_on", "items": PERSON_ITEMS,
         }  # fmt: skip
-        register_resource(session, spec=ResourceCreate.model_validate(spec))
+        register_resource(session, spec=ResourceCreate.model_validate(spec), scope=Scope.system())
     yield engine
     engine.dispose()
 

@@ -19,6 +19,7 @@ from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings
 from citybrain.core.errors import BadInput, NotFound, PermissionDenied
 from citybrain.core.pagination import PageParams
+from citybrain.core.scope import Scope
 from citybrain.core.security import Principal
 from citybrain.datahub.demo.files import write_csv
 from citybrain.datahub.demo.load import DEFAULT_SEED
@@ -94,19 +95,30 @@ def test_one_person_across_departments_is_one_master_found_by_blind_index(
 ) -> None:
     number = _person_everywhere(demo, session)
     page = service.search_persons(
-        session, q=number, page=PageParams(), scope_region="620722", settings=demo.settings
+        session,
+        q=number,
+        page=PageParams(),
+        scope=Scope(region_code="620722", all_departments=True),
+        settings=demo.settings,
     )
     assert page.kind == "id_number"
     assert page.total == 1
     profile = service.read_person_profile(
-        session, master_id=page.items[0].master_id, scope_region="620722"
+        session,
+        master_id=page.items[0].master_id,
+        scope=Scope(region_code="620722", all_departments=True),
     )
     sources = {a.resource_code for a in profile.attributes if a.attribute == "id_number"}
     assert {"620722-GA-001", "620722-WJ-001"} <= sources
     assert sources & {"620722-MZ-001", "620722-MZ-002"}
     # A search by another spelling of the number (lower-case x, blanks) finds the same master.
     spaced = f"{number[:6]} {number[6:14]} {number[14:].lower()}"
-    again = service.search_persons(session, q=spaced, page=PageParams(), scope_region="620722")
+    again = service.search_persons(
+        session,
+        q=spaced,
+        page=PageParams(),
+        scope=Scope(region_code="620722", all_departments=True),
+    )
     assert [p.master_id for p in again.items] == [profile.master_id]
     assert _audits(session, "masterdata.person.search")
 
@@ -134,9 +146,16 @@ def test_numbers_are_stored_encrypted(demo: Demo, session: Session) -> None:
 
 def test_profile_is_masked_and_its_read_audited(demo: Demo, session: Session) -> None:
     number = _person_everywhere(demo, session)
-    page = service.search_persons(session, q=number, page=PageParams(), scope_region="620722")
+    page = service.search_persons(
+        session,
+        q=number,
+        page=PageParams(),
+        scope=Scope(region_code="620722", all_departments=True),
+    )
     profile = service.read_person_profile(
-        session, master_id=page.items[0].master_id, scope_region="620722"
+        session,
+        master_id=page.items[0].master_id,
+        scope=Scope(region_code="620722", all_departments=True),
     )
     assert profile.masked
     assert profile.id_number == number[:6] + "*" * 8 + number[-4:]
@@ -155,7 +174,12 @@ def test_profile_is_masked_and_its_read_audited(demo: Demo, session: Session) ->
 def test_unmask_needs_the_permission_and_a_reason(demo: Demo, session: Session) -> None:
     number = _person_everywhere(demo, session)
     master_id = (
-        service.search_persons(session, q=number, page=PageParams(), scope_region="620722")
+        service.search_persons(
+            session,
+            q=number,
+            page=PageParams(),
+            scope=Scope(region_code="620722", all_departments=True),
+        )
         .items[0]
         .master_id
     )
@@ -176,11 +200,15 @@ def test_unmask_needs_the_permission_and_a_reason(demo: Demo, session: Session) 
 
 
 def test_other_regions_see_nothing(demo: Demo, session: Session) -> None:
-    page = service.search_persons(session, q="", page=PageParams(), scope_region="620723")
+    page = service.search_persons(
+        session, q="", page=PageParams(), scope=Scope(region_code="620723", all_departments=True)
+    )
     assert page.total == 0
     some = session.execute(select(MasterdataPerson.master_id).limit(1)).scalar_one()
     with pytest.raises(NotFound):
-        service.read_person_profile(session, master_id=some, scope_region="620723")
+        service.read_person_profile(
+            session, master_id=some, scope=Scope(region_code="620723", all_departments=True)
+        )
 
 
 def _links(session: Session) -> dict[str, str]:
@@ -231,11 +259,21 @@ def test_a_new_batch_links_into_existing_masters_with_stable_ids(
     assert len(minted) == 2
     assert all(m > last for m in minted)
     for number in known:
-        page = service.search_persons(session, q=number, page=PageParams(), scope_region="620722")
+        page = service.search_persons(
+            session,
+            q=number,
+            page=PageParams(),
+            scope=Scope(region_code="620722", all_departments=True),
+        )
         assert page.total == 1
         assert page.items[0].record_count >= 2
     for number in newcomers:
-        page = service.search_persons(session, q=number, page=PageParams(), scope_region="620722")
+        page = service.search_persons(
+            session,
+            q=number,
+            page=PageParams(),
+            scope=Scope(region_code="620722", all_departments=True),
+        )
         assert page.items[0].master_id in minted
     again = service.rebuild_persons(
         session, hub=hub, resource_codes=PERSON_CODES, settings=settings
@@ -248,7 +286,9 @@ def test_a_merge_retires_a_master_and_its_id(demo: Demo, session: Session) -> No
         select(MasterdataPerson.master_id).order_by(MasterdataPerson.master_id).limit(2)
     ).scalars()
     persist.apply_merges(session, persist.PERSON_TABLES, [MasterMerge(second, first)], now=utcnow())
-    profile = service.read_person_profile(session, master_id=second, scope_region="620722")
+    profile = service.read_person_profile(
+        session, master_id=second, scope=Scope(region_code="620722", all_departments=True)
+    )
     assert profile.master_id == first
     assert profile.requested_id == second
     assert profile.merged_ids == [second]
@@ -270,7 +310,7 @@ def test_entities_link_on_the_code_else_on_name_and_address(
     known = session.execute(
         select(MasterdataEntity).where(MasterdataEntity.uscc.is_not(None)).limit(1)
     ).scalar_one()
-    spec = hub_spec_for(resource_spec(session, "620722-SJ-001"))
+    spec = hub_spec_for(resource_spec(session, "620722-SJ-001", scope=Scope.system()))
     rows = [  # uscc, name, address: the code missing, then invalid, then valid and new
         (None, known.name, f"  {known.address}"),
         (_bad_code("91620722MA0000000"), "民乐县新开张商贸有限公司", "民乐县洪水镇新街1号"),

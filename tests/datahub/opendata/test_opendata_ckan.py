@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import service
 from citybrain.datahub.catalog.models import CatalogResource
 from citybrain.datahub.catalog.schemas import ResourceUpdate
@@ -78,7 +79,10 @@ def test_not_found_and_closed_resources(
     with pytest.raises(ckanapi.NotFound):
         ckan.action.package_show(id="620722-ga-001")  # 不予开放: never published
     service.update_resource(
-        session, code="620722-SJ-001", changes=ResourceUpdate(open_attribute="closed")
+        session,
+        code="620722-SJ-001",
+        changes=ResourceUpdate(open_attribute="closed"),
+        scope=Scope.system(),
     )
     session.flush()
     assert "620722-sj-001" not in ckan.action.package_list()

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import service
 from citybrain.datahub.catalog.models import CatalogResource
 from citybrain.datahub.opendata.dcat import ACCESS_PUBLIC, ACCESS_RESTRICTED, CONTEXT
@@ -65,7 +66,7 @@ def test_catalog_holds_only_published_resources(
 def test_retired_resources_leave_the_catalog(
     api: TestClient, session: Session, demo_catalog: list[CatalogResource]
 ) -> None:
-    service.retire_resource(session, code="620722-SJ-001")
+    service.retire_resource(session, code="620722-SJ-001", scope=Scope.system())
     session.flush()
     identifiers = [d["dct:identifier"] for d in api.get("/catalog.jsonld").json()["dcat:dataset"]]
     assert identifiers == ["620722-DSJ-001", "620722-WJ-002"]

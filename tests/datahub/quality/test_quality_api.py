@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
-from test_pipeline_fixtures import MakeResource, person, person_id, write_csv
+from test_pipeline_fixtures import DEPARTMENT, MakeResource, person, person_id, write_csv
 
 
 @pytest.fixture
@@ -63,7 +63,8 @@ def test_order_download_and_resubmission_over_http(
     tmp_path: Path, api: TestClient, login: Any, make_resource: MakeResource
 ) -> None:
     code = make_resource()
-    analyst, handler = login("analyst"), login("handler")
+    # The handler works for the providing department: its orders are the handler's own.
+    analyst, handler = login("analyst"), login("handler", department_code=DEPARTMENT)
     rows = [person(1), person(2, 公民身份号码="620722198503070039")]
     detail = _upload(api, code, write_csv(tmp_path / "a.csv", rows), analyst)
     order_id = detail["rectification_order_id"]

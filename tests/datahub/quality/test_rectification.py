@@ -19,6 +19,7 @@ from citybrain.analytics.hub import HubStore
 from citybrain.core.audit.models import AuditRecord
 from citybrain.core.clock import frozen, utcnow
 from citybrain.core.errors import BadInput, InvalidState
+from citybrain.core.scope import Scope
 from citybrain.datahub.ingest.models import IngestQuarantineRow
 from citybrain.datahub.quality import queries, service
 from citybrain.datahub.quality.models import QualityRectificationOrder
@@ -86,7 +87,9 @@ def test_download_resubmit_partially_then_fully_closes_the_order(
     session: Session, hub: HubStore, failed_batch: tuple[str, Any]
 ) -> None:
     code, result = failed_batch
-    data = rectification.download_failed_rows_xlsx(session, order_id=result.order_id)
+    data = rectification.download_failed_rows_xlsx(
+        session, order_id=result.order_id, scope=Scope.system()
+    )
 
     rows = _sheet(data)
     header = rows[0]
@@ -106,13 +109,17 @@ def test_download_resubmit_partially_then_fully_closes_the_order(
     rows[1][id_col] = person_id(2)  # fixed
     rows[2][born_col] = "1985-02-28"  # fixed, but the phone is still wrong
     first = rectification.resubmit(
-        session, order_id=result.order_id, data=_workbook(rows), store=hub
+        session, order_id=result.order_id, data=_workbook(rows), store=hub, scope=Scope.system()
     )
 
     assert (first.submitted_rows, first.passed_rows, first.failed_rows) == (2, 1, 1)
     assert (first.status, first.remaining_rows) == ("open", 1)
     assert hub.count(code) == 3
-    again = _sheet(rectification.download_failed_rows_xlsx(session, order_id=result.order_id))
+    again = _sheet(
+        rectification.download_failed_rows_xlsx(
+            session, order_id=result.order_id, scope=Scope.system()
+        )
+    )
     assert [r[0] for r in again[1:]] == [4]
     assert again[1][born_col] == "1985-02-28"  # the latest attempt is what comes back
     assert again[1][-1] == "联系电话（phone）：长度不正确"
@@ -120,7 +127,7 @@ def test_download_resubmit_partially_then_fully_closes_the_order(
     again[1][header.index("联系电话")] = "13900000003"
     again.append([99, *again[1][1:]])  # a row that is not part of the order is ignored
     second = rectification.resubmit(
-        session, order_id=result.order_id, data=_workbook(again), store=hub
+        session, order_id=result.order_id, data=_workbook(again), store=hub, scope=Scope.system()
     )
 
     assert (second.status, second.remaining_rows, second.ignored_rows) == ("closed", 0, 1)
@@ -138,7 +145,13 @@ def test_download_resubmit_partially_then_fully_closes_the_order(
     assert unresolved is None
     assert "quality.rectification.close" in _actions(session, result.order_id)
     with pytest.raises(InvalidState) as closed:
-        rectification.resubmit(session, order_id=result.order_id, data=_workbook(again), store=hub)
+        rectification.resubmit(
+            session,
+            order_id=result.order_id,
+            data=_workbook(again),
+            store=hub,
+            scope=Scope.system(),
+        )
     assert closed.value.code == "order_closed"
 
 
@@ -146,12 +159,20 @@ def test_resubmission_without_the_row_column_is_refused(
     session: Session, hub: HubStore, failed_batch: tuple[str, Any]
 ) -> None:
     _, result = failed_batch
-    rows = _sheet(rectification.download_failed_rows_xlsx(session, order_id=result.order_id))
+    rows = _sheet(
+        rectification.download_failed_rows_xlsx(
+            session, order_id=result.order_id, scope=Scope.system()
+        )
+    )
     stripped = [r[1:] for r in rows]
 
     with pytest.raises(BadInput) as refused:
         rectification.resubmit(
-            session, order_id=result.order_id, data=_workbook(stripped), store=hub
+            session,
+            order_id=result.order_id,
+            data=_workbook(stripped),
+            store=hub,
+            scope=Scope.system(),
         )
 
     assert refused.value.code == "missing_column"
@@ -171,20 +192,24 @@ def test_explicit_rules_change_what_passes(
             RuleWrite(item="gender", kind=RuleKind.enum, params={"values": ["男", "女"]}),
             RuleWrite(item="region_code", kind=RuleKind.region, enabled=False),
         ],
+        scope=Scope.system(),
     )
     rows = [person(1, 性别="未知"), person(2, 行政区划代码="999999")]
 
     result = ingest(resource_code=code, path=write_csv(tmp_path / "r.csv", rows))
 
     assert (result.inserted_rows, result.quarantined_rows) == (1, 1)
-    rule_set = queries.rule_set(session, code)
+    rule_set = queries.rule_set(session, code, scope=Scope.system())
     assert {(r.item, r.kind.value, r.origin) for r in rule_set.rules} >= {
         ("gender", "enum", "explicit"), ("id_number", "resident_id", "default"),
     }  # fmt: skip
     assert ("region_code", "region") not in {(r.item, r.kind.value) for r in rule_set.rules}
     with pytest.raises(BadInput) as refused:
         service.set_rules(
-            session, resource_code=code, rules=[RuleWrite(item="nope", kind=RuleKind.required)]
+            session,
+            resource_code=code,
+            rules=[RuleWrite(item="nope", kind=RuleKind.required)],
+            scope=Scope.system(),
         )
     assert refused.value.code == "unknown_item"
 
@@ -215,11 +240,15 @@ def test_department_score_weighs_recent_batches_by_rows(
         ),
     )
 
-    scores = {s.department_code: s for s in queries.department_scores(session)}
+    scores = {
+        s.department_code: s for s in queries.department_scores(session, scope=Scope.system())
+    }
 
     mine = scores[DEPARTMENT]
     assert (mine.batches, mine.total_rows, mine.passed_rows) == (2, 20, 14)
     assert mine.score == 70.0
     assert mine.open_orders == 3
-    everything = queries.department_scores(session, department_code=DEPARTMENT, window_days=100000)
+    everything = queries.department_scores(
+        session, department_code=DEPARTMENT, window_days=100000, scope=Scope.system()
+    )
     assert everything[0].batches == 3

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sharing_fixtures import ITEMS, PEOPLE, MakeWorld, World
 from sqlalchemy.orm import Session
 
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import service as catalog_service
 from citybrain.datahub.catalog.schemas import ResourceCreate
 from citybrain.datahub.ingest.service import ingest_file
@@ -59,7 +60,7 @@ def make_world(session: Session, tmp_path: Path) -> MakeWorld:
                 "key_item": "id_number", "items": ITEMS,
             }
         )  # fmt: skip
-        catalog_service.register_resource(session, spec=spec)
+        catalog_service.register_resource(session, spec=spec, scope=Scope.system())
         path = tmp_path / f"people_{n}.csv"
         header = [i["title"] for i in ITEMS]
         lines = [",".join(header)] + [",".join(p[h] for h in header) for p in PEOPLE]

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from citybrain.core.clock import utcnow
+from citybrain.core.scope import Scope
 from citybrain.datahub.sharing import ratelimit
 from citybrain.datahub.sharing.rules import china_today
 
@@ -69,8 +70,10 @@ class World:
             "resource_code": self.code, "requester_code": self.consumer,
             "items": [i["name"] for i in ITEMS], "purpose": "社会救助资格核查",
             "legal_basis": "《社会救助暂行办法》第五十六条", "period_start": today,
-            "period_end": today + timedelta(days=30),
+            "period_end": today + timedelta(days=30), "scope": Scope.system(),
         }  # fmt: skip
+        if "actor" in overrides:  # a caller's principal stands for its scope
+            overrides["scope"] = Scope.of(overrides.pop("actor"))
         args.update(overrides)
         return args
 

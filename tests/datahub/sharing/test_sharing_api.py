@@ -20,6 +20,7 @@ Login = Callable[..., dict[str, str]]
 
 def _body(world: World, **overrides: Any) -> dict[str, Any]:
     args = world.ask(**overrides)
+    del args["scope"]  # the caller's scope comes from its credentials
     args["period_start"] = args["period_start"].isoformat()
     args["period_end"] = args["period_end"].isoformat()
     return args
@@ -33,7 +34,7 @@ def test_unconditional_request_gives_a_token_that_fetches_masked_rows(
     api: TestClient, login: Login, make_world: MakeWorld
 ) -> None:
     world = make_world("unconditional")
-    headers = login("analyst")
+    headers = login("analyst", department_code=world.consumer)
     created = api.post(f"{PREFIX}/requests", json=_body(world), headers=headers)
     assert created.status_code == 201, created.text
     body = created.json()
@@ -67,7 +68,7 @@ def test_not_shareable_answers_409_with_the_basis_and_keeps_the_request(
     api: TestClient, login: Login, make_world: MakeWorld
 ) -> None:
     world = make_world("none")
-    headers = login("analyst")
+    headers = login("analyst", department_code=world.consumer)
     refused = api.post(f"{PREFIX}/requests", json=_body(world), headers=headers)
     assert refused.status_code == 409
     error = refused.json()
@@ -82,14 +83,15 @@ def test_conditional_approve_issue_token_fetch_revoke(
     api: TestClient, login: Login, make_world: MakeWorld
 ) -> None:
     world = make_world("conditional")
-    headers = login("analyst")
+    headers = login("analyst", department_code=world.consumer)
     created = api.post(f"{PREFIX}/requests", json=_body(world), headers=headers).json()
     assert created["request"]["status"] == "pending"
     assert created["token"] is None
     request_id = created["request"]["id"]
 
+    approver = login("analyst")  # nobody decides their own request
     approved = api.post(f"{PREFIX}/requests/{request_id}/approve", json={"note": "同意"},
-                        headers=headers)  # fmt: skip
+                        headers=approver)  # fmt: skip
     assert approved.status_code == 200, approved.text
     assert approved.json()["token"] is None
     grant_id = approved.json()["grant"]["id"]
@@ -111,7 +113,7 @@ def test_reject_and_out_of_region_approver(
     api: TestClient, login: Login, make_world: MakeWorld
 ) -> None:
     world = make_world("conditional")
-    headers = login("analyst")
+    headers = login("analyst", department_code=world.consumer)
     request_id = api.post(f"{PREFIX}/requests", json=_body(world), headers=headers).json()[
         "request"
     ]["id"]
@@ -121,7 +123,7 @@ def test_reject_and_out_of_region_approver(
     assert denied.json()["code"] == "region_out_of_scope"
     assert api.get(f"{PREFIX}/requests/{request_id}", headers=stranger).status_code == 404
     rejected = api.post(f"{PREFIX}/requests/{request_id}/reject", json={"note": "用途不明"},
-                        headers=headers)  # fmt: skip
+                        headers=login("analyst"))  # fmt: skip
     assert rejected.status_code == 200
     assert rejected.json()["status"] == "rejected"
 
@@ -131,7 +133,7 @@ def test_expired_grant_token_is_refused(
 ) -> None:
     with frozen(datetime(2026, 7, 1, 2, 0, tzinfo=UTC)) as clock:
         world = make_world("unconditional")
-        headers = login("analyst")
+        headers = login("analyst", department_code=world.consumer)
         body = _body(world, period_end=today())
         token = api.post(f"{PREFIX}/requests", json=body, headers=headers).json()["token"]
         assert api.get(f"{PREFIX}/data", headers=_token(token)).status_code == 200
@@ -147,7 +149,11 @@ def test_rate_limit_answers_429(
     from citybrain.datahub.sharing.models import SharingGrant
 
     world = make_world("unconditional")
-    body = api.post(f"{PREFIX}/requests", json=_body(world), headers=login("analyst")).json()
+    body = api.post(
+        f"{PREFIX}/requests",
+        json=_body(world),
+        headers=login("analyst", department_code=world.consumer),
+    ).json()
     grant = session.get(SharingGrant, body["grant"]["id"])
     assert grant is not None
     grant.rate_limit_per_minute = 1
@@ -163,7 +169,7 @@ def test_file_download_deliveries_log_and_trace(
     api: TestClient, login: Login, make_world: MakeWorld
 ) -> None:
     world = make_world("unconditional")
-    headers = login("analyst")
+    headers = login("analyst", department_code=world.consumer)
     body = api.post(f"{PREFIX}/requests", json=_body(world, method="file"), headers=headers).json()
     token, grant_id = body["token"], body["grant"]["id"]
     wrong = api.get(f"{PREFIX}/data", headers=_token(token))
@@ -199,7 +205,7 @@ def test_file_download_deliveries_log_and_trace(
 
 def test_grants_listing_is_scoped(api: TestClient, login: Login, make_world: MakeWorld) -> None:
     world = make_world("unconditional")
-    headers = login("analyst")
+    headers = login("analyst", department_code=world.consumer)
     grant_id = api.post(f"{PREFIX}/requests", json=_body(world), headers=headers).json()["grant"][
         "id"
     ]
@@ -232,6 +238,8 @@ def test_expired_period_is_not_accepted(
     world = make_world("unconditional")
     body = _body(world, period_start=today() - timedelta(days=9),
                  period_end=today() - timedelta(days=1))  # fmt: skip
-    answer = api.post(f"{PREFIX}/requests", json=body, headers=login("analyst"))
+    answer = api.post(
+        f"{PREFIX}/requests", json=body, headers=login("analyst", department_code=world.consumer)
+    )
     assert answer.status_code == 422
     assert answer.json()["code"] == "period_in_past"

@@ -22,6 +22,7 @@ from citybrain.core.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from citybrain.core.scope import Scope
 from citybrain.core.security import Principal
 from citybrain.datahub.sharing import delivery, service
 from citybrain.datahub.sharing.models import SharingDelivery, SharingRequest
@@ -71,17 +72,19 @@ def test_conditional_waits_for_the_provider_then_the_consumer_issues_the_token(
     assert outcome.grant is None
     assert outcome.token is None
 
-    approved = service.approve(session, request_id=outcome.request.id, note="同意")
+    approved = service.approve(
+        session, request_id=outcome.request.id, note="同意", scope=Scope.system()
+    )
     assert approved.request.status == RequestStatus.approved
     assert approved.grant is not None
     assert approved.token is None
     assert approved.request.decided_at is not None
 
-    grant, token = service.issue_token(session, grant_id=approved.grant.id)
+    grant, token = service.issue_token(session, grant_id=approved.grant.id, scope=Scope.system())
     page = delivery.deliver_rows(session, token=token)
     assert page.total == 3
 
-    _, rotated = service.issue_token(session, grant_id=grant.id)
+    _, rotated = service.issue_token(session, grant_id=grant.id, scope=Scope.system())
     with pytest.raises(Unauthenticated) as old:
         delivery.deliver_rows(session, token=token)
     assert old.value.code == "invalid_share_token"
@@ -94,13 +97,13 @@ def test_reject_needs_a_reason_and_ends_the_request(
     world = make_world("conditional")
     request = service.request_share(session, **world.ask()).request
     with pytest.raises(BadInput) as empty:
-        service.reject(session, request_id=request.id, note="  ")
+        service.reject(session, request_id=request.id, note="  ", scope=Scope.system())
     assert empty.value.code == "note_required"
-    service.reject(session, request_id=request.id, note="用途与职责不符")
+    service.reject(session, request_id=request.id, note="用途与职责不符", scope=Scope.system())
     assert request.status == RequestStatus.rejected
     assert request.decision_note == "用途与职责不符"
     with pytest.raises(InvalidState) as again:
-        service.approve(session, request_id=request.id)
+        service.approve(session, request_id=request.id, scope=Scope.system())
     assert again.value.code == "request_not_pending"
 
 
@@ -133,8 +136,9 @@ def test_bad_requests_get_clear_errors(session: Session, make_world: MakeWorld) 
     assert reversed_.value.code == "period_reversed"
     with pytest.raises(BadInput) as clear_core:
         service.request_share(
-            session, **world.ask(protections={"remark": Protection.clear}),
-            actor=_principal("pii:unmask", "sharing:request"),
+            session, **world.ask(protections={"remark": Protection.clear},
+                                 actor=_principal("pii:unmask", "sharing:request",
+                                                  department=world.consumer)),
         )  # fmt: skip
     assert clear_core.value.code == "protection_not_allowed"
     with pytest.raises(BadInput) as other_mask:
@@ -174,7 +178,9 @@ def test_revoked_grant_is_refused(session: Session, make_world: MakeWorld) -> No
     outcome = service.request_share(session, **world.ask())
     assert outcome.grant is not None
     assert outcome.token is not None
-    service.revoke_grant(session, grant_id=outcome.grant.id, reason="部门职能调整")
+    service.revoke_grant(
+        session, grant_id=outcome.grant.id, reason="部门职能调整", scope=Scope.system()
+    )
     with pytest.raises(PermissionDenied) as revoked:
         delivery.deliver_rows(session, token=outcome.token)
     assert revoked.value.code == "grant_revoked"
@@ -246,13 +252,13 @@ def test_a_delivered_row_traces_back_to_its_batch_and_source(
     row = delivery.deliver_rows(session, token=outcome.token).rows[0]
     found = delivery.trace(
         session, resource_code=world.code, batch_id=row["_trace"]["batch_id"],
-        source_row=row["_trace"]["source_row"],
+        source_row=row["_trace"]["source_row"], scope=Scope.system(),
     )  # fmt: skip
     assert found.batch_id == world.batch_id
     assert found.batch is not None
     assert found.batch["source_name"] == world.source_name
     assert found.batch["checksum"] == world.checksum
-    by_key = delivery.trace(session, resource_code=world.code, key=found.key)
+    by_key = delivery.trace(session, resource_code=world.code, key=found.key, scope=Scope.system())
     assert (by_key.batch_id, by_key.source_row) == (found.batch_id, found.source_row)
 
 
@@ -301,20 +307,25 @@ def test_clear_for_a_masked_item_needs_pii_unmask_and_an_approver(
     clear = {"office_address": Protection.clear}
     with pytest.raises(PermissionDenied) as denied:
         service.request_share(
-            session, **world.ask(protections=clear), actor=_principal("sharing:request")
+            session,
+            **world.ask(
+                protections=clear, actor=_principal("sharing:request", department=world.consumer)
+            ),
         )
     assert denied.value.code == "unmask_not_permitted"
-    unmasker = _principal("sharing:request", "pii:unmask")
-    outcome = service.request_share(session, **world.ask(protections=clear), actor=unmasker)
+    unmasker = _principal("sharing:request", "pii:unmask", department=world.consumer)
+    outcome = service.request_share(session, **world.ask(protections=clear, actor=unmasker))
     assert outcome.request.status == RequestStatus.pending  # 无条件共享, yet clear needs a decision
-    approved = service.approve(session, request_id=outcome.request.id, note="核查需要")
+    approved = service.approve(
+        session, request_id=outcome.request.id, note="核查需要", scope=Scope.system()
+    )
     assert approved.grant is not None
-    _, token = service.issue_token(session, grant_id=approved.grant.id)
+    _, token = service.issue_token(session, grant_id=approved.grant.id, scope=Scope.system())
     rows = _by_town(delivery.deliver_rows(session, token=token).rows)
     assert rows["620722100"]["office_address"] == PEOPLE[0]["单位地址"]
     assert rows["620722100"]["address"] != PEOPLE[0]["户籍地址"]  # the others stay masked
 
 
-def _principal(*codes: str, region: str = "620722") -> Principal:
+def _principal(*codes: str, region: str = "620722", department: str | None = None) -> Principal:
     return Principal(kind="user", id=1, name="tester", region_code=region,
-                     permissions=frozenset(codes))  # fmt: skip
+                     permissions=frozenset(codes), department_code=department)  # fmt: skip

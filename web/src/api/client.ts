@@ -23,7 +23,7 @@ export function notifyUnauthorized(): void {
 }
 
 // A failed login also answers 401; that one is shown on the login form instead.
-const NO_REDIRECT_ON_401 = ['/api/v1/iam/login']
+const NO_REDIRECT_ON_401 = ['/api/v1/iam/login', '/api/v1/iam/oidc/exchange']
 
 const auth: Middleware = {
   onRequest({ request }) {

@@ -14,7 +14,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Login
+         * 用户名密码登录
          * @description 用户名密码登录 (已绑定动态口令时另需 totp); 每次登录都签发新会话令牌.
          */
         post: operations["login_api_v1_iam_login_post"];
@@ -34,8 +34,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Logout
+         * 注销当前会话
          * @description 注销当前会话; 此后该令牌再使用将得到 401 session_revoked.
+         *
+         *     所需权限: 已登录即可
          */
         post: operations["logout_api_v1_iam_logout_post"];
         delete?: never;
@@ -52,8 +54,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Me
+         * 当前登录者
          * @description 当前登录者的资料、权限代码, 以及是否须先修改密码或绑定动态口令.
+         *
+         *     所需权限: 已登录即可
          */
         get: operations["me_api_v1_iam_me_get"];
         put?: never;
@@ -72,8 +76,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Password Policy
+         * 密码与登录策略
          * @description 当前的密码策略与登录策略 (修改密码页面据此提示).
+         *
+         *     所需权限: 本人账户 (查看资料、修改密码、绑定二次验证) (`iam:self`)
          */
         get: operations["password_policy_api_v1_iam_password_policy_get"];
         put?: never;
@@ -94,8 +100,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Change Password
+         * 修改本人密码
          * @description 修改本人密码 (解除强制改密); 本人的其他会话随之注销.
+         *
+         *     所需权限: 本人账户 (查看资料、修改密码、绑定二次验证) (`iam:self`)
          */
         post: operations["change_password_api_v1_iam_me_password_post"];
         delete?: never;
@@ -114,8 +122,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Enrol Totp
+         * 绑定动态口令
          * @description 生成动态口令密钥 (返回 otpauth:// 地址供扫码), 确认后生效.
+         *
+         *     所需权限: 本人账户 (查看资料、修改密码、绑定二次验证) (`iam:self`)
          */
         post: operations["enrol_totp_api_v1_iam_me_totp_post"];
         delete?: never;
@@ -134,8 +144,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Confirm Totp
+         * 确认动态口令
          * @description 输入一次当前动态口令, 启用二次验证.
+         *
+         *     所需权限: 本人账户 (查看资料、修改密码、绑定二次验证) (`iam:self`)
          */
         post: operations["confirm_totp_api_v1_iam_me_totp_confirm_post"];
         delete?: never;
@@ -152,7 +164,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Oidc Login
+         * 统一身份认证登录
          * @description 跳转到统一身份认证 (OIDC) 登录页.
          */
         get: operations["oidc_login_api_v1_iam_oidc_login_get"];
@@ -172,12 +184,33 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Oidc Callback
-         * @description 统一身份认证回调: 校验后签发会话令牌, 跳转到前端 ``/#/login?token=...``.
+         * 统一身份认证回调
+         * @description 统一身份认证回调: 校验后跳转到前端 ``/#/login?oidc_code=...``; 前端用这一次性登录凭据
+         *     (60 秒内有效, 仅可使用一次) 通过 POST ``/oidc/exchange`` 换取会话令牌, 令牌从不出现在 URL 中.
          */
         get: operations["oidc_callback_api_v1_iam_oidc_callback_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/iam/oidc/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 换取统一身份认证会话
+         * @description 用统一身份认证回调给出的一次性登录凭据换取会话令牌 (仅可使用一次).
+         */
+        post: operations["oidc_exchange_api_v1_iam_oidc_exchange_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -192,14 +225,18 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search Users
+         * 检索用户
          * @description 本人辖区内的用户 (分页, 可按区划、角色、关键字、状态筛选).
+         *
+         *     所需权限: 查看用户 (`iam:user_read`)
          */
         get: operations["search_users_api_v1_iam_users_get"];
         put?: never;
         /**
-         * Create User
+         * 创建用户
          * @description 创建本地账号 (首次登录须修改密码); 授予管理员角色须安全管理员操作.
+         *
+         *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
          */
         post: operations["create_user_api_v1_iam_users_post"];
         delete?: never;
@@ -215,7 +252,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get User */
+        /**
+         * 查看用户
+         * @description 本人辖区内一个用户的资料、角色、所属部门与状态; 不存在或不在辖区内时 404。
+         *
+         *     所需权限: 查看用户 (`iam:user_read`)
+         */
         get: operations["get_user_api_v1_iam_users__user_id__get"];
         put?: never;
         post?: never;
@@ -235,8 +277,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Disable User
+         * 停用用户
          * @description 停用账号并注销其全部会话.
+         *
+         *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
          */
         post: operations["disable_user_api_v1_iam_users__user_id__disable_post"];
         delete?: never;
@@ -254,7 +298,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Enable User */
+        /**
+         * 启用用户
+         * @description 重新启用已停用的账号 (须重新登录); 返回更新后的用户。
+         *
+         *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
+         */
         post: operations["enable_user_api_v1_iam_users__user_id__enable_post"];
         delete?: never;
         options?: never;
@@ -272,8 +321,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reset Password
+         * 重置用户密码
          * @description 重置为一次性密码 (只显示这一次); 账号解锁, 会话全部注销.
+         *
+         *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
          */
         post: operations["reset_password_api_v1_iam_users__user_id__password_reset_post"];
         delete?: never;
@@ -292,8 +343,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Unlock User
+         * 解除登录锁定
          * @description 解除登录失败锁定.
+         *
+         *     所需权限: 解锁账户、重置二次验证 (`iam:unlock`)
          */
         post: operations["unlock_user_api_v1_iam_users__user_id__unlock_post"];
         delete?: never;
@@ -312,8 +365,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reset Totp
+         * 重置动态口令
          * @description 重置动态口令 (手机丢失等), 下次登录重新绑定.
+         *
+         *     所需权限: 解锁账户、重置二次验证 (`iam:unlock`)
          */
         post: operations["reset_totp_api_v1_iam_users__user_id__totp_reset_post"];
         delete?: never;
@@ -331,10 +386,56 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set User Roles
+         * 设置用户角色
          * @description 设置用户的角色 (三权分立: 三种管理员角色互斥).
+         *
+         *     所需权限: 管理角色与授权 (`iam:role_manage`)
          */
         put: operations["set_user_roles_api_v1_iam_users__user_id__roles_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/iam/users/{user_id}/department": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * 设置用户部门
+         * @description 设置用户所属部门 (须在其辖区内; 留空为大数据局人员); 其会话全部注销.
+         *
+         *     所需权限: 创建、停用用户及重置密码 (`iam:user_manage`)
+         */
+        put: operations["set_user_department_api_v1_iam_users__user_id__department_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/iam/departments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 列出部门
+         * @description 本人辖区内的部门 (供用户管理选择所属部门).
+         *
+         *     所需权限: 查看用户 (`iam:user_read`)
+         */
+        get: operations["list_departments_api_v1_iam_departments_get"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -350,14 +451,18 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Roles
+         * 列出角色
          * @description 全部角色 (内置与自定义) 及其权限代码.
+         *
+         *     所需权限: 查看用户 (`iam:user_read`)
          */
         get: operations["list_roles_api_v1_iam_roles_get"];
         put?: never;
         /**
-         * Create Role
+         * 新建角色
          * @description 新建自定义角色 (一个角色不能混合两种管理员职责的权限).
+         *
+         *     所需权限: 管理角色与授权 (`iam:role_manage`)
          */
         post: operations["create_role_api_v1_iam_roles_post"];
         delete?: never;
@@ -375,8 +480,10 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set Role Permissions
+         * 设置角色权限
          * @description 设置自定义角色的权限代码 (内置角色不可修改).
+         *
+         *     所需权限: 管理角色与授权 (`iam:role_manage`)
          */
         put: operations["set_role_permissions_api_v1_iam_roles__name__permissions_put"];
         post?: never;
@@ -394,8 +501,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Permissions
+         * 权限代码目录
          * @description 权限代码目录.
+         *
+         *     所需权限: 查看用户 (`iam:user_read`)
          */
         get: operations["list_permissions_api_v1_iam_permissions_get"];
         put?: never;
@@ -414,14 +523,18 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search Api Keys
+         * 检索 API 密钥
          * @description 本人辖区内的 API 密钥 (只显示前缀).
+         *
+         *     所需权限: 管理部门系统 API 密钥 (`iam:apikey_manage`)
          */
         get: operations["search_api_keys_api_v1_iam_apikeys_get"];
         put?: never;
         /**
-         * Create Api Key
+         * 签发 API 密钥
          * @description 为部门系统签发 API 密钥 (完整密钥只显示这一次).
+         *
+         *     所需权限: 管理部门系统 API 密钥 (`iam:apikey_manage`)
          */
         post: operations["create_api_key_api_v1_iam_apikeys_post"];
         delete?: never;
@@ -440,8 +553,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Revoke Api Key
+         * 吊销 API 密钥
          * @description 立即吊销 API 密钥.
+         *
+         *     所需权限: 管理部门系统 API 密钥 (`iam:apikey_manage`)
          */
         post: operations["revoke_api_key_api_v1_iam_apikeys__key_id__revoke_post"];
         delete?: never;
@@ -458,8 +573,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Locate
+         * 定位所在网格
          * @description 点位所在网格 (网格之外或超出管辖范围时 grid 为空).
+         *
+         *     所需权限: 查看行政区划与网格 (`regions:read`)
          */
         get: operations["locate_api_v1_regions_locate_get"];
         put?: never;
@@ -477,10 +594,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Grid Members */
+        /**
+         * 列出网格员
+         * @description 网格员名单; 联系电话脱敏显示, 持有 pii:unmask 权限者可见原文 (记入审计).
+         *
+         *     所需权限: 查看行政区划与网格 (`regions:read`)
+         */
         get: operations["list_grid_members_api_v1_regions_grids__code__members_get"];
         put?: never;
-        /** Add Grid Member */
+        /**
+         * 添加网格员
+         * @description 为本辖区内的网格添加网格员 (姓名、联系电话加密保存); 返回新网格员 (电话脱敏)。超出管辖范围 403 out_of_scope; 姓名或电话不合规 422 bad_member; 该用户已是网格员 409 grid_member_exists。
+         *
+         *     所需权限: 维护行政区划与网格 (`regions:manage`)
+         */
         post: operations["add_grid_member_api_v1_regions_grids__code__members_post"];
         delete?: never;
         options?: never;
@@ -498,7 +625,12 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove Grid Member */
+        /**
+         * 移除网格员
+         * @description 从网格移除一名网格员, 记入审计; 超出管辖范围 403 out_of_scope, 网格员不存在 404 grid_member_not_found。
+         *
+         *     所需权限: 维护行政区划与网格 (`regions:manage`)
+         */
         delete: operations["remove_grid_member_api_v1_regions_grids__code__members__member_id__delete"];
         options?: never;
         head?: never;
@@ -512,7 +644,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read Region */
+        /**
+         * 查看区划
+         * @description 本账号管辖范围内一个行政区划的名称、级别与上级; 超出管辖范围 403 out_of_scope, 不存在 404 region_not_found。
+         *
+         *     所需权限: 查看行政区划与网格 (`regions:read`)
+         */
         get: operations["read_region_api_v1_regions__code__get"];
         put?: never;
         post?: never;
@@ -529,7 +666,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read Children */
+        /**
+         * 下级区划
+         * @description 该区划的直接下级区划列表 (如县下的乡镇街道), 供逐级选择。
+         *
+         *     所需权限: 查看行政区划与网格 (`regions:read`)
+         */
         get: operations["read_children_api_v1_regions__code__children_get"];
         put?: never;
         post?: never;
@@ -547,8 +689,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read Path
+         * 区划路径
          * @description 从本账号管辖区划到该区划的路径 (面包屑).
+         *
+         *     所需权限: 查看行政区划与网格 (`regions:read`)
          */
         get: operations["read_path_api_v1_regions__code__path_get"];
         put?: never;
@@ -567,8 +711,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read Geojson
+         * 区划边界 (GeoJSON)
          * @description 该区划及其下级的边界 (ECharts registerMap 可直接使用).
+         *
+         *     所需权限: 查看行政区划与网格 (`regions:read`)
          */
         get: operations["read_geojson_api_v1_regions__code__geojson_get"];
         put?: never;
@@ -589,8 +735,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import Grids
+         * 导入网格
          * @description 导入网格面 (全部校验通过才写入).
+         *
+         *     所需权限: 维护行政区划与网格 (`regions:manage`)
          */
         post: operations["import_grids_api_v1_regions__code__grids_post"];
         delete?: never;
@@ -606,7 +754,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search Records */
+        /**
+         * 查询审计记录 (本辖区)
+         * @description 审计管理员分页查询本辖区的审计记录 (操作、操作者、对象、结果、时间), 可按操作、操作者、时间段等筛选。
+         *
+         *     所需权限: 查看审计日志 (`audit:read`)
+         */
         get: operations["search_records_api_v1_audit_records_get"];
         put?: never;
         post?: never;
@@ -623,8 +776,35 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export Records */
+        /**
+         * 导出审计记录 (本辖区)
+         * @description 按筛选条件导出本辖区的审计记录 (format 为 jsonl、csv 或 xlsx); 导出本身记入审计 (audit.export)。
+         *
+         *     所需权限: 导出审计日志 (`audit:export`)
+         */
         get: operations["export_records_api_v1_audit_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 操作名称表
+         * @description 全部审计操作代码及其中文名称, 供筛选下拉框使用。
+         *
+         *     所需权限: 查看审计日志 (`audit:read`)
+         */
+        get: operations["list_actions_api_v1_audit_actions_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -640,8 +820,79 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Verify Chain */
+        /**
+         * 校验审计链与检查点
+         * @description 校验审计记录的哈希链与外部检查点是否完整未被篡改, 返回校验条数与第一个断点; 校验通过时同时登记新的检查点。
+         *
+         *     所需权限: 查看审计日志 (`audit:read`)
+         */
         get: operations["verify_chain_api_v1_audit_verify_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 任务运行记录
+         * @description 分页列出后台任务 (归集、定时抽取、过期处理等) 的运行记录: 种类、状态、开始结束时间与错误信息。
+         *
+         *     所需权限: 查看后台任务运行记录 (`jobs:read`)
+         */
+        get: operations["list_runs_api_v1_jobs_runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 定时任务
+         * @description 全部定时任务及其周期、下次与上次运行时间。
+         *
+         *     所需权限: 查看后台任务运行记录 (`jobs:read`)
+         */
+        get: operations["list_schedules_api_v1_jobs_schedules_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 任务种类 (名称与中文标题)
+         * @description 后台任务的种类代码及中文名称, 供筛选与显示。
+         *
+         *     所需权限: 查看后台任务运行记录 (`jobs:read`)
+         */
+        get: operations["list_kinds_api_v1_jobs_kinds_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -657,10 +908,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 检索信息资源 */
+        /**
+         * 检索信息资源
+         * @description 分页检索本辖区可见的政务信息资源目录 (可按关键字、提供部门、共享与开放类型、状态筛选), 返回资源摘要。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["search_resources_api_v1_catalog_resources_get"];
         put?: never;
-        /** 登记信息资源 */
+        /**
+         * 登记信息资源
+         * @description 登记一项信息资源及其信息项 (名称、敏感级别、脱敏方式等), 生成第 1 版。编码已被占用 409 resource_code_taken; 提供部门不存在 404 department_not_found; 不在本辖区 403 region_out_of_scope; 目录规则不满足时 422 并在 detail 列出全部问题 (如 share_condition_required、share_basis_required、duplicate_item_name)。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
+         */
         post: operations["register_resource_api_v1_catalog_resources_post"];
         delete?: never;
         options?: never;
@@ -675,14 +936,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 信息资源详情 */
+        /**
+         * 信息资源详情
+         * @description 一项信息资源的当前内容与全部信息项; 不存在或不在本辖区时 404 resource_not_found。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["get_resource_api_v1_catalog_resources__code__get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** 变更信息资源 */
+        /**
+         * 变更信息资源
+         * @description 变更信息资源 (只改给出的字段), 每次变更生成新版本并记入审计。不存在 404 resource_not_found, 不在本辖区 403 region_out_of_scope, 其余拒绝同登记。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
+         */
         patch: operations["update_resource_api_v1_catalog_resources__code__patch"];
         trace?: never;
     };
@@ -695,7 +966,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 停用信息资源 */
+        /**
+         * 停用信息资源
+         * @description 停用信息资源: 不再可申请共享或开放, 历史版本保留。已停用时 409 resource_retired。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
+         */
         post: operations["retire_resource_api_v1_catalog_resources__code__retire_post"];
         delete?: never;
         options?: never;
@@ -710,7 +986,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 信息资源版本 */
+        /**
+         * 信息资源版本
+         * @description 信息资源的全部历史版本 (每次登记或变更一版), 从新到旧。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["list_versions_api_v1_catalog_resources__code__versions_get"];
         put?: never;
         post?: never;
@@ -727,7 +1008,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 某一版本 */
+        /**
+         * 某一版本
+         * @description 信息资源某一历史版本当时的完整内容; 版本不存在时 404。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["get_version_api_v1_catalog_resources__code__versions__version__get"];
         put?: never;
         post?: never;
@@ -744,7 +1030,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 导出目录 (Excel) */
+        /**
+         * 导出目录 (Excel)
+         * @description 把本辖区的资源目录导出为 Excel (资源与信息项两张表), 格式与导入模板相同。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["export_catalog_api_v1_catalog_export_xlsx_get"];
         put?: never;
         post?: never;
@@ -763,7 +1054,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 导入目录 (Excel, 全部成功或全部不导入) */
+        /**
+         * 导入目录 (Excel, 全部成功或全部不导入)
+         * @description 上传 Excel 批量登记或变更信息资源: 全部校验通过才写入, 否则 422 catalog_import_invalid, detail 按工作表、行、列列出每个问题。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
+         */
         post: operations["import_catalog_api_v1_catalog_import_post"];
         delete?: never;
         options?: never;
@@ -778,10 +1074,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 供需对接清单 */
+        /**
+         * 供需对接清单
+         * @description 分页列出本辖区的数据需求 (供需对接清单), 可按状态与需求部门筛选。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["list_demands_api_v1_catalog_demands_get"];
         put?: never;
-        /** 登记数据需求 */
+        /**
+         * 登记数据需求
+         * @description 以某部门名义登记数据需求 (需要的数据项与用途), 等待与资源对接。部门不存在 404 department_not_found, 不在本辖区 403 region_out_of_scope。
+         *
+         *     所需权限: 申请共享数据 (`sharing:request`)
+         */
         post: operations["register_demand_api_v1_catalog_demands_post"];
         delete?: never;
         options?: never;
@@ -796,7 +1102,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 需求详情 */
+        /**
+         * 需求详情
+         * @description 一条数据需求的详情与对接结果; 不存在或不在本辖区时 404 demand_not_found。
+         *
+         *     所需权限: 查看资源目录 (`catalog:read`)
+         */
         get: operations["get_demand_api_v1_catalog_demands__demand_id__get"];
         put?: never;
         post?: never;
@@ -813,7 +1124,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 可满足需求的资源 (按匹配信息项数) */
+        /**
+         * 可满足需求的资源 (按匹配信息项数)
+         * @description 按与需求匹配的信息项数从多到少, 列出可满足该需求的在用资源, 供对接时选择。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
+         */
         get: operations["suggest_resources_api_v1_catalog_demands__demand_id__suggestions_get"];
         put?: never;
         post?: never;
@@ -832,7 +1148,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 对接需求与资源 */
+        /**
+         * 对接需求与资源
+         * @description 把需求对接到一项资源。需求已关闭 409 demand_closed; 资源已停用 resource_retired 或不予共享 resource_not_shareable; 不存在 404 demand_not_found / resource_not_found。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
+         */
         post: operations["match_demand_api_v1_catalog_demands__demand_id__match_post"];
         delete?: never;
         options?: never;
@@ -849,8 +1170,119 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 关闭需求 (无资源可供) */
+        /**
+         * 关闭需求 (无资源可供)
+         * @description 在没有资源可满足时关闭需求并说明情况; 已关闭时 409 demand_closed。
+         *
+         *     所需权限: 维护资源目录 (`catalog:manage`)
+         */
         post: operations["close_demand_api_v1_catalog_demands__demand_id__close_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 数据源列表
+         * @description 分页列出本辖区登记的数据源 (部门业务库的连接信息); 口令从不返回。
+         *
+         *     所需权限: 查看数据源 (`datasource:read`)
+         */
+        get: operations["list_sources_api_v1_datasources_get"];
+        put?: never;
+        /**
+         * 登记数据源
+         * @description 登记部门业务库数据源 (只允许白名单中的驱动与主机, 口令加密保存)。驱动不允许 driver_not_allowed, 字段不合规 field_not_allowed, 地址不在允许的网段 403 outbound_refused, 主机无法解析 422 host_unresolvable, 名称重复 409 datasource_name_taken。
+         *
+         *     所需权限: 管理数据源 (`datasource:manage`)
+         */
+        post: operations["create_source_api_v1_datasources_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 可选数据源 (抽取时选择)
+         * @description 抽取时可选的在用数据源 (编号与名称), 供抽取表单的下拉框。
+         *
+         *     所需权限: 查看数据源 (`datasource:read`)
+         */
+        get: operations["source_options_api_v1_datasources_options_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{source_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 数据源详情
+         * @description 一个数据源的登记信息 (不含口令); 不存在或不在本辖区时 404 datasource_not_found。
+         *
+         *     所需权限: 查看数据源 (`datasource:read`)
+         */
+        get: operations["get_source_api_v1_datasources__source_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * 删除数据源 (未被定时抽取使用)
+         * @description 删除数据源; 仍被定时抽取使用时 409 datasource_in_use。不存在 404 datasource_not_found。
+         *
+         *     所需权限: 管理数据源 (`datasource:manage`)
+         */
+        delete: operations["delete_source_api_v1_datasources__source_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * 修改或停用数据源
+         * @description 修改数据源的连接信息, 或停用数据源; 拒绝同登记。不存在 404 datasource_not_found。
+         *
+         *     所需权限: 管理数据源 (`datasource:manage`)
+         */
+        patch: operations["update_source_api_v1_datasources__source_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/datasources/{source_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 测试连接
+         * @description 用登记的信息试连数据源, 返回是否成功与原因 (不返回数据); 出站地址同样受网段限制。
+         *
+         *     所需权限: 管理数据源 (`datasource:manage`)
+         */
+        post: operations["check_connection_api_v1_datasources__source_id__test_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -866,8 +1298,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 上传文件归集到资源 (后台执行, 轮询批次查看进度) */
-        post: operations["upload_api_v1_ingest_resources__resource_code__batches_post"];
+        /**
+         * 上传文件归集到资源 (后台执行, 轮询批次查看进度)
+         * @description 上传 CSV、Excel 或压缩包归集到某一资源, 立即返回排队中的批次, 后台校验并写入中枢库 (轮询批次查看进度与质量报告)。文件过大 413 upload_too_large (压缩包另有 zip_bomb、too_many_entries 等); 格式不支持 422 unsupported_format; 资源不存在 404 resource_not_found, 不在本辖区或非本部门 403 region_out_of_scope。
+         *
+         *     所需权限: 数据归集 (`ingest:run`)
+         */
+        post: operations["upload_file_api_v1_ingest_resources__resource_code__batches_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -881,7 +1318,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 归集批次列表 */
+        /**
+         * 归集批次列表
+         * @description 分页列出本辖区可见的归集批次 (来源、行数、状态、时间), 可按资源与状态筛选。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["list_batches_api_v1_ingest_batches_get"];
         put?: never;
         post?: never;
@@ -898,7 +1340,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 批次详情、质量报告与进度 */
+        /**
+         * 批次详情、质量报告与进度
+         * @description 一个归集批次的详情、质量报告与进度; 不存在或不可见时 404 batch_not_found。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["get_batch_api_v1_ingest_batches__batch_id__get"];
         put?: never;
         post?: never;
@@ -915,7 +1362,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 批次进度 */
+        /**
+         * 批次进度
+         * @description 批次的处理进度 (已读行数、阶段), 供上传后轮询。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["get_progress_api_v1_ingest_batches__batch_id__progress_get"];
         put?: never;
         post?: never;
@@ -934,7 +1386,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 从数据库增量抽取 (按水位列), 可设为定时 */
+        /**
+         * 从已登记的数据源增量抽取 (按水位列), 可设为定时
+         * @description 从已登记的数据源按水位列增量抽取到资源, 或设为定时抽取; 只能选择登记的数据源, 不接受连接串 (403 raw_url_refused)。数据源不存在 404 datasource_not_found; 与资源不在同一辖区 403 datasource_region_mismatch; 未知选项 422 bad_option。
+         *
+         *     所需权限: 数据归集 (`ingest:run`)
+         */
         post: operations["pull_api_v1_ingest_resources__resource_code__pulls_post"];
         delete?: never;
         options?: never;
@@ -949,9 +1406,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 质量规则 */
+        /**
+         * 质量规则
+         * @description 资源的质量规则: 由目录派生的默认规则 (必填、类型、长度、证件号校验等) 与设置的显式规则。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["get_rules_api_v1_quality_resources__resource_code__rules_get"];
-        /** 设置质量规则 (整体替换显式规则; 默认规则由目录派生) */
+        /**
+         * 设置质量规则 (整体替换显式规则; 默认规则由目录派生)
+         * @description 整体替换资源的显式质量规则, 下一批归集起生效。信息项不存在 422 unknown_item, 参数不对 bad_rule_params, 规则不适用于该项 rule_not_applicable, 重复 duplicate_rule; 资源不在本辖区 403 region_out_of_scope。
+         *
+         *     所需权限: 维护质量规则 (`quality:manage`)
+         */
         put: operations["put_rules_api_v1_quality_resources__resource_code__rules_put"];
         post?: never;
         delete?: never;
@@ -967,7 +1434,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 批次质量报告 */
+        /**
+         * 批次质量报告
+         * @description 一个归集批次的质量报告: 各规则的通过与不通过行数及示例; 不存在或不可见时 404。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["get_report_api_v1_quality_reports__report_id__get"];
         put?: never;
         post?: never;
@@ -984,7 +1456,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 部门数据质量得分 */
+        /**
+         * 部门数据质量得分
+         * @description 各提供部门的数据质量得分, 用于考核排名。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["department_scores_api_v1_quality_departments_scores_get"];
         put?: never;
         post?: never;
@@ -1001,7 +1478,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 整改单列表 */
+        /**
+         * 整改单列表
+         * @description 分页列出整改单 (质量检查不通过的数据交提供部门整改), 可按状态、部门、资源筛选。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["list_orders_api_v1_quality_orders_get"];
         put?: never;
         post?: never;
@@ -1018,7 +1500,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 整改单详情 */
+        /**
+         * 整改单详情
+         * @description 一张整改单的详情: 来源批次、不通过的行数与规则、状态; 不存在或不可见时 404 order_not_found。
+         *
+         *     所需权限: 查看数据质量 (`quality:read`)
+         */
         get: operations["get_order_api_v1_quality_orders__order_id__get"];
         put?: never;
         post?: never;
@@ -1035,7 +1522,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 下载待整改数据 (Excel, 含个人信息, 留痕) */
+        /**
+         * 下载待整改数据 (Excel, 含个人信息, 留痕)
+         * @description 下载整改单中不通过的原始行 (Excel, 含原行号与问题说明, 含个人信息原文); 每次下载记入审计。不存在或不可见时 404 order_not_found。
+         *
+         *     所需权限: 办理数据整改 (`rectify:handle`)
+         */
         get: operations["download_failed_rows_api_v1_quality_orders__order_id__failed_rows_xlsx_get"];
         put?: never;
         post?: never;
@@ -1054,7 +1546,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 重报整改后的数据 (下载的 Excel 修改后上传) */
+        /**
+         * 重报整改后的数据 (下载的 Excel 修改后上传)
+         * @description 上传修改后的待整改 Excel 重报数据, 作为新批次归集到原资源。整改单已关闭 409 order_closed; 缺少原行号列 422 missing_column; 文件格式不支持 unsupported_format。
+         *
+         *     所需权限: 办理数据整改 (`rectify:handle`)
+         */
         post: operations["resubmit_api_v1_quality_orders__order_id__resubmissions_post"];
         delete?: never;
         options?: never;
@@ -1069,7 +1566,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 检索人口库 (脱敏) */
+        /**
+         * 检索人口库 (脱敏)
+         * @description 按姓名、证件号等检索本辖区人口库 (一人一档的归并结果), 证件号、电话等个人信息脱敏显示。
+         *
+         *     所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
+         */
         get: operations["search_persons_api_v1_masterdata_persons_get"];
         put?: never;
         post?: never;
@@ -1086,7 +1588,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 一人一档 (脱敏) */
+        /**
+         * 一人一档 (脱敏)
+         * @description 一人一档 (脱敏): 归并的各来源记录与关联信息; 每次查看记入审计。不存在或不在本辖区时 404 person_not_found。
+         *
+         *     所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
+         */
         get: operations["read_person_api_v1_masterdata_persons__master_id__get"];
         put?: never;
         post?: never;
@@ -1105,7 +1612,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 查看一人一档原文 (审计) */
+        /**
+         * 查看一人一档原文 (审计)
+         * @description 查看一人一档的个人信息原文, 须持有 pii:unmask 权限并说明理由 (少于 4 个字 422 reason_required); 理由与显示的字段记入审计。不存在 404 person_not_found。
+         *
+         *     所需权限: 查看未脱敏的个人信息 (`pii:unmask`)
+         */
         post: operations["unmask_person_api_v1_masterdata_persons__master_id__unmask_post"];
         delete?: never;
         options?: never;
@@ -1120,7 +1632,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 检索法人库 */
+        /**
+         * 检索法人库
+         * @description 按名称或统一社会信用代码检索本辖区法人库 (一企一档)。
+         *
+         *     所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
+         */
         get: operations["search_entities_api_v1_masterdata_entities_get"];
         put?: never;
         post?: never;
@@ -1137,7 +1654,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 一企一档 */
+        /**
+         * 一企一档
+         * @description 一企一档: 法人的归并信息与各来源记录; 不存在或不在本辖区时 404。
+         *
+         *     所需权限: 查看基础库 (人口库、法人库) (`masterdata:read`)
+         */
         get: operations["read_entity_api_v1_masterdata_entities__master_id__get"];
         put?: never;
         post?: never;
@@ -1154,10 +1676,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Requests */
+        /**
+         * 列出共享申请
+         * @description 分页列出调用者可见的共享申请 (本部门提出的, 或待本部门作为提供方审核的), 可按状态、资源、部门筛选。
+         *
+         *     所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         */
         get: operations["list_requests_api_v1_sharing_requests_get"];
         put?: never;
-        /** Create Request */
+        /**
+         * 提交共享申请
+         * @description 以本部门名义申请共享某一信息资源的部分信息项, 须填写用途、依据与共享期限; 无条件共享且无需解除保护的申请自动同意, 返回授权与只显示一次的令牌, 其余待提供方审核。不予共享的资源返回 409 share_refused (申请仍记录, 附依据); 同部门同资源已有待审申请时 409 request_pending; 其他拒绝如 resource_retired、unknown_item、protection_not_allowed、period_too_long、department_out_of_scope。
+         *
+         *     所需权限: 申请共享数据 (`sharing:request`)
+         */
         post: operations["create_request_api_v1_sharing_requests_post"];
         delete?: never;
         options?: never;
@@ -1172,7 +1704,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Request */
+        /**
+         * 查看共享申请
+         * @description 一条共享申请的详情 (信息项、保护方式、期限、审核结果); 不存在或不可见时 404 request_not_found。
+         *
+         *     所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         */
         get: operations["get_request_api_v1_sharing_requests__request_id__get"];
         put?: never;
         post?: never;
@@ -1191,7 +1728,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve Request */
+        /**
+         * 同意共享申请
+         * @description 提供方部门同意一条待审申请并生成共享授权 (令牌由申请部门另行领取, 不向审核人显示)。不能审核本人提交的申请 (403 self_approval); 已审核的申请 409 request_not_pending; 资源已停用 resource_retired, 期限已过 period_in_past; 非本部门资源 department_out_of_scope。
+         *
+         *     所需权限: 审核共享申请 (`sharing:approve`)
+         */
         post: operations["approve_request_api_v1_sharing_requests__request_id__approve_post"];
         delete?: never;
         options?: never;
@@ -1208,7 +1750,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reject Request */
+        /**
+         * 驳回共享申请
+         * @description 提供方部门驳回一条待审申请, 须说明理由 (否则 422 note_required); 返回驳回后的申请。不能驳回本人提交的申请 (self_approval), 已审核的申请 request_not_pending。
+         *
+         *     所需权限: 审核共享申请 (`sharing:approve`)
+         */
         post: operations["reject_request_api_v1_sharing_requests__request_id__reject_post"];
         delete?: never;
         options?: never;
@@ -1223,7 +1770,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Grants */
+        /**
+         * 列出共享授权
+         * @description 分页列出调用者可见的共享授权 (本部门获得的或本部门提供的), 含状态与期限, 不含令牌。
+         *
+         *     所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         */
         get: operations["list_grants_api_v1_sharing_grants_get"];
         put?: never;
         post?: never;
@@ -1240,7 +1792,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Grant */
+        /**
+         * 查看共享授权
+         * @description 一项共享授权的详情 (信息项、保护方式、交付方式、期限、令牌前缀); 不存在或不可见时 404 grant_not_found。
+         *
+         *     所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         */
         get: operations["get_grant_api_v1_sharing_grants__grant_id__get"];
         put?: never;
         post?: never;
@@ -1259,7 +1816,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issue Token */
+        /**
+         * 领取共享令牌
+         * @description 申请部门为已生效的授权领取新令牌 (cbs_…, 只显示这一次), 此前的令牌随即失效; 部门系统凭它调用 /data、/data.csv 或 /data.xlsx。只能为本部门领取 (department_out_of_scope); 授权已撤销或已过期时 403 grant_revoked / grant_expired。
+         *
+         *     所需权限: 申请共享数据 (`sharing:request`)
+         */
         post: operations["issue_token_api_v1_sharing_grants__grant_id__token_post"];
         delete?: never;
         options?: never;
@@ -1276,7 +1838,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke Grant */
+        /**
+         * 撤销共享授权
+         * @description 立即撤销共享授权, 其令牌随即不可用, 申请状态变为已撤销; 须说明理由 (422 reason_required)。重复撤销不作改变。无权管理该授权时 403 region_out_of_scope。
+         *
+         *     所需权限 (其一即可): 审核共享申请 (`sharing:approve`)、管理共享交付 (`sharing:manage`)、申请共享数据 (`sharing:request`)
+         */
         post: operations["revoke_grant_api_v1_sharing_grants__grant_id__revoke_post"];
         delete?: never;
         options?: never;
@@ -1291,7 +1858,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Deliveries */
+        /**
+         * 共享交付记录
+         * @description 分页列出每一次数据交付 (接口分页或文件下载) 的记录: 授权、使用部门、信息项、行数、来源地址与时间。
+         *
+         *     所需权限: 管理共享交付 (`sharing:manage`)
+         */
         get: operations["list_deliveries_api_v1_sharing_deliveries_get"];
         put?: never;
         post?: never;
@@ -1308,7 +1880,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Trace Row */
+        /**
+         * 追溯数据来源
+         * @description 根据记录主键, 或使用方收到的 _trace (批次号与源行号), 查出中枢库中该行来自哪个归集批次、源文件第几行及其校验值。两者都未给出时 422 trace_target_required; 找不到时 404 hub_row_not_found 或 resource_not_found。
+         *
+         *     所需权限: 管理共享交付 (`sharing:manage`)
+         */
         get: operations["trace_row_api_v1_sharing_trace_get"];
         put?: never;
         post?: never;
@@ -1325,7 +1902,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Shared Data */
+        /**
+         * 获取共享数据 (接口分页)
+         * @description 部门系统凭请求头 X-Share-Token 中的共享令牌分页获取授权的数据, 各信息项按授权的保护方式处理, 每行附 _trace 便于追溯; 每次调用都记入交付记录与审计。令牌无效 401 invalid_share_token; 授权已撤销、已过期、未生效或为文件交付方式时 403 grant_revoked / grant_expired / grant_not_started / wrong_delivery_method; 超过频率限制 429 rate_limited。
+         */
         get: operations["shared_data_api_v1_sharing_data_get"];
         put?: never;
         post?: never;
@@ -1342,7 +1922,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Shared Csv */
+        /**
+         * 下载共享数据 (CSV)
+         * @description 凭 X-Share-Token 下载授权的全部数据 (UTF-8 带 BOM, 中文表头, 追溯列在最后), 记入交付记录与审计。令牌与授权的拒绝同 /data (接口交付方式的授权为 403 wrong_delivery_method); 行数超过文件上限时 422 too_many_rows, 请改用接口分页; 超过频率限制 429 rate_limited。
+         */
         get: operations["shared_csv_api_v1_sharing_data_csv_get"];
         put?: never;
         post?: never;
@@ -1359,7 +1942,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Shared Xlsx */
+        /**
+         * 下载共享数据 (Excel)
+         * @description 凭 X-Share-Token 以 Excel 下载授权的全部数据 (中文表头, 追溯列在最后), 记入交付记录与审计。拒绝同 /data.csv (wrong_delivery_method、too_many_rows、rate_limited 等)。
+         */
         get: operations["shared_xlsx_api_v1_sharing_data_xlsx_get"];
         put?: never;
         post?: never;
@@ -1376,7 +1962,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 开放目录 (DCAT JSON-LD) */
+        /**
+         * 开放目录 (DCAT JSON-LD)
+         * @description 无需登录。以 DCAT 词表的 JSON-LD 文档给出全部已开放 (无条件开放、有条件开放且在用) 的资源目录, 供省市开放平台或搜索引擎采集。
+         */
         get: operations["catalog_jsonld_catalog_jsonld_get"];
         put?: never;
         post?: never;
@@ -1393,10 +1982,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** CKAN 兼容只读接口 (/api/3/action) */
+        /**
+         * CKAN 兼容只读接口 (/api/3/action)
+         * @description 无需登录。按 CKAN 动作接口的约定只读访问开放目录, 供已对接 CKAN 的平台直接采集: package_list、package_show、package_search、organization_list、organization_show、group_list、tag_list、license_list、status_show、help_show; GET 取查询参数, POST 取 JSON 或表单。回答为 CKAN 信封 (help、success、result 或 error); 未知动作或参数无法解析时 400, 找不到 404 (只回答已开放的资源), 不使用本系统的错误格式。
+         */
         get: operations["ckan_action_v3_get"];
         put?: never;
-        /** CKAN 兼容只读接口 (/api/3/action) */
+        /**
+         * CKAN 兼容只读接口 (/api/3/action)
+         * @description 无需登录。按 CKAN 动作接口的约定只读访问开放目录, 供已对接 CKAN 的平台直接采集: package_list、package_show、package_search、organization_list、organization_show、group_list、tag_list、license_list、status_show、help_show; GET 取查询参数, POST 取 JSON 或表单。回答为 CKAN 信封 (help、success、result 或 error); 未知动作或参数无法解析时 400, 找不到 404 (只回答已开放的资源), 不使用本系统的错误格式。
+         */
         post: operations["ckan_action_v3_post"];
         delete?: never;
         options?: never;
@@ -1411,10 +2006,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** CKAN 兼容只读接口 (/api/action) */
+        /**
+         * CKAN 兼容只读接口 (/api/action)
+         * @description 无需登录。按 CKAN 动作接口的约定只读访问开放目录, 供已对接 CKAN 的平台直接采集: package_list、package_show、package_search、organization_list、organization_show、group_list、tag_list、license_list、status_show、help_show; GET 取查询参数, POST 取 JSON 或表单。回答为 CKAN 信封 (help、success、result 或 error); 未知动作或参数无法解析时 400, 找不到 404 (只回答已开放的资源), 不使用本系统的错误格式。
+         */
         get: operations["ckan_action_v1_get"];
         put?: never;
-        /** CKAN 兼容只读接口 (/api/action) */
+        /**
+         * CKAN 兼容只读接口 (/api/action)
+         * @description 无需登录。按 CKAN 动作接口的约定只读访问开放目录, 供已对接 CKAN 的平台直接采集: package_list、package_show、package_search、organization_list、organization_show、group_list、tag_list、license_list、status_show、help_show; GET 取查询参数, POST 取 JSON 或表单。回答为 CKAN 信封 (help、success、result 或 error); 未知动作或参数无法解析时 400, 找不到 404 (只回答已开放的资源), 不使用本系统的错误格式。
+         */
         post: operations["ckan_action_v1_post"];
         delete?: never;
         options?: never;
@@ -1429,7 +2030,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 开放资源列表 */
+        /**
+         * 开放资源列表
+         * @description 无需登录。全部已开放资源的名称、提供部门、开放类型、信息项与下载地址 (开放门户页面使用)。
+         */
         get: operations["list_open_resources_api_v1_opendata_resources_get"];
         put?: never;
         post?: never;
@@ -1446,7 +2050,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 开放资源详情 */
+        /**
+         * 开放资源详情
+         * @description 无需登录。一项已开放资源的详情; 未开放、已停用或不存在的资源一律 404 resource_not_found。
+         */
         get: operations["get_open_resource_api_v1_opendata_resources__code__get"];
         put?: never;
         post?: never;
@@ -1463,7 +2070,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 下载开放数据 (CSV) */
+        /**
+         * 下载开放数据 (CSV)
+         * @description 无需登录。下载无条件开放资源的数据 (UTF-8 带 BOM 的 CSV, 中文表头, 只含公开级信息项并按目录脱敏)。有条件开放的资源须向提供部门申请, 返回 403 open_on_application; 未开放的 404 resource_not_found。
+         */
         get: operations["download_csv_api_v1_opendata_resources__code__download_csv_get"];
         put?: never;
         post?: never;
@@ -1480,7 +2090,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health */
+        /**
+         * 健康检查
+         * @description 无需登录。确认服务与数据库可用, 返回 status 与版本号; 供负载均衡与监控探测。
+         */
         get: operations["health_api_health_get"];
         put?: never;
         post?: never;
@@ -1600,6 +2213,13 @@ export interface components {
              */
             records: number;
         };
+        /** AuditActionRead */
+        AuditActionRead: {
+            /** Code */
+            code: string;
+            /** Title */
+            title: string;
+        };
         /** AuditRecordPage */
         AuditRecordPage: {
             /** Items */
@@ -1611,7 +2231,10 @@ export interface components {
             /** Size */
             size: number;
         };
-        /** AuditRecordRead */
+        /**
+         * AuditRecordRead
+         * @description A record with its codes and, beside them, the names a person reads.
+         */
         AuditRecordRead: {
             /** Seq */
             seq: number;
@@ -1640,6 +2263,36 @@ export interface components {
             request_id: string;
             /** Detail */
             detail: string;
+            /**
+             * Actor Name
+             * @description 操作人姓名 (无姓名时为账号)
+             */
+            actor_name: string;
+            /**
+             * Role Title
+             * @description 角色名称
+             */
+            role_title: string;
+            /**
+             * Action Title
+             * @description 操作名称
+             */
+            action_title: string;
+            /**
+             * Object Type Title
+             * @description 对象类型名称
+             */
+            object_type_title: string;
+            /**
+             * Outcome Title
+             * @description 结果 (成功/失败)
+             */
+            outcome_title: string;
+            /**
+             * Detail Text
+             * @description 详情 (可读文本)
+             */
+            detail_text: string;
         };
         /** AuditVerifyRead */
         AuditVerifyRead: {
@@ -1653,6 +2306,13 @@ export interface components {
             seq: number | null;
             /** Message */
             message: string;
+            /**
+             * Checkpoint Seq
+             * @description 最近一个链外检查点的序号
+             */
+            checkpoint_seq?: number | null;
+            /** Warnings */
+            warnings?: string[];
         };
         /** BatchDetail */
         BatchDetail: {
@@ -1680,6 +2340,11 @@ export interface components {
             skipped_rows: number;
             /** Quarantined Rows */
             quarantined_rows: number;
+            /**
+             * Quarantine Omitted Rows
+             * @default 0
+             */
+            quarantine_omitted_rows: number;
             /** Score */
             score: number | null;
             /** Duplicate Of */
@@ -1751,6 +2416,11 @@ export interface components {
             skipped_rows: number;
             /** Quarantined Rows */
             quarantined_rows: number;
+            /**
+             * Quarantine Omitted Rows
+             * @default 0
+             */
+            quarantine_omitted_rows: number;
             /** Score */
             score: number | null;
             /** Duplicate Of */
@@ -1796,25 +2466,164 @@ export interface components {
              */
             file: string;
         };
-        /** Body_upload_api_v1_ingest_resources__resource_code__batches_post */
-        Body_upload_api_v1_ingest_resources__resource_code__batches_post: {
+        /** ConnectionTestResult */
+        ConnectionTestResult: {
+            /** Ok */
+            ok: boolean;
             /**
-             * File
-             * @description CSV、XLSX 或 JSON 文件
+             * Message
+             * @description 结果说明（中文）
              */
-            file: string;
-            /**
-             * Mapping
-             * @description 可选: {"列名": "信息项"} JSON
-             * @default
-             */
-            mapping: string;
+            message: string;
+            /** Server Version */
+            server_version?: string | null;
+            /** Elapsed Ms */
+            elapsed_ms: number;
         };
         /**
          * Crs
          * @enum {string}
          */
         Crs: "wgs84" | "gcj02";
+        /**
+         * DatasourceCreate
+         * @description ``driver`` is ``postgresql`` or ``mysql`` (MySQL and MariaDB); anything else is refused
+         *     by the service with ``driver_not_allowed``. ``region_code`` defaults to the caller's.
+         */
+        DatasourceCreate: {
+            /** Name */
+            name: string;
+            /** Driver */
+            driver: string;
+            /** Host */
+            host: string;
+            /**
+             * Port
+             * @description 默认 PostgreSQL 5432、MySQL 3306
+             */
+            port?: number | null;
+            /** Database */
+            database: string;
+            /** Username */
+            username: string;
+            /**
+             * Secret
+             * @description 密码，只写不读
+             */
+            secret?: string | null;
+            /**
+             * Region Code
+             * @description 所属行政区划，默认本人所在区划
+             */
+            region_code?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+        };
+        /**
+         * DatasourceOption
+         * @description A source as the pull dialog offers it: enabled, visible to the caller.
+         */
+        DatasourceOption: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Driver Label */
+            driver_label: string;
+            /** Region Name */
+            region_name: string;
+        };
+        /** DatasourcePage */
+        DatasourcePage: {
+            /** Items */
+            items: components["schemas"]["DatasourceRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** DatasourceRead */
+        DatasourceRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Driver */
+            driver: string;
+            /** Driver Label */
+            driver_label: string;
+            /** Host */
+            host: string;
+            /** Port */
+            port: number;
+            /** Database */
+            database: string;
+            /** Username */
+            username: string;
+            /**
+             * Secret Set
+             * @description 是否已设置密码（密码本身从不返回）
+             */
+            secret_set: boolean;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Description */
+            description: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Updated By */
+            updated_by: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * DatasourceUpdate
+         * @description Only the fields given change. ``secret``: a new password; an empty one clears it;
+         *     leaving it out keeps the stored one.
+         */
+        DatasourceUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Host */
+            host?: string | null;
+            /** Port */
+            port?: number | null;
+            /** Database */
+            database?: string | null;
+            /** Username */
+            username?: string | null;
+            /**
+             * Secret
+             * @description 新密码；空串清除；不传则不变
+             */
+            secret?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Enabled */
+            enabled?: boolean | null;
+        };
         /** DecisionBody */
         DecisionBody: {
             /**
@@ -1965,6 +2774,15 @@ export interface components {
             matched_items: string[];
             share_type: components["schemas"]["ShareType"];
         };
+        /** DepartmentBrief */
+        DepartmentBrief: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+        };
         /** DepartmentScore */
         DepartmentScore: {
             /** Department Code */
@@ -2014,6 +2832,12 @@ export interface components {
             status: string | null;
             /** Region Code */
             region_code: string;
+            /**
+             * Region Name
+             * @description 所属区划名称 (未载入区划时为空)
+             * @default
+             */
+            region_name: string;
             /** Record Count */
             record_count: number;
             /**
@@ -2041,6 +2865,11 @@ export interface components {
             /** Record Count */
             record_count: number;
         };
+        /**
+         * ExportFormat
+         * @enum {string}
+         */
+        ExportFormat: "jsonl" | "csv" | "xlsx";
         /** FeatureCollection */
         FeatureCollection: {
             /**
@@ -2102,15 +2931,17 @@ export interface components {
             };
             method: components["schemas"]["DeliveryMethod"];
             /**
-             * Starts At
-             * Format: date-time
+             * Period Start
+             * Format: date
+             * @description 授权首日 (北京时间, 含当日)
              */
-            starts_at: string;
+            period_start: string;
             /**
-             * Expires At
-             * Format: date-time
+             * Period End
+             * Format: date
+             * @description 授权末日 (北京时间, 含当日)
              */
-            expires_at: string;
+            period_end: string;
             /** Revoked At */
             revoked_at: string | null;
             /** Revoke Reason */
@@ -2171,8 +3002,16 @@ export interface components {
             user_id: number | null;
             /** Name */
             name: string;
-            /** Phone */
+            /**
+             * Phone
+             * @description 联系电话; 无 pii:unmask 权限时脱敏 (138****0000)
+             */
             phone: string | null;
+            /**
+             * Phone Masked
+             * @default true
+             */
+            phone_masked: boolean;
             /**
              * Created At
              * Format: date-time
@@ -2247,6 +3086,63 @@ export interface components {
          * @enum {string}
          */
         ItemType: "string" | "integer" | "decimal" | "date" | "datetime" | "boolean";
+        /** JobKindRead */
+        JobKindRead: {
+            /** Job Name */
+            job_name: string;
+            /** Title */
+            title: string;
+            /** Scheduled */
+            scheduled: boolean;
+        };
+        /** JobRunPage */
+        JobRunPage: {
+            /** Items */
+            items: components["schemas"]["JobRunRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** JobRunRead */
+        JobRunRead: {
+            /** Id */
+            id: number;
+            /** Job Name */
+            job_name: string;
+            /**
+             * Title
+             * @default
+             */
+            title: string;
+            /** Args Summary */
+            args_summary: string;
+            /** Slot At */
+            slot_at: string | null;
+            /** Missed */
+            missed: number;
+            /**
+             * Queued At
+             * Format: date-time
+             */
+            queued_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Outcome */
+            outcome: string;
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** Error */
+            error: string;
+            /** Attempt */
+            attempt: number;
+            /** Worker */
+            worker: string;
+        };
         /**
          * Level
          * @description The six levels: 省, 市, 县, 乡镇/街道, 村/社区, 网格.
@@ -2321,16 +3217,41 @@ export interface components {
             region_code: string;
             /** Region Name */
             region_name: string;
+            /**
+             * Department Code
+             * @description 所属部门编码; 大数据局人员和管理员为空
+             */
+            department_code: string | null;
+            /**
+             * Department Name
+             * @description 所属部门名称
+             */
+            department_name: string | null;
             /** Roles */
             roles: components["schemas"]["RoleBrief"][];
             /** Permissions */
             permissions: string[];
+            /**
+             * Permission Titles
+             * @description 权限代码 → 中文名称 (页面显示名称, 代码附后)
+             */
+            permission_titles?: {
+                [key: string]: string;
+            };
             /** Must Change Password */
             must_change_password: boolean;
             /** Totp Setup Required */
             totp_setup_required: boolean;
             /** Totp Enabled */
             totp_enabled: boolean;
+        };
+        /** OidcExchange */
+        OidcExchange: {
+            /**
+             * Code
+             * @description 回调给出的一次性登录凭据
+             */
+            code: string;
         };
         /**
          * OpenAttribute
@@ -2384,6 +3305,12 @@ export interface components {
             download_url: string | null;
             /** Access Note */
             access_note: string;
+            /** License Id */
+            license_id: string;
+            /** License Title */
+            license_title: string;
+            /** License Url */
+            license_url: string;
         };
         /** OrderPage */
         OrderPage: {
@@ -2548,6 +3475,12 @@ export interface components {
             address: string | null;
             /** Region Code */
             region_code: string;
+            /**
+             * Region Name
+             * @description 所属区划名称 (未载入区划时为空)
+             * @default
+             */
+            region_name: string;
             /** Record Count */
             record_count: number;
             /**
@@ -2577,6 +3510,12 @@ export interface components {
             birth_on: string | null;
             /** Region Code */
             region_code: string;
+            /**
+             * Region Name
+             * @description 所属区划名称 (未载入区划时为空)
+             * @default
+             */
+            region_name: string;
             /** Record Count */
             record_count: number;
         };
@@ -2596,19 +3535,31 @@ export interface components {
         Protection: "id_number" | "mobile" | "name" | "address" | "pseudonym" | "clear";
         /**
          * PullRequest
-         * @description An incremental pull from a database table (the URL may carry credentials: it is only
-         *     kept encrypted, in a schedule).
+         * @description An incremental pull from a table (or one SELECT) of a registered data source.
          */
         PullRequest: {
-            /** Url */
-            url: string;
+            /**
+             * Source Id
+             * @description 已登记的数据源（数据源管理）
+             */
+            source_id?: number | null;
+            /**
+             * Url
+             * @deprecated
+             * @description 已停用：连接串一律拒绝（raw_url_refused），须改用 source_id
+             */
+            url?: string | null;
             /** Table */
             table?: string | null;
             /** Query */
             query?: string | null;
             /** Schema Name */
             schema_name?: string | null;
-            /** Watermark Column */
+            /**
+             * Watermark Column
+             * @description 只增不减的列，如 更新时间 或 自增 id（必填）
+             * @default
+             */
             watermark_column: string;
             /** Mapping */
             mapping?: {
@@ -2640,6 +3591,11 @@ export interface components {
             level: components["schemas"]["Level"];
             /** Parent Code */
             parent_code: string | null;
+            /**
+             * Parent Name
+             * @description 上级区划名称
+             */
+            parent_name?: string | null;
             /** Has Children */
             has_children: boolean;
             /** Properties */
@@ -2977,6 +3933,21 @@ export interface components {
              */
             enabled: boolean;
         };
+        /** ScheduleRead */
+        ScheduleRead: {
+            /** Job Name */
+            job_name: string;
+            /** Title */
+            title: string;
+            /** Cadence */
+            cadence: string;
+            /** Last Slot At */
+            last_slot_at: string | null;
+            /** Last Outcome */
+            last_outcome: string | null;
+            /** Next Slot At */
+            next_slot_at: string | null;
+        };
         /**
          * SearchKind
          * @enum {string}
@@ -3207,6 +4178,19 @@ export interface components {
              * @default
              */
             display_name: string;
+            /**
+             * Department Code
+             * @description 所属部门 (须在该用户辖区内); 大数据局人员留空
+             */
+            department_code?: string | null;
+        };
+        /** UserDepartmentUpdate */
+        UserDepartmentUpdate: {
+            /**
+             * Department Code
+             * @description 留空表示不属于任何部门
+             */
+            department_code?: string | null;
         };
         /** UserRead */
         UserRead: {
@@ -3218,6 +4202,16 @@ export interface components {
             display_name: string;
             /** Region Code */
             region_code: string;
+            /**
+             * Region Name
+             * @description 所属区划名称 (未载入区划时为空)
+             * @default
+             */
+            region_name: string;
+            /** Department Code */
+            department_code: string | null;
+            /** Department Name */
+            department_name: string | null;
             /** Is Active */
             is_active: boolean;
             /** Must Change Password */
@@ -3324,6 +4318,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+            /** @description too_many_attempts (Retry-After: seconds) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -3517,6 +4518,46 @@ export interface operations {
             };
         };
     };
+    oidc_exchange_api_v1_iam_oidc_exchange_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OidcExchange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginRead"];
+                };
+            };
+            /** @description invalid_handoff */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     search_users_api_v1_iam_users_get: {
         parameters: {
             query?: {
@@ -3591,6 +4632,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3622,6 +4664,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3653,6 +4696,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3684,6 +4728,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3715,6 +4760,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3746,6 +4792,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3777,6 +4824,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 user_id: number;
             };
             cookie?: never;
@@ -3803,6 +4851,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_user_department_api_v1_iam_users__user_id__department_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserDepartmentUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_departments_api_v1_iam_departments_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DepartmentBrief"][];
                 };
             };
         };
@@ -3985,6 +5089,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 key_id: number;
             };
             cookie?: never;
@@ -4118,6 +5223,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 member_id: number;
                 /** @description 区划代码 (规范形式或 12 位统计代码) */
                 code: string;
@@ -4326,6 +5432,7 @@ export interface operations {
                 action?: string | null;
                 outcome?: string | null;
                 object_type?: string | null;
+                region_code?: string | null;
                 since?: string | null;
                 until?: string | null;
                 page?: number;
@@ -4360,10 +5467,13 @@ export interface operations {
     export_records_api_v1_audit_export_get: {
         parameters: {
             query?: {
+                /** @description jsonl, csv 或 xlsx */
+                format?: components["schemas"]["ExportFormat"];
                 actor?: string | null;
                 action?: string | null;
                 outcome?: string | null;
                 object_type?: string | null;
+                region_code?: string | null;
                 since?: string | null;
                 until?: string | null;
                 page?: number;
@@ -4393,6 +5503,26 @@ export interface operations {
             };
         };
     };
+    list_actions_api_v1_audit_actions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditActionRead"][];
+                };
+            };
+        };
+    };
     verify_chain_api_v1_audit_verify_get: {
         parameters: {
             query?: never;
@@ -4409,6 +5539,81 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerifyRead"];
+                };
+            };
+        };
+    };
+    list_runs_api_v1_jobs_runs_get: {
+        parameters: {
+            query?: {
+                job?: string | null;
+                outcome?: string | null;
+                missed?: boolean | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRunPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_schedules_api_v1_jobs_schedules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"][];
+                };
+            };
+        };
+    };
+    list_kinds_api_v1_jobs_kinds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobKindRead"][];
                 };
             };
         };
@@ -4623,6 +5828,7 @@ export interface operations {
             header?: never;
             path: {
                 code: string;
+                /** @description 版本号 */
                 version: number;
             };
             cookie?: never;
@@ -4774,6 +5980,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 demand_id: number;
             };
             cookie?: never;
@@ -4805,6 +6012,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 demand_id: number;
             };
             cookie?: never;
@@ -4836,6 +6044,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 demand_id: number;
             };
             cookie?: never;
@@ -4871,6 +6080,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 demand_id: number;
             };
             cookie?: never;
@@ -4901,7 +6111,226 @@ export interface operations {
             };
         };
     };
-    upload_api_v1_ingest_resources__resource_code__batches_post: {
+    list_sources_api_v1_datasources_get: {
+        parameters: {
+            query?: {
+                /** @description 名称或主机包含 */
+                q?: string | null;
+                driver?: string | null;
+                enabled?: boolean | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourcePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_source_api_v1_datasources_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasourceCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    source_options_api_v1_datasources_options_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceOption"][];
+                };
+            };
+        };
+    };
+    get_source_api_v1_datasources__source_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                source_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_source_api_v1_datasources__source_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                source_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_source_api_v1_datasources__source_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                source_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasourceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    check_connection_api_v1_datasources__source_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                source_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTestResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_file_api_v1_ingest_resources__resource_code__batches_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -4912,7 +6341,15 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_upload_api_v1_ingest_resources__resource_code__batches_post"];
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description CSV、XLSX 或 JSON 文件
+                     */
+                    file: string;
+                    /** @description 可选: {"列名": "信息项"} JSON */
+                    mapping?: string;
+                };
             };
         };
         responses: {
@@ -4976,6 +6413,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 batch_id: number;
             };
             cookie?: never;
@@ -5007,6 +6445,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 batch_id: number;
             };
             cookie?: never;
@@ -5139,6 +6578,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 report_id: number;
             };
             cookie?: never;
@@ -5237,6 +6677,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 order_id: number;
             };
             cookie?: never;
@@ -5268,6 +6709,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 order_id: number;
             };
             cookie?: never;
@@ -5299,6 +6741,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 order_id: number;
             };
             cookie?: never;
@@ -5574,6 +7017,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 request_id: number;
             };
             cookie?: never;
@@ -5605,6 +7049,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 request_id: number;
             };
             cookie?: never;
@@ -5640,6 +7085,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 request_id: number;
             };
             cookie?: never;
@@ -5710,6 +7156,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 grant_id: number;
             };
             cookie?: never;
@@ -5741,6 +7188,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 grant_id: number;
             };
             cookie?: never;
@@ -5772,6 +7220,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 grant_id: number;
             };
             cookie?: never;

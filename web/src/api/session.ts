@@ -38,15 +38,15 @@ export function savePending(steps: PendingSteps): void {
 }
 
 /**
- * The OIDC callback redirects to ``/#/login?token=...`` (the token rides in the fragment, which
- * never reaches a server log). Take it from there once, at start-up, and clean the address bar.
+ * The OIDC callback redirects to ``/#/login?oidc_code=...``: a one-time code (valid for a minute,
+ * usable once, kept only hashed by the backend), never the session token. Take it from the
+ * fragment once, at start-up, and clean the address bar; ``main.ts`` trades it for the token by
+ * POST (``/api/v1/iam/oidc/exchange``).
  */
-export function consumeFragmentToken(location: Location = window.location): boolean {
+export function takeOidcCode(location: Location = window.location): string | null {
   const match = /^#\/?login\?(.*)$/.exec(location.hash)
-  const token = match ? new URLSearchParams(match[1]).get('token') : null
-  if (!token) return false
-  saveToken(token)
-  savePending({ mustChangePassword: false, totpSetupRequired: false })
+  const code = match ? new URLSearchParams(match[1]).get('oidc_code') : null
+  if (!code) return null
   window.history.replaceState(null, '', location.pathname === '/login' ? '/' : location.pathname)
-  return true
+  return code
 }

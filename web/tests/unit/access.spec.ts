@@ -15,6 +15,8 @@ function user(permissions: string[]): Me {
     display_name: '王芳',
     region_code: '620722',
     region_name: '民乐县',
+    department_code: null,
+    department_name: null,
     roles: [{ name: 'viewer', title_zh: '只读用户' }],
     permissions,
     must_change_password: false,

@@ -30,6 +30,7 @@ from citybrain.core.audit.chain import head_ok
 from citybrain.core.audit.config import AuditSettings, get_audit_settings
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, ensure_key_file, get_settings
+from citybrain.core.context import settings_of
 from citybrain.core.crypto import sm2_public_key_from_private
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def note_append(session: Session, seq: int) -> None:
 def _after_commit(session: Session) -> None:
     session.info.pop(_DUE, None)
     bind: Any = session.get_bind()
-    checkpoint_committed(bind if isinstance(bind, Engine) else bind.engine)
+    checkpoint_committed(bind if isinstance(bind, Engine) else bind.engine, settings_of(session))
 
 
 def checkpoint_committed(engine: Engine, settings: Settings | None = None) -> str | None:

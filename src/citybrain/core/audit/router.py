@@ -38,7 +38,15 @@ def exporter_scope(
     return AuditScope.for_auditor(principal.region_code, installation_region=settings.demo_region)
 
 
-@router.get("/records", response_model=AuditRecordPage, summary="查询审计记录 (本辖区)")
+@router.get(
+    "/records",
+    description=(
+        "审计管理员分页查询本辖区的审计记录 (操作、操作者、对象、结果、时间), 可按操作、操作者、"
+        "时间段等筛选。"
+    ),
+    response_model=AuditRecordPage,
+    summary="查询审计记录 (本辖区)",
+)
 def search_records(
     session: DbSession,
     scope: Annotated[AuditScope, Depends(reader_scope)],
@@ -53,7 +61,15 @@ def search_records(
     )
 
 
-@router.get("/export", response_class=StreamingResponse, summary="导出审计记录 (本辖区)")
+@router.get(
+    "/export",
+    description=(
+        "按筛选条件导出本辖区的审计记录 (format 为 jsonl、csv 或 xlsx); 导出本身记入审计 ("
+        "audit.export)。"
+    ),
+    response_class=StreamingResponse,
+    summary="导出审计记录 (本辖区)",
+)
 def export_records(
     session: DbSession,
     scope: Annotated[AuditScope, Depends(exporter_scope)],
@@ -86,12 +102,25 @@ def _stamp(at: datetime) -> str:
     return at.strftime("%Y%m%d%H%M%S")
 
 
-@router.get("/actions", response_model=list[AuditActionRead], summary="操作名称表")
+@router.get(
+    "/actions",
+    description="全部审计操作代码及其中文名称, 供筛选下拉框使用。",
+    response_model=list[AuditActionRead],
+    summary="操作名称表",
+)
 def list_actions(_: Annotated[Principal, Depends(require("audit:read"))]) -> list[AuditActionRead]:
     return [AuditActionRead(code=c, title=t) for c, t in titles.known_actions().items()]
 
 
-@router.get("/verify", response_model=AuditVerifyRead, summary="校验审计链与检查点")
+@router.get(
+    "/verify",
+    description=(
+        "校验审计记录的哈希链与外部检查点是否完整未被篡改, 返回校验条数与第一个断点; "
+        "校验通过时同时登记新的检查点。"
+    ),
+    response_model=AuditVerifyRead,
+    summary="校验审计链与检查点",
+)
 def verify_chain(
     session: DbSession, _: Annotated[Principal, Depends(require("audit:read"))]
 ) -> AuditVerifyRead:

@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from citybrain.core.audit.present import PresentedRecord
+from citybrain.core.pagination import MAX_PAGE
 
 
 class AuditRecordRead(BaseModel):
@@ -71,7 +72,7 @@ class AuditFilter(BaseModel):
     region_code: str | None = Field(None, description="只看该区划及其下级 (在本人管辖范围内)")
     since: datetime | None = None
     until: datetime | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     size: int = Field(50, ge=1, le=500)
 
 

@@ -23,7 +23,7 @@ from citybrain.core.audit.config import get_audit_settings
 from citybrain.core.audit.models import AuditHead, AuditRecord
 from citybrain.core.clock import utcnow
 from citybrain.core.config import get_settings
-from citybrain.core.context import actor_of
+from citybrain.core.context import actor_of, settings_of
 
 
 def audit_key() -> bytes:
@@ -97,8 +97,9 @@ def verify(session: Session, *, checkpoint_file: Path | None = None) -> VerifyRe
     result = judge(key, rows, head_seq=head_seq, ids=[r.id for r in rows])
     if not result.ok:
         return result
-    lines = anchor.read_lines(checkpoint_file or anchor.checkpoint_path())
-    _, public = anchor.signing_keys()
+    settings = settings_of(session)
+    lines = anchor.read_lines(checkpoint_file or anchor.checkpoint_path(settings))
+    _, public = anchor.signing_keys(settings)
     macs = {r.seq: r.mac for r in rows}
     anchored = checkpoints.judge(lines or [], public, macs)
     if not anchored.ok:
@@ -129,4 +130,5 @@ def verify(session: Session, *, checkpoint_file: Path | None = None) -> VerifyRe
 def anchor_committed(session: Session) -> str | None:
     """Take a checkpoint of the committed head (after a successful verify); see ``anchor``."""
     bind: Any = session.get_bind()
-    return anchor.checkpoint_committed(bind if isinstance(bind, Engine) else bind.engine)
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return anchor.checkpoint_committed(engine, settings_of(session))

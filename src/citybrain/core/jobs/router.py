@@ -21,7 +21,15 @@ router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 JobsReader = Annotated[Principal, Depends(require("jobs:read"))]
 
 
-@router.get("/runs", response_model=JobRunPage, summary="任务运行记录")
+@router.get(
+    "/runs",
+    description=(
+        "分页列出后台任务 (归集、定时抽取、过期处理等) 的运行记录: 种类、状态、"
+        "开始结束时间与错误信息。"
+    ),
+    response_model=JobRunPage,
+    summary="任务运行记录",
+)
 def list_runs(
     session: DbSession,
     principal: JobsReader,
@@ -31,12 +39,22 @@ def list_runs(
     return queries.list_runs(session, filters, page, registry=default_registry)
 
 
-@router.get("/schedules", response_model=list[ScheduleRead], summary="定时任务")
+@router.get(
+    "/schedules",
+    description="全部定时任务及其周期、下次与上次运行时间。",
+    response_model=list[ScheduleRead],
+    summary="定时任务",
+)
 def list_schedules(session: DbSession, principal: JobsReader) -> list[ScheduleRead]:
     tz = ZoneInfo(get_jobs_settings().timezone)
     return queries.list_schedules(session, registry=default_registry, now=utcnow(), tz=tz)
 
 
-@router.get("/kinds", response_model=list[JobKindRead], summary="任务种类 (名称与中文标题)")
+@router.get(
+    "/kinds",
+    description="后台任务的种类代码及中文名称, 供筛选与显示。",
+    response_model=list[JobKindRead],
+    summary="任务种类 (名称与中文标题)",
+)
 def list_kinds(principal: JobsReader) -> list[JobKindRead]:
     return queries.list_kinds(registry=default_registry)

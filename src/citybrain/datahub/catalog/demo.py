@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from citybrain.core.pagination import PageParams
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import queries, service
 from citybrain.datahub.catalog.models import CatalogResource
 from citybrain.datahub.catalog.schemas import DemandCreate, DemandFilter, ResourceCreate
@@ -178,14 +179,17 @@ def seed_demo_catalog(
                 ],
             }
         )  # fmt: skip
-        resources.append(service.register_resource(session, spec=spec))
+        resources.append(service.register_resource(session, spec=spec, scope=Scope.system()))
     return sorted(resources, key=lambda r: r.code)
 
 
 def seed_demo_demands(session: Session, region_code: str = "620722") -> None:
     """One open need of 民政局 for 人社 insurance data (low-income checks), if none exists."""
     existing = queries.list_demands(
-        session, filters=DemandFilter(requester_code=f"{region_code}-MZ"), page=PageParams()
+        session,
+        filters=DemandFilter(requester_code=f"{region_code}-MZ"),
+        page=PageParams(),
+        scope=Scope.system(),
     )
     if existing.total:
         return
@@ -196,4 +200,5 @@ def seed_demo_demands(session: Session, region_code: str = "620722") -> None:
             description="低保资格年审需核对申请人及家庭成员的社会保险参保、缴费情况",
             wanted_items=["公民身份号码", "险种", "缴费状态", "参保单位"],
         ),
+        scope=Scope.system(),
     )  # fmt: skip

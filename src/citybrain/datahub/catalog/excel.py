@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 
 from citybrain.core.audit import service as audit
 from citybrain.core.errors import BadInput
-from citybrain.datahub.catalog import queries, scope, service
+from citybrain.core.scope import Scope
+from citybrain.datahub.catalog import queries, service
+from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.catalog.enums import LABELS
 from citybrain.datahub.catalog.excel_layout import (
     ITEM_COLUMNS,
@@ -44,9 +46,9 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 _LAST_ROW = 1_048_576  # validation lists cover the whole column, rows added later included
 
 
-def export_catalog(session: Session, *, scope_region: str | None = None) -> bytes:
+def export_catalog(session: Session, *, scope: Scope) -> bytes:
     """The resources the caller manages (all statuses), as an XLSX file's bytes."""
-    resources = queries.all_resources(session, scope_region=scope_region)
+    resources = queries.all_resources(session, scope=scope)
     names = queries.department_names(session, (r.provider_code for r in resources))
     book = Workbook()
     sheet = book.active
@@ -73,9 +75,7 @@ def export_catalog(session: Session, *, scope_region: str | None = None) -> byte
     return out.getvalue()
 
 
-def import_catalog(
-    session: Session, *, data: bytes, scope_region: str | None = None
-) -> ImportResult:
+def import_catalog(session: Session, *, data: bytes, scope: Scope) -> ImportResult:
     """Upsert the catalog from an XLSX in the export's layout; nothing is written unless the
     whole workbook is valid.
 
@@ -93,14 +93,12 @@ def import_catalog(
         if entry.spec is None:
             continue
         existing = service.find_resource(session, entry.code)
-        if existing is not None and not scope.within(scope_region, existing.region_code):
+        if existing is not None and not catalog_scope.covers(scope, existing.region_code):
             errors.append(
                 CellError(RESOURCE_SHEET, entry.row, "资源代码", "资源不属于本辖区, 不能修改")
             )
             continue
-        for problem in service.problems_of(
-            session, entry.spec, scope_region=scope_region, pending_codes=pending
-        ):
+        for problem in service.problems_of(session, entry.spec, scope=scope, pending_codes=pending):
             where = entry.cell(problem.field, problem.item_index)
             errors.append(CellError(*where, problem.message))
         plans.append((entry, entry.spec, existing))
@@ -129,7 +127,7 @@ def import_catalog(
                 result.codes_updated.append(entry.code)
     audit.record(
         session, action="catalog.import", object_type="catalog", object_id="xlsx",
-        region_code=scope_region,
+        region_code=scope.region_code or None,
         detail={"created": result.created, "updated": result.updated,
                 "unchanged": result.unchanged},
     )  # fmt: skip

@@ -1,7 +1,8 @@
 """Reads of the catalog: search, one resource, its versions, demands, and the open catalog.
 
-``scope_region`` is the reader's region: a reader sees the resources of its subtree and of its
-ancestors (see :mod:`citybrain.datahub.catalog.scope`); ``None`` reads everything.
+``scope`` is the reader's :class:`~citybrain.core.scope.Scope`: a reader sees the resources of
+its subtree and of its ancestors (see :mod:`citybrain.datahub.catalog.scope`);
+``Scope.system()`` reads everything.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from citybrain.core.errors import NotFound
 from citybrain.core.pagination import PageParams, paginate
-from citybrain.datahub.catalog import scope
+from citybrain.core.scope import Scope
+from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.catalog.enums import OpenAttribute, ResourceStatus, ShareType
 from citybrain.datahub.catalog.models import (
     CatalogDemand,
@@ -43,19 +45,19 @@ def search_resources(
     *,
     filters: ResourceFilter,
     page: PageParams,
-    scope_region: str | None = None,
+    scope: Scope,
 ) -> ResourcePage:
     """One page of resources matching ``filters``, ordered by code."""
-    query = _filtered(filters, scope_region)
+    query = _filtered(filters, scope)
     rows, total = paginate(session, query, page)
     return ResourcePage(items=read_many(session, rows), total=total, page=page.page, size=page.size)
 
 
-def _filtered(filters: ResourceFilter, scope_region: str | None) -> Select[CatalogResource]:
+def _filtered(filters: ResourceFilter, scope: Scope) -> Select[CatalogResource]:
     query = (
         select(CatalogResource)
         .options(selectinload(CatalogResource.items))
-        .where(scope.visible_clause(scope_region, CatalogResource.region_code))
+        .where(catalog_scope.sees_clause(scope, CatalogResource.region_code))
         .order_by(CatalogResource.code)
     )
     text = filters.q.strip()
@@ -81,22 +83,20 @@ def _filtered(filters: ResourceFilter, scope_region: str | None) -> Select[Catal
     return query
 
 
-def get_resource(
-    session: Session, code: str, *, scope_region: str | None = None
-) -> CatalogResource:
+def get_resource(session: Session, code: str, *, scope: Scope) -> CatalogResource:
     """The resource with ``code``; NotFound ``resource_not_found`` also when out of sight."""
     resource = session.execute(
         select(CatalogResource)
         .options(selectinload(CatalogResource.items))
         .where(CatalogResource.code == code.strip())
     ).scalar_one_or_none()
-    if resource is None or not scope.visible(scope_region, resource.region_code):
+    if resource is None or not catalog_scope.sees(scope, resource.region_code):
         raise NotFound(f"资源不存在: {code}", code="resource_not_found", detail=code)
     return resource
 
 
-def read_resource(session: Session, code: str, *, scope_region: str | None = None) -> ResourceRead:
-    return read_many(session, [get_resource(session, code, scope_region=scope_region)])[0]
+def read_resource(session: Session, code: str, *, scope: Scope) -> ResourceRead:
+    return read_many(session, [get_resource(session, code, scope=scope)])[0]
 
 
 def read_many(session: Session, resources: Sequence[CatalogResource]) -> list[ResourceRead]:
@@ -114,11 +114,9 @@ def department_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
     return {code: name for code, name in rows}
 
 
-def list_versions(
-    session: Session, code: str, *, scope_region: str | None = None
-) -> list[VersionRead]:
+def list_versions(session: Session, code: str, *, scope: Scope) -> list[VersionRead]:
     """Every version of a resource, newest first, each with its full snapshot."""
-    resource = get_resource(session, code, scope_region=scope_region)
+    resource = get_resource(session, code, scope=scope)
     rows = session.execute(
         select(CatalogResourceVersion)
         .where(CatalogResourceVersion.resource_id == resource.id)
@@ -133,21 +131,19 @@ def list_versions(
     ]  # fmt: skip
 
 
-def get_version(
-    session: Session, code: str, version: int, *, scope_region: str | None = None
-) -> VersionRead:
-    for entry in list_versions(session, code, scope_region=scope_region):
+def get_version(session: Session, code: str, version: int, *, scope: Scope) -> VersionRead:
+    for entry in list_versions(session, code, scope=scope):
         if entry.version == version:
             return entry
     raise NotFound(f"资源版本不存在: {code} v{version}", code="version_not_found", detail=version)
 
 
 def all_resources(
-    session: Session, *, scope_region: str | None = None, managed_only: bool = True
+    session: Session, *, scope: Scope, managed_only: bool = True
 ) -> list[CatalogResource]:
     """Every resource the caller manages (or sees), items loaded, ordered by code."""
-    clause = (scope.managed_clause if managed_only else scope.visible_clause)(
-        scope_region, CatalogResource.region_code
+    clause = (catalog_scope.covers_clause if managed_only else catalog_scope.sees_clause)(
+        scope, CatalogResource.region_code
     )
     query = (
         select(CatalogResource)
@@ -190,12 +186,12 @@ def list_demands(
     *,
     filters: DemandFilter,
     page: PageParams,
-    scope_region: str | None = None,
+    scope: Scope,
 ) -> DemandPage:
     """One page of demands of the caller's subtree, newest first."""
     query = (
         select(CatalogDemand)
-        .where(scope.managed_clause(scope_region, CatalogDemand.region_code))
+        .where(catalog_scope.covers_clause(scope, CatalogDemand.region_code))
         .order_by(CatalogDemand.created_at.desc(), CatalogDemand.id.desc())
     )
     if filters.status is not None:
@@ -216,19 +212,19 @@ def read_demand(session: Session, demand: CatalogDemand) -> DemandRead:
     return DemandRead.of(demand, code)
 
 
-def get_demand(session: Session, demand_id: int, *, scope_region: str | None = None) -> DemandRead:
+def get_demand(session: Session, demand_id: int, *, scope: Scope) -> DemandRead:
     demand = session.get(CatalogDemand, demand_id)
-    if demand is None or not scope.within(scope_region, demand.region_code):
+    if demand is None or not catalog_scope.covers(scope, demand.region_code):
         raise NotFound(f"需求不存在: {demand_id}", code="demand_not_found", detail=demand_id)
     return read_demand(session, demand)
 
 
 def suggest_resources(
-    session: Session, demand_id: int, *, scope_region: str | None = None, limit: int = 10
+    session: Session, demand_id: int, *, scope: Scope, limit: int = 10
 ) -> list[DemandSuggestion]:
     """Active, shareable resources visible from the demand's region that hold the most of the
     wanted item titles (ties: by code). Resources holding none of them are left out."""
-    demand = get_demand(session, demand_id, scope_region=scope_region)
+    demand = get_demand(session, demand_id, scope=scope)
     wanted = set(demand.wanted_items)
     if not wanted:
         return []
@@ -236,7 +232,7 @@ def suggest_resources(
         select(CatalogResource)
         .options(selectinload(CatalogResource.items))
         .where(
-            scope.visible_clause(demand.region_code, CatalogResource.region_code),
+            catalog_scope.visible_clause(demand.region_code, CatalogResource.region_code),
             CatalogResource.status == ResourceStatus.active.value,
             CatalogResource.share_type != ShareType.none.value,
             CatalogResource.id.in_(

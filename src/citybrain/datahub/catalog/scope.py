@@ -4,17 +4,21 @@ A caller whose region is 620722 *manages* resources of 620722 and everything bel
 townships 620722100…); it *sees* those plus the resources of its ancestors (张掖市 6207,
 甘肃省 62), because a city or province resource is shared down the tree.
 
-``None`` as the scope means the system itself (demo seeding, the CLI): no restriction. An empty
-scope (a principal without a region) contains nothing, as in :mod:`citybrain.regions.scope`.
+The rules on two region codes (``within``, ``visible`` and their SQL forms) are applied to a
+caller through ``covers`` / ``sees`` and ``covers_clause`` / ``sees_clause``, which take the
+caller's :class:`~citybrain.core.scope.Scope` (``Scope.system()`` for the demo and the CLI:
+no restriction). An empty region (a principal without one) contains nothing, as in
+:mod:`citybrain.regions.scope`.
 Codes are compared in their canonical form (``620700`` and ``620700000000`` are both ``6207``);
 a stored code that is not a valid region code is compared verbatim.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlalchemy.orm import InstrumentedAttribute
 
+from citybrain.core.scope import Scope
 from citybrain.regions import scope as regions_scope
 
 
@@ -43,37 +47,56 @@ def ancestor_codes(code: str) -> list[str]:
     return spellings
 
 
-def within(scope: str | None, region_code: str) -> bool:
+def within(scope: str, region_code: str) -> bool:
     """Whether ``region_code`` is ``scope`` or below it (what a caller of ``scope`` manages)."""
-    if scope is None:
-        return True
     prefix = region_prefix(scope)
     return bool(prefix) and region_prefix(region_code).startswith(prefix)
 
 
-def visible(scope: str | None, region_code: str) -> bool:
+def visible(scope: str, region_code: str) -> bool:
     """Whether a caller of ``scope`` may see a resource of ``region_code`` (its subtree and its
     ancestors)."""
-    if scope is None:
-        return True
     if not region_prefix(scope):
         return False
     return within(scope, region_code) or within(region_code, scope)
 
 
-def managed_clause(scope: str | None, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+def managed_clause(scope: str, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
     """SQL form of :func:`within` on a region-code column holding canonical, 6- or 12-digit
     codes (a 6-/12-digit spelling starts with the canonical prefix too)."""
-    if scope is None:
-        return true()
     prefix = region_prefix(scope)
     return column.startswith(prefix, autoescape=True) if prefix else false()
 
 
-def visible_clause(scope: str | None, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+def visible_clause(scope: str, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
     """SQL form of :func:`visible` on a region-code column."""
-    if scope is None:
-        return true()
     ancestors = ancestor_codes(scope)
     managed = managed_clause(scope, column)
     return or_(managed, column.in_(ancestors)) if ancestors else managed
+
+
+def covers(scope: Scope, region_code: str) -> bool:
+    """The caller manages data of ``region_code`` (its own subtree)."""
+    return scope.unrestricted or within(scope.region_code, region_code)
+
+
+def sees(scope: Scope, region_code: str) -> bool:
+    """The caller may see a catalog entry of ``region_code`` (its subtree and ancestors)."""
+    return scope.unrestricted or visible(scope.region_code, region_code)
+
+
+def covers_clause(scope: Scope, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+    return true() if scope.unrestricted else managed_clause(scope.region_code, column)
+
+
+def sees_clause(scope: Scope, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+    return true() if scope.unrestricted else visible_clause(scope.region_code, column)
+
+
+def owned_by(
+    scope: Scope,
+    region: InstrumentedAttribute[str],
+    department: InstrumentedAttribute[str],
+) -> ColumnElement[bool]:
+    """SQL: a row of the caller's subtree and of a department the caller covers."""
+    return and_(covers_clause(scope, region), scope.department_clause(department))

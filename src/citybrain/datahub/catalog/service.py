@@ -1,8 +1,9 @@
 """Commands of the catalog: register, change and retire resources; register and match demands.
 
 Every command flushes (never commits), writes its audit record in the caller's transaction and,
-for resources, a version snapshot. ``scope_region`` is the acting caller's region: a caller only
-manages resources and demands of that region's subtree; ``None`` is the system (demo, CLI).
+for resources, a version snapshot. ``scope`` is the acting caller's
+:class:`~citybrain.core.scope.Scope`: a caller only manages resources and demands of its
+region's subtree; ``Scope.system()`` is the demo and the CLI.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.context import actor_of
 from citybrain.core.errors import BadInput, Conflict, InvalidState, NotFound, PermissionDenied
-from citybrain.datahub.catalog import scope
+from citybrain.core.scope import Scope
+from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.catalog.enums import DemandStatus, ResourceStatus, ShareType
 from citybrain.datahub.catalog.models import (
     CatalogDemand,
@@ -37,11 +39,10 @@ from citybrain.datahub.catalog.schemas import (
 from citybrain.iam.departments import Department
 
 OUT_OF_SCOPE = "region_out_of_scope"
+DEPARTMENT_OUT_OF_SCOPE = "department_out_of_scope"
 
 
-def register_resource(
-    session: Session, *, spec: ResourceCreate, scope_region: str | None = None
-) -> CatalogResource:
+def register_resource(session: Session, *, spec: ResourceCreate, scope: Scope) -> CatalogResource:
     """Register a new resource at version 1 and snapshot it.
 
     The provider department must exist and lie in the caller's subtree; the resource takes the
@@ -53,12 +54,12 @@ def register_resource(
     """
     if find_resource(session, spec.code) is not None:
         raise Conflict(f"资源代码已存在: {spec.code}", code="resource_code_taken", detail=spec.code)
-    raise_problems(problems_of(session, spec, scope_region=scope_region))
+    raise_problems(problems_of(session, spec, scope=scope))
     return insert_resource(session, spec=spec, status=ResourceStatus.active)
 
 
 def update_resource(
-    session: Session, *, code: str, changes: ResourceUpdate, scope_region: str | None = None
+    session: Session, *, code: str, changes: ResourceUpdate, scope: Scope
 ) -> CatalogResource:
     """Change a resource: the result is validated as a whole, then version + 1 and a snapshot.
 
@@ -68,7 +69,7 @@ def update_resource(
     errors of :func:`register_resource`. Audited as ``catalog.resource.update`` with the
     changed fields.
     """
-    resource = resource_for_edit(session, code, scope_region=scope_region)
+    resource = resource_for_edit(session, code, scope=scope)
     merged = {**resource_fields(resource), **changes.model_dump(exclude_unset=True)}
     status = ResourceStatus(merged.pop("status", None) or resource.status)
     try:
@@ -78,19 +79,19 @@ def update_resource(
             {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
         ]
         raise BadInput("资源信息不合法", code="invalid_input", detail=detail) from exc
-    raise_problems(problems_of(session, spec, scope_region=scope_region))
+    raise_problems(problems_of(session, spec, scope=scope))
     return apply_change(session, resource, spec, status)
 
 
 def retire_resource(
-    session: Session, *, code: str, reason: str = "", scope_region: str | None = None
+    session: Session, *, code: str, reason: str = "", scope: Scope
 ) -> CatalogResource:
     """Mark a resource 停用: it keeps its code, items and versions, leaves the open APIs and
     the default search, and cannot be matched to demands. Version + 1 and a snapshot.
     Raises NotFound ``resource_not_found``, PermissionDenied ``region_out_of_scope``,
     InvalidState ``resource_retired`` when it already is. Audited as ``catalog.resource.retire``.
     """
-    resource = resource_for_edit(session, code, scope_region=scope_region)
+    resource = resource_for_edit(session, code, scope=scope)
     if resource.status == ResourceStatus.retired:
         raise InvalidState(f"资源已停用: {code}", code="resource_retired", detail=code)
     resource.status = ResourceStatus.retired.value
@@ -103,9 +104,7 @@ def retire_resource(
     return resource
 
 
-def register_demand(
-    session: Session, *, spec: DemandCreate, scope_region: str | None = None
-) -> CatalogDemand:
+def register_demand(session: Session, *, spec: DemandCreate, scope: Scope) -> CatalogDemand:
     """Register a department's data need as ``open`` in the supply–demand list.
 
     The requesting department must exist and lie in the caller's subtree.
@@ -118,9 +117,13 @@ def register_demand(
             f"部门不存在: {spec.requester_code}", code="department_not_found",
             detail=spec.requester_code,
         )  # fmt: skip
-    if not scope.within(scope_region, department.region_code):
+    if not catalog_scope.covers(scope, department.region_code):
         raise PermissionDenied(
             "只能为本辖区的部门登记需求", code=OUT_OF_SCOPE, detail=department.code
+        )
+    if not scope.covers_department(department.code):
+        raise PermissionDenied(
+            "只能以本部门的名义登记需求", code=DEPARTMENT_OUT_OF_SCOPE, detail=department.code
         )
     now = utcnow()
     demand = CatalogDemand(
@@ -145,7 +148,7 @@ def match_demand(
     demand_id: int,
     resource_code: str,
     note: str = "",
-    scope_region: str | None = None,
+    scope: Scope,
 ) -> CatalogDemand:
     """Answer a demand with a resource (status ``matched``); a matched demand may be re-matched.
 
@@ -154,11 +157,11 @@ def match_demand(
     ``demand_closed`` / ``resource_retired`` / ``resource_not_shareable``.
     Audited as ``catalog.demand.match``.
     """
-    demand = demand_for_edit(session, demand_id, scope_region=scope_region)
+    demand = demand_for_edit(session, demand_id, scope=scope)
     if demand.status == DemandStatus.closed:
         raise InvalidState("需求已关闭", code="demand_closed", detail=demand_id)
     resource = find_resource(session, resource_code)
-    if resource is None or not scope.visible(demand.region_code, resource.region_code):
+    if resource is None or not catalog_scope.visible(demand.region_code, resource.region_code):
         raise NotFound(
             f"资源不存在: {resource_code}", code="resource_not_found", detail=resource_code
         )
@@ -181,13 +184,11 @@ def match_demand(
     return demand
 
 
-def close_demand(
-    session: Session, *, demand_id: int, note: str, scope_region: str | None = None
-) -> CatalogDemand:
+def close_demand(session: Session, *, demand_id: int, note: str, scope: Scope) -> CatalogDemand:
     """Close a demand that no resource can meet, saying why (status ``closed``).
     Raises NotFound ``demand_not_found``, InvalidState ``demand_closed``.
     Audited as ``catalog.demand.close``."""
-    demand = demand_for_edit(session, demand_id, scope_region=scope_region)
+    demand = demand_for_edit(session, demand_id, scope=scope)
     if demand.status == DemandStatus.closed:
         raise InvalidState("需求已关闭", code="demand_closed", detail=demand_id)
     demand.status = DemandStatus.closed.value
@@ -210,19 +211,23 @@ def find_resource(session: Session, code: str) -> CatalogResource | None:
     ).scalar_one_or_none()
 
 
-def resource_for_edit(session: Session, code: str, *, scope_region: str | None) -> CatalogResource:
+def resource_for_edit(session: Session, code: str, *, scope: Scope) -> CatalogResource:
     """The resource, if the caller may change it (404 when it cannot even see it)."""
     resource = find_resource(session, code)
-    if resource is None or not scope.visible(scope_region, resource.region_code):
+    if resource is None or not catalog_scope.sees(scope, resource.region_code):
         raise NotFound(f"资源不存在: {code}", code="resource_not_found", detail=code)
-    if not scope.within(scope_region, resource.region_code):
+    if not catalog_scope.covers(scope, resource.region_code):
         raise PermissionDenied("只能管理本辖区的资源", code=OUT_OF_SCOPE, detail=code)
+    if not scope.covers_department(resource.provider_code):
+        raise PermissionDenied(
+            "只能管理本部门提供的资源", code=DEPARTMENT_OUT_OF_SCOPE, detail=code
+        )
     return resource
 
 
-def demand_for_edit(session: Session, demand_id: int, *, scope_region: str | None) -> CatalogDemand:
+def demand_for_edit(session: Session, demand_id: int, *, scope: Scope) -> CatalogDemand:
     demand = session.get(CatalogDemand, demand_id)
-    if demand is None or not scope.within(scope_region, demand.region_code):
+    if demand is None or not catalog_scope.covers(scope, demand.region_code):
         raise NotFound(f"需求不存在: {demand_id}", code="demand_not_found", detail=demand_id)
     return demand
 
@@ -231,7 +236,7 @@ def problems_of(
     session: Session,
     spec: ResourceCreate,
     *,
-    scope_region: str | None,
+    scope: Scope,
     pending_codes: Collection[str] = (),
 ) -> list[RuleViolation]:
     """Broken rules of ``spec`` including those needing the database: the provider exists and
@@ -241,9 +246,12 @@ def problems_of(
     if department is None:
         message = f"部门不存在: {spec.provider_code}"
         found.append(RuleViolation("provider_code", "department_not_found", message))
-    elif not scope.within(scope_region, department.region_code):
+    elif not catalog_scope.covers(scope, department.region_code):
         message = f"部门不在本辖区: {spec.provider_code}"
         found.append(RuleViolation("provider_code", OUT_OF_SCOPE, message))
+    elif not scope.covers_department(department.code):
+        message = f"只能登记本部门提供的资源: {spec.provider_code}"
+        found.append(RuleViolation("provider_code", DEPARTMENT_OUT_OF_SCOPE, message))
     missing = [c for c in spec.related_codes if c not in pending_codes]
     if missing:
         known = set(
@@ -268,7 +276,7 @@ def raise_problems(problems: list[RuleViolation]) -> None:
     detail = [{"field": p.field, "code": p.code, "message": p.message} for p in problems]
     if first.code == "department_not_found":
         raise NotFound(first.message, code=first.code, detail=detail)
-    if first.code == OUT_OF_SCOPE:
+    if first.code in (OUT_OF_SCOPE, DEPARTMENT_OUT_OF_SCOPE):
         raise PermissionDenied(first.message, code=first.code, detail=detail)
     raise BadInput(first.message, code=first.code, detail=detail)
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citybrain.core.clock import utcnow
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import service as catalog_service
 from citybrain.datahub.catalog.demo import seed_demo_demands
 from citybrain.datahub.catalog.models import CatalogDemand, CatalogResource
@@ -110,15 +111,19 @@ def _seed_shares(session: Session, region: str) -> int:
         outcome = sharing.request_share(
             session, resource_code=code, requester_code=requester, items=list(share.items),
             purpose=share.purpose, legal_basis=share.legal_basis, period_start=today,
-            period_end=today + timedelta(days=share.days - 1),
+            period_end=today + timedelta(days=share.days - 1), scope=Scope.system(),
         )  # fmt: skip
         created += 1
         if outcome.grant is not None or outcome.refusal is not None:
             continue
         if share.decision == "approve":
-            sharing.approve(session, request_id=outcome.request.id, note=share.note)
+            sharing.approve(
+                session, request_id=outcome.request.id, note=share.note, scope=Scope.system()
+            )
         elif share.decision == "reject":
-            sharing.reject(session, request_id=outcome.request.id, note=share.note)
+            sharing.reject(
+                session, request_id=outcome.request.id, note=share.note, scope=Scope.system()
+            )
     return created
 
 
@@ -140,6 +145,7 @@ def _seed_demands(session: Session, region: str) -> int:
                 requester_code=requester, title=title, description=description,
                 wanted_items=list(wanted),
             ),
+            scope=Scope.system(),  # the demo loader acts as the installation
         )  # fmt: skip
         created += 1
     return created

@@ -6,14 +6,23 @@ real pipeline (rules, quarantine, quality report, rectification order); build �
 derive the open dataset 乡镇人口统计 from the 户籍 rows and ingest it (``town_stats``).
 A second run reuses the files, so every batch is a ``duplicate`` and the builds are skipped:
 nothing in the hub or the base libraries changes.
+
+The sources look like personal data (names, ID and phone numbers), so they are never kept in
+clear: each is stored SM4-GCM encrypted with the field key (``<name>.sm4``, the file name bound
+as associated data) and decrypted into a private temporary folder only while it is ingested.
+They are kept at all because the XLSX bytes cannot be reproduced (zip timestamps), and the
+same bytes are what makes a second run a duplicate. Plaintext sources left by an older version
+are encrypted and removed on the next run.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore, hub_path
 from citybrain.core.config import Settings
+from citybrain.core.crypto import sm4_gcm_decrypt, sm4_gcm_encrypt
 from citybrain.datahub.catalog.demo import seed_demo_catalog
 from citybrain.datahub.demo import files
 from citybrain.datahub.demo.enterprises import generate_enterprises
@@ -117,13 +127,14 @@ def load_datahub_demo(
     seconds["catalog"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    sources, written, counts = _sources(settings, region=region, persons=persons, seed=seed)
+    stored, written, counts = _sources(settings, region=region, persons=persons, seed=seed)
     report("generate", 1, 1)
     seconds["generate"] = time.perf_counter() - started
 
     started = time.perf_counter()
     hub = HubStore(hub_path(settings))
-    outcomes = [_ingest(session, source, settings, hub, report) for source in sources]
+    with _decrypted(stored, settings) as sources:
+        outcomes = [_ingest(session, source, settings, hub, report) for source in sources]
     seconds["ingest"] = time.perf_counter() - started
 
     person_build = entity_build = None
@@ -209,35 +220,77 @@ _FILES = (
     ("RS-001", "人社局_参保人员.json", "json"),
     ("SJ-001", "市场监管局_企业登记.csv", "csv"),
 )
+SOURCE_NAMES = tuple(name for _, name, _ in _FILES)
 _MANIFEST = "manifest.json"
+
+
+SEALED_SUFFIX = ".sm4"
 
 
 def _sources(
     settings: Settings, *, region: str, persons: int, seed: int
 ) -> tuple[list[SourceFile], bool, dict[str, int]]:
-    """The source files, written now or reused; (files, written now, counts and faults)."""
+    """The sealed source files, written now or reused; (files, written now, counts and faults).
+    Each ``SourceFile.path`` is the sealed file; :func:`_decrypted` opens them."""
     folder = sources_dir(settings)
     wanted = {"seed": seed, "persons": persons, "region": region, "format": 1}
     manifest_path = folder / _MANIFEST
     listed = [
         SourceFile(
             f"{region}-{serial}",
-            folder / name,
+            folder / f"{name}{SEALED_SUFFIX}",
             kind,
             {"records_path": "data.items"} if kind == "json" else {},
         )
         for serial, name, kind in _FILES
     ]
     if manifest_path.exists():
+        _seal_plaintext_left_over(folder, settings)
         manifest = json.loads(manifest_path.read_text("utf-8"))
         if manifest.get("wanted") == wanted and all(s.path.exists() for s in listed):
             return listed, False, {str(k): int(v) for k, v in manifest["counts"].items()}
     folder.mkdir(parents=True, exist_ok=True)
-    counts = _write_sources(folder, settings, persons=persons, seed=seed)
+    with tempfile.TemporaryDirectory(prefix="citybrain-demo-") as scratch:
+        counts = _write_sources(Path(scratch), settings, persons=persons, seed=seed)
+        for _, name, _ in _FILES:
+            seal(Path(scratch) / name, folder / f"{name}{SEALED_SUFFIX}", settings)
     manifest_path.write_text(
         json.dumps({"wanted": wanted, "counts": counts}, ensure_ascii=False, indent=2), "utf-8"
     )
     return listed, True, counts
+
+
+def seal(plain: Path, sealed: Path, settings: Settings) -> None:
+    """Write ``plain`` SM4-GCM encrypted under the field key to ``sealed`` (the plain file's
+    name is the associated data, so a sealed file renamed does not open)."""
+    blob = sm4_gcm_encrypt(settings.key("field_key"), plain.read_bytes(), plain.name.encode())
+    sealed.write_bytes(blob)
+
+
+def unseal(sealed: Path, settings: Settings) -> bytes:
+    """The bytes of a file written by :func:`seal`; CryptoError when it was tampered with."""
+    name = sealed.name.removesuffix(SEALED_SUFFIX)
+    return sm4_gcm_decrypt(settings.key("field_key"), sealed.read_bytes(), name.encode())
+
+
+def _seal_plaintext_left_over(folder: Path, settings: Settings) -> None:
+    for _, name, _ in _FILES:
+        plain = folder / name
+        if plain.exists():
+            seal(plain, folder / f"{name}{SEALED_SUFFIX}", settings)
+            plain.unlink()
+
+
+@contextmanager
+def _decrypted(stored: list[SourceFile], settings: Settings) -> Iterator[list[SourceFile]]:
+    """The sources decrypted into a private temporary folder (mode 0700), removed on exit."""
+    with tempfile.TemporaryDirectory(prefix="citybrain-demo-") as scratch:
+        opened = []
+        for source in stored:
+            plain = Path(scratch) / source.path.name.removesuffix(SEALED_SUFFIX)
+            plain.write_bytes(unseal(source.path, settings))
+            opened.append(SourceFile(source.resource_code, plain, source.kind, source.options))
+        yield opened
 
 
 def _write_sources(folder: Path, settings: Settings, *, persons: int, seed: int) -> dict[str, int]:

@@ -38,6 +38,8 @@ class IngestBatch(Base):
     updated_rows: Mapped[int] = mapped_column(Integer, default=0)
     skipped_rows: Mapped[int] = mapped_column(Integer, default=0)  # older or equal version
     quarantined_rows: Mapped[int] = mapped_column(Integer, default=0)
+    # failed rows counted but not kept in quarantine (IngestSettings.max_quarantine_rows)
+    quarantine_omitted_rows: Mapped[int] = mapped_column(Integer, default=0)
     score: Mapped[float | None] = mapped_column(default=None)
     duplicate_of: Mapped[int | None] = mapped_column(Integer, default=None)
     rectification_order_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)

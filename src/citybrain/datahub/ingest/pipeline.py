@@ -38,10 +38,12 @@ from citybrain.datahub.quality.validators import REQUIRED
 __all__ = [
     "BIDX_SUFFIX",
     "FATAL_SOURCE_CODES",
+    "FailLimit",
     "PipelineOutcome",
     "Progress",
     "QuarantineSpool",
     "RowSink",
+    "TooManyFailures",
     "decrypt_quarantined",
     "field_context",
     "hub_spec_for",
@@ -104,21 +106,34 @@ def hub_spec_for(resource: ResourceSpec) -> HubTableSpec:
 
 
 class QuarantineSpool:
-    """Failed rows, encrypted one by one, in a temporary file until the batch is recorded."""
+    """Failed rows, encrypted one by one, in a temporary file until the batch is recorded.
 
-    def __init__(self, cipher: FieldCipher) -> None:
+    At most ``keep`` rows are kept (None: all); the others are only counted (``count`` is every
+    failed row, ``omitted`` those not kept), so a source of a million bad rows cannot fill
+    the operational database."""
+
+    def __init__(self, cipher: FieldCipher, *, keep: int | None = None) -> None:
         self._cipher = cipher
         self._file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        self._keep = keep
         self.count = 0
+        self.kept = 0
+
+    @property
+    def omitted(self) -> int:
+        return self.count - self.kept
 
     def add(
         self, row: int, values: Mapping[str, str | None], problems: list[dict[str, str]]
     ) -> None:
+        self.count += 1
+        if self._keep is not None and self.kept >= self._keep:
+            return
         token = self._cipher.encrypt(
             json.dumps(values, ensure_ascii=False), context=QUARANTINE_CONTEXT
         )
         self._file.write(json.dumps([row, token, problems], ensure_ascii=False) + "\n")
-        self.count += 1
+        self.kept += 1
 
     def __iter__(self) -> Iterator[tuple[int, str, str]]:
         self._file.flush()
@@ -135,6 +150,28 @@ def decrypt_quarantined(cipher: FieldCipher, token: str) -> dict[str, str | None
     """The raw values of a quarantined row (for the owning department's download only)."""
     values = json.loads(cipher.decrypt(token, context=QUARANTINE_CONTEXT))
     return {str(k): (None if v is None else str(v)) for k, v in values.items()}
+
+
+class TooManyFailures(Exception):
+    """More than the allowed share of the rows checked so far failed: the batch stops here."""
+
+    code: Final = "too_many_failures"
+
+    def __init__(self, *, row: int, checked: int, failed: int, share: float) -> None:
+        super().__init__(f"{failed} of {checked} rows failed")
+        self.row, self.checked, self.failed, self.share = row, checked, failed, share
+        self.message_zh = (
+            f"已检查 {checked} 行，其中 {failed} 行未通过校验，超过 {share:.0%} 上限，"
+            f"已在第 {row} 行提前停止归集，数据未入库；请按质量报告修正后重新上传"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FailLimit:
+    """Stop once more than ``share`` of the rows failed, after at least ``after`` rows."""
+
+    share: float
+    after: int
 
 
 @dataclass(slots=True)
@@ -171,14 +208,16 @@ def run_pipeline(
     select: Callable[[SourceRecord], int | None] | None = None,
     encryptor: ColumnEncryptor | None = None,
     row_key: Callable[[str], str] | None = None,
+    fail_limit: FailLimit | None = None,
 ) -> PipelineOutcome:
     """Check every record; stage passing rows into ``sink``; spool and tally failing ones.
 
     ``select`` (resubmissions) maps a record to the row number it stands for, or None to leave
     it out. ``encryptor`` encrypts sensitive columns (in-process by default); ``row_key`` keys
     rows of a resource without a key item (default: the cipher's blind index of the row).
-    Raises ConnectorError for structural source errors (see the module doc); the sink
-    and spool then hold a partial batch that the caller must discard.
+    Raises ConnectorError for structural source errors (see the module doc) and
+    TooManyFailures when ``fail_limit`` is passed; the sink and spool then hold a partial
+    batch that the caller must discard.
     """
     resource = rules.resource
     fields = [
@@ -248,6 +287,14 @@ def run_pipeline(
                     break
         if problems is not None:
             _quarantine(row, values, problems, fields, spool, tally)
+            failed = total - passed
+            if (
+                fail_limit is not None
+                and total >= fail_limit.after
+                and failed > fail_limit.share * total
+            ):
+                tally.total = total
+                raise TooManyFailures(row=row, checked=total, failed=failed, share=fail_limit.share)
         else:
             for index, seen in unique:
                 value = canonical[index]

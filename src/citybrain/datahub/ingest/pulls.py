@@ -26,6 +26,7 @@ from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.crypto import sm3_hex
 from citybrain.core.errors import BadInput, DomainError, PermissionDenied
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.datasources import queries as datasource_queries
 from citybrain.datahub.datasources.service import (
@@ -155,7 +156,8 @@ def pull_incremental_phased(
     engines: list[sa.Engine] = []
 
     def build(session: Session) -> Job:
-        resource = load_resource(session, resource_code)
+        # the job side: the caller's region is checked against the source below
+        resource = load_resource(session, resource_code, scope=Scope.system())
         _check_target(
             session,
             resource_region=resource.region_code,
@@ -259,7 +261,8 @@ def schedule_pull(
     if interval_minutes < 1:
         raise BadInput("抽取间隔至少 1 分钟", code="bad_option", detail="interval_minutes")
     options = pull_options(options)
-    resource = load_resource(session, resource_code)
+    # region checked by _check_target; the department by the caller (pull_from_request)
+    resource = load_resource(session, resource_code, scope=Scope.system())
     _check_target(
         session,
         resource_region=resource.region_code,
@@ -312,7 +315,7 @@ def pull_from_request(
     *,
     resource_code: str,
     request: PullRequest,
-    region_code: str,
+    scope: Scope,
     settings: Settings | None = None,
 ) -> IngestBatch:
     """The web's pull: check the caller's region, pull now from the registered source, and
@@ -331,8 +334,9 @@ def pull_from_request(
         )
     if request.source_id is None:
         raise BadInput("请选择要抽取的数据源", code="datasource_required", detail="source_id")
-    resource = load_resource(session, resource_code, scope_region=region_code)
-    if not catalog_scope.within(region_code, resource.region_code):
+    region_code = scope.region_code
+    resource = load_resource(session, resource_code, scope=scope)
+    if not catalog_scope.covers(scope, resource.region_code):
         raise PermissionDenied(
             f"资源 {resource.code} 不在本级管辖范围",
             code="region_out_of_scope",
@@ -369,4 +373,4 @@ def pull_from_request(
         ).batch_id
     except (BatchRejected, BatchFailed) as exc:
         batch_id = exc.batch_id
-    return get_batch(session, batch_id)
+    return get_batch(session, batch_id, scope=scope)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from citybrain.core.errors import NotFound
 from citybrain.core.pagination import PageParams, paginate
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.ingest import progress as progress_registry
 from citybrain.datahub.ingest.models import IngestBatch, IngestQuarantineRow
@@ -21,19 +22,21 @@ from citybrain.datahub.ingest.schemas import (
 from citybrain.datahub.quality import queries as quality_queries
 
 
-def get_batch(session: Session, batch_id: int, *, scope_region: str | None = None) -> IngestBatch:
-    """The batch ``batch_id``; NotFound ``batch_not_found`` also outside the caller's region."""
+def get_batch(session: Session, batch_id: int, *, scope: Scope) -> IngestBatch:
+    """The batch ``batch_id``; NotFound ``batch_not_found`` also outside the caller's region or
+    of a department the caller does not cover."""
     batch = session.get(IngestBatch, batch_id)
-    if batch is None or not catalog_scope.within(scope_region, batch.region_code):
+    if batch is None or not (
+        catalog_scope.covers(scope, batch.region_code)
+        and scope.covers_department(batch.department_code)
+    ):
         raise NotFound(f"归集批次不存在: {batch_id}", code="batch_not_found", detail=batch_id)
     return batch
 
 
-def batch_detail(
-    session: Session, batch_id: int, *, scope_region: str | None = None
-) -> BatchDetail:
+def batch_detail(session: Session, batch_id: int, *, scope: Scope) -> BatchDetail:
     """A batch with its quality report and, while this process runs it, its progress."""
-    batch = get_batch(session, batch_id, scope_region=scope_region)
+    batch = get_batch(session, batch_id, scope=scope)
     report = quality_queries.report_of_batch(session, batch_id)
     live = progress_registry.get(batch_id)
     detail = BatchDetail.model_validate(batch)
@@ -46,11 +49,9 @@ def batch_detail(
     return detail
 
 
-def batch_progress(
-    session: Session, batch_id: int, *, scope_region: str | None = None
-) -> ProgressRead:
+def batch_progress(session: Session, batch_id: int, *, scope: Scope) -> ProgressRead:
     """Live progress while this process runs the batch, else what its record says."""
-    detail = batch_detail(session, batch_id, scope_region=scope_region)
+    detail = batch_detail(session, batch_id, scope=scope)
     if detail.progress is not None:
         return detail.progress
     finished = detail.status not in (BatchStatus.queued, BatchStatus.running)
@@ -58,12 +59,12 @@ def batch_progress(
 
 
 def list_batches(
-    session: Session, filters: BatchFilter, params: PageParams, *, scope_region: str | None = None
+    session: Session, filters: BatchFilter, params: PageParams, *, scope: Scope
 ) -> BatchPage:
-    """Batches newest first, within the caller's region subtree."""
+    """Batches newest first, within the caller's region subtree and departments."""
     query: Select[IngestBatch] = (
         select(IngestBatch)
-        .where(catalog_scope.managed_clause(scope_region, IngestBatch.region_code))
+        .where(catalog_scope.owned_by(scope, IngestBatch.region_code, IngestBatch.department_code))
         .order_by(IngestBatch.id.desc())
     )
     if filters.resource_code:

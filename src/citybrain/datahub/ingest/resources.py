@@ -13,6 +13,7 @@ from citybrain.analytics.hub import HubStore
 from citybrain.core.config import Settings
 from citybrain.core.crypto import FieldCipher
 from citybrain.core.errors import BadInput
+from citybrain.core.scope import Scope
 from citybrain.datahub.quality import service as quality_service
 from citybrain.datahub.quality.checks import CompiledRules, Lookups, compile_rules
 from citybrain.datahub.quality.queries import resource_spec
@@ -21,9 +22,9 @@ from citybrain.regions.models import Region
 from citybrain.regions.scope import normalise_code
 
 
-def load_resource(session: Session, code: str, *, scope_region: str | None = None) -> ResourceSpec:
+def load_resource(session: Session, code: str, *, scope: Scope) -> ResourceSpec:
     """The catalog resource ``code`` as a spec (see ``quality.queries.resource_spec``)."""
-    return resource_spec(session, code, scope_region=scope_region)
+    return resource_spec(session, code, scope=scope)
 
 
 def field_cipher(settings: Settings) -> FieldCipher:
@@ -61,7 +62,8 @@ def reference_lookup(
 
     def for_resource(code: str) -> Callable[[str], bool]:
         if code not in cache:
-            target = load_resource(session, code)
+            # A rule's reference target is read to compile the rule, not shown to anyone.
+            target = load_resource(session, code, scope=Scope.system())
             keys = store.key_set(code)
             sensitive = bool(target.key_item) and target.item(target.key_item).sensitive
             if sensitive:

@@ -5,16 +5,19 @@ registered data source incrementally. Each handler parses, authorises, makes one
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi import status as http_status
+from starlette.concurrency import run_in_threadpool
 
 from citybrain.core.errors import BadInput
-from citybrain.core.pagination import PageParams
-from citybrain.core.security import Principal, require
+from citybrain.core.pagination import PageParams, RowId
+from citybrain.core.scope import Scope
+from citybrain.core.security import Principal, authenticated, require
 from citybrain.core.web import AppSettings, DbSession
-from citybrain.datahub.ingest import pulls, queries, service, tasks
+from citybrain.datahub.ingest import pulls, queries, service, tasks, upload
 from citybrain.datahub.ingest.config import get_ingest_settings
 from citybrain.datahub.ingest.schemas import (
     BatchDetail,
@@ -43,30 +46,59 @@ def _mapping(raw: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+def _preauthorise(request: Request) -> Principal:
+    """Who uploads, checked in a short transaction of its own before the body streams: the
+    request's own transaction (on SQLite, the write lock) must not stay open while a large
+    file arrives over a slow line. The principal is cached on the request for the route."""
+    with request.app.state.session_factory() as session, session.begin():
+        principal = authenticated(request, session)
+    return require("ingest:run")(principal)
+
+
+async def _received(
+    request: Request, settings: AppSettings
+) -> AsyncIterator[upload.ReceivedUpload]:
+    await run_in_threadpool(_preauthorise, request)
+    async with upload.receive_upload(
+        request,
+        folder=service.upload_folder(settings),
+        limit_mb=get_ingest_settings().max_upload_mb,
+    ) as received:
+        yield received
+
+
+Received = Annotated[upload.ReceivedUpload, Depends(_received)]
+
+
 @router.post(
     "/resources/{resource_code}/batches",
+    description=(
+        "上传 CSV、Excel 或压缩包归集到某一资源, 立即返回排队中的批次, 后台校验并写入中枢库 ("
+        "轮询批次查看进度与质量报告)。文件过大 413 upload_too_large (压缩包另有 zip_bomb、"
+        "too_many_entries 等); 格式不支持 422 unsupported_format; 资源不存在 404 "
+        "resource_not_found, 不在本辖区或非本部门 403 region_out_of_scope。"
+    ),
     response_model=BatchRead,
     status_code=http_status.HTTP_202_ACCEPTED,
     summary="上传文件归集到资源 (后台执行, 轮询批次查看进度)",
+    openapi_extra=upload.OPENAPI_BODY,
 )
-def upload(
+def upload_file(
     resource_code: str,
+    received: Received,  # first: streamed before the request's transaction opens
     request: Request,
     background: BackgroundTasks,
     session: DbSession,
     principal: Ingester,
     settings: AppSettings,
-    file: Annotated[UploadFile, File(description="CSV、XLSX 或 JSON 文件")],
-    mapping: Annotated[str, Form(description='可选: {"列名": "信息项"} JSON')] = "",
 ) -> BatchRead:
-    limit = get_ingest_settings().max_upload_mb * 1024 * 1024
     batch = service.queue_upload(
         session,
         resource_code=resource_code,
-        filename=file.filename or "upload",
-        data=file.file.read(limit + 1),
-        mapping=_mapping(mapping),
-        scope_region=principal.region_code,
+        filename=received.filename,
+        upload=received.path,
+        mapping=_mapping(received.fields.get("mapping", "")),
+        scope=Scope.of(principal),
         settings=settings,
     )
     # queued after the response, i.e. after the upload's transaction committed (core.web)
@@ -74,28 +106,48 @@ def upload(
     return BatchRead.model_validate(batch)
 
 
-@router.get("/batches", response_model=BatchPage, summary="归集批次列表")
+@router.get(
+    "/batches",
+    description="分页列出本辖区可见的归集批次 (来源、行数、状态、时间), 可按资源与状态筛选。",
+    response_model=BatchPage,
+    summary="归集批次列表",
+)
 def list_batches(
     session: DbSession,
     principal: QualityReader,
     filters: Annotated[BatchFilter, Query()],
     page: Annotated[PageParams, Query()],
 ) -> BatchPage:
-    return queries.list_batches(session, filters, page, scope_region=principal.region_code)
+    return queries.list_batches(session, filters, page, scope=Scope.of(principal))
 
 
-@router.get("/batches/{batch_id}", response_model=BatchDetail, summary="批次详情、质量报告与进度")
-def get_batch(batch_id: int, session: DbSession, principal: QualityReader) -> BatchDetail:
-    return queries.batch_detail(session, batch_id, scope_region=principal.region_code)
+@router.get(
+    "/batches/{batch_id}",
+    description="一个归集批次的详情、质量报告与进度; 不存在或不可见时 404 batch_not_found。",
+    response_model=BatchDetail,
+    summary="批次详情、质量报告与进度",
+)
+def get_batch(batch_id: RowId, session: DbSession, principal: QualityReader) -> BatchDetail:
+    return queries.batch_detail(session, batch_id, scope=Scope.of(principal))
 
 
-@router.get("/batches/{batch_id}/progress", response_model=ProgressRead, summary="批次进度")
-def get_progress(batch_id: int, session: DbSession, principal: QualityReader) -> ProgressRead:
-    return queries.batch_progress(session, batch_id, scope_region=principal.region_code)
+@router.get(
+    "/batches/{batch_id}/progress",
+    description="批次的处理进度 (已读行数、阶段), 供上传后轮询。",
+    response_model=ProgressRead,
+    summary="批次进度",
+)
+def get_progress(batch_id: RowId, session: DbSession, principal: QualityReader) -> ProgressRead:
+    return queries.batch_progress(session, batch_id, scope=Scope.of(principal))
 
 
 @router.post(
     "/resources/{resource_code}/pulls",
+    description=(
+        "从已登记的数据源按水位列增量抽取到资源, 或设为定时抽取; 只能选择登记的数据源, "
+        "不接受连接串 (403 raw_url_refused)。数据源不存在 404 datasource_not_found; "
+        "与资源不在同一辖区 403 datasource_region_mismatch; 未知选项 422 bad_option。"
+    ),
     response_model=BatchRead,
     summary="从已登记的数据源增量抽取 (按水位列), 可设为定时",
 )
@@ -110,7 +162,7 @@ def pull(
         session,
         resource_code=resource_code,
         request=body,
-        region_code=principal.region_code,
+        scope=Scope.of(principal),
         settings=settings,
     )
     return BatchRead.model_validate(batch)

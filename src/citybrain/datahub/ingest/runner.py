@@ -42,9 +42,11 @@ from citybrain.datahub.ingest.crypto_pool import ColumnEncryptor
 from citybrain.datahub.ingest.mapping import ColumnMapping, map_columns
 from citybrain.datahub.ingest.models import IngestBatch
 from citybrain.datahub.ingest.pipeline import (
+    FailLimit,
     PipelineOutcome,
     Progress,
     QuarantineSpool,
+    TooManyFailures,
     hub_spec_for,
     run_pipeline,
 )
@@ -104,6 +106,7 @@ class _Refusal:
     message: str
     row: int | None
     field: str | None
+    report: bool = False  # the rows checked before stopping have a quality report to show
 
 
 @dataclass(slots=True)
@@ -213,7 +216,7 @@ def _load(
             masks={i.name: i.mask for i in resource.items},
             examples_per_rule=get_quality_settings().examples_per_rule,
         ),
-        QuarantineSpool(plan.cipher),
+        QuarantineSpool(plan.cipher, keep=get_ingest_settings().max_quarantine_rows),
     )
     try:
         loaded.mapping = map_columns(
@@ -255,9 +258,15 @@ def _load(
                     select=job.select,
                     encryptor=encryptor,
                     row_key=lambda text: hmac_sm3(index_key, text.encode()).hex(),
+                    fail_limit=FailLimit(
+                        ingest_settings.max_fail_share, ingest_settings.min_rows_for_fail_share
+                    ),
                 )
             except ConnectorError as exc:
                 loaded.refusal = _Refusal(exc.code, exc.message_zh, exc.row, exc.field)
+                return loaded
+            except TooManyFailures as exc:
+                loaded.refusal = _Refusal(exc.code, exc.message_zh, exc.row, None, report=True)
                 return loaded
             finally:
                 encryptor.close()
@@ -296,6 +305,8 @@ def _settle(session: Session, plan: Plan, loaded: _Loaded) -> BatchResult | Exce
         raise InvalidState(f"批次 {plan.batch_id} 不存在", code="batch_not_found")
     if loaded.refusal is not None:
         refusal = loaded.refusal
+        if refusal.report and loaded.mapping is not None:
+            settle.report_checked(session, batch, job.resource, loaded.tally, loaded.mapping)
         return settle.reject(
             session, batch, refusal.code, refusal.message, row=refusal.row, field=refusal.field
         )

@@ -84,6 +84,7 @@ class BatchRead(BaseModel):
     updated_rows: int
     skipped_rows: int
     quarantined_rows: int
+    quarantine_omitted_rows: int = 0  # failed rows counted but not kept (quarantine cap)
     score: float | None
     duplicate_of: int | None
     rectification_order_id: int | None

@@ -25,8 +25,10 @@ from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.context import actor_of
-from citybrain.core.errors import BadInput, InvalidState, PermissionDenied
+from citybrain.core.errors import BadInput, InvalidState, PermissionDenied, TooLarge
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import scope as catalog_scope
+from citybrain.datahub.ingest.archive import check_file
 from citybrain.datahub.ingest.config import get_ingest_settings
 from citybrain.datahub.ingest.connectors import ConnectorError, open_source
 from citybrain.datahub.ingest.errors import BatchRejected
@@ -130,13 +132,14 @@ def ingest_file_phased(
     if not path.is_file():
         raise BadInput(f"文件不存在: {path.name}", code="file_not_found", detail=str(path))
     connector_kind = file_kind(path, kind)
+    check_file(path, connector_kind)
     settings, store = _defaults(settings, store)
     checksum, total_hint = file_checksum(path), estimate_rows(path, connector_kind)
     connector = _file_connector(connector_kind, path, options)
 
     def build(session: Session) -> Job:
         return Job(
-            resource=load_resource(session, resource_code),
+            resource=load_resource(session, resource_code, scope=Scope.system()),  # job side
             origin=BatchOrigin.file,
             source_kind=connector_kind,
             source_name=path.name,
@@ -180,7 +183,8 @@ def ingest_source(
     extra = dict(options)
     if kind in _ROW_ERROR_KINDS:
         extra.setdefault("row_errors", "record")
-    resource = load_resource(session, resource_code)  # NotFound before the source opens
+    # NotFound before the source opens; callers confine the resource before this point.
+    resource = load_resource(session, resource_code, scope=Scope.system())
     try:
         connector = open_source(kind, **extra)
     except ConnectorError as exc:
@@ -199,39 +203,54 @@ def ingest_source(
     return run(Transactions.joined(session), lambda _: job, settings=settings, store=store)
 
 
+def upload_folder(settings: Settings | None = None) -> Path:
+    """Where uploads wait for their batch to run: ``CITYBRAIN_INGEST_UPLOAD_DIR``, default
+    ``<home>/ingest``. A file lives there only until its batch ends (see :func:`run_queued`)."""
+    return get_ingest_settings().upload_dir or (settings or get_settings()).home / "ingest"
+
+
 def queue_upload(
     session: Session,
     *,
     resource_code: str,
     filename: str,
-    data: bytes,
+    upload: Path,
     mapping: Mapping[str, str] | None = None,
-    scope_region: str | None = None,
+    scope: Scope,
     settings: Settings | None = None,
 ) -> IngestBatch:
-    """Store an uploaded file under ``<home>/ingest`` (of ``settings``, default the process
-    settings) and record a ``queued`` batch for
-    :func:`run_queued` (the web runs it in the background and shows its progress).
+    """Keep an uploaded file (``upload``, already streamed to disk under
+    :func:`upload_folder`; renamed here, so the caller's clean-up leaves it) and record a
+    ``queued`` batch for :func:`run_queued` (the web runs it in the background and shows its
+    progress). ``filename`` is the name the user gave it.
 
     Raises NotFound ``resource_not_found``, PermissionDenied ``region_out_of_scope`` (the
-    resource lies outside ``scope_region``, the caller's region), BadInput
-    ``unsupported_format`` or ``file_too_large``. Audited as ``ingest.batch.queue``."""
-    resource = load_resource(session, resource_code, scope_region=scope_region)
-    if not catalog_scope.within(scope_region, resource.region_code):
+    resource lies outside ``scope``, the caller's region and department), BadInput
+    ``unsupported_format``, TooLarge ``upload_too_large`` (the file exceeds the cap; the
+    upload route refuses it earlier, while it streams) and the archive refusals of
+    ``archive.check_file`` (``zip_bomb``, ``too_many_rows``, …). Nothing is kept on a refusal.
+    Audited as ``ingest.batch.queue``."""
+    resource = load_resource(session, resource_code, scope=scope)
+    if not catalog_scope.covers(scope, resource.region_code):
         raise PermissionDenied(
             f"资源 {resource.code} 不在本级管辖范围",
             code="region_out_of_scope",
             detail=resource.code,
         )
+    if not scope.covers_department(resource.department_code):
+        raise PermissionDenied(
+            f"资源 {resource.code} 由其他部门提供, 只能归集本部门的数据",
+            code="department_out_of_scope",
+            detail=resource.code,
+        )
     name = Path(filename or "upload").name
     kind = file_kind(Path(name))
     limit = get_ingest_settings().max_upload_mb
-    if len(data) > limit * 1024 * 1024:
-        raise BadInput(f"文件超过 {limit} MB 上限", code="file_too_large", detail=len(data))
-    folder = get_ingest_settings().upload_dir or (settings or get_settings()).home / "ingest"
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = folder / f"{uuid.uuid4().hex}{Path(name).suffix.lower()}"
-    stored.write_bytes(data)
+    if upload.stat().st_size > limit * 1024 * 1024:
+        raise TooLarge(f"文件超过 {limit} MB 上限，请拆分后分批上传", code="upload_too_large")
+    check_file(upload, kind)
+    stored = upload.with_name(f"{uuid.uuid4().hex}{Path(name).suffix.lower()}")
+    upload.rename(stored)
     batch = IngestBatch(
         resource_code=resource.code,
         resource_version=resource.version,
@@ -271,36 +290,46 @@ def run_queued(
     in short transactions as :func:`ingest_file_phased`; the batch is ``running`` while its
     file streams.
 
-    Raises NotFound ``batch_not_found``, InvalidState ``batch_not_queued`` (also when another
-    worker took it first), and whatever :func:`ingest_file` raises."""
+    The stored file is deleted when the batch ends, whatever the outcome (it holds personal
+    data in clear). Raises NotFound ``batch_not_found``, InvalidState ``batch_not_queued``
+    (also when another worker took it first; its file is left to that worker), and whatever
+    :func:`ingest_file` raises."""
     with transactions() as session:
         queued = _queued(session, batch_id)
         path, kind = Path(queued.source_path), queued.source_kind
         name, columns = queued.source_name, json.loads(queued.mapping or "{}")
     settings, store = _defaults(settings, store)
-    checksum, total_hint = file_checksum(path), estimate_rows(path, kind)
-    connector = _file_connector(kind, path, None)
+    try:
+        checksum, total_hint = file_checksum(path), estimate_rows(path, kind)
+        connector = _file_connector(kind, path, None)
 
-    def build(session: Session) -> Job:
-        return Job(
-            resource=load_resource(session, _queued(session, batch_id).resource_code),
-            origin=BatchOrigin.upload,
-            source_kind=kind,
-            source_name=name,
-            connector=connector,
-            checksum=checksum,
-            mapping=columns,
-            progress=progress,
-            total_hint=total_hint,
-            batch_id=batch_id,
-            source_path=str(path),
-        )
+        def build(session: Session) -> Job:
+            return Job(
+                resource=load_resource(
+                    session, _queued(session, batch_id).resource_code, scope=Scope.system()
+                ),  # the job of an upload the caller already started in its scope
+                origin=BatchOrigin.upload,
+                source_kind=kind,
+                source_name=name,
+                connector=connector,
+                checksum=checksum,
+                mapping=columns,
+                progress=progress,
+                total_hint=total_hint,
+                batch_id=batch_id,
+                source_path=str(path),
+            )
 
-    return run(transactions, build, settings=settings, store=store)
+        return run(transactions, build, settings=settings, store=store)
+    finally:
+        # The raw file holds personal data in clear; once its batch has ended (loaded,
+        # duplicate, rejected or failed) nothing reads it again: the hub and the encrypted
+        # quarantine hold what was kept, and a retry is a new upload.
+        path.unlink(missing_ok=True)
 
 
 def _queued(session: Session, batch_id: int) -> IngestBatch:
-    batch = get_batch(session, batch_id)
+    batch = get_batch(session, batch_id, scope=Scope.system())  # the job side of an upload
     if batch.status != BatchStatus.queued.value:
         raise InvalidState(
             f"批次 {batch_id} 不在排队状态", code="batch_not_queued", detail=batch_id

@@ -128,6 +128,25 @@ def reject(
     return BatchRejected(message, code=code, batch_id=batch.id, detail={"row": row, "field": field})
 
 
+def report_checked(
+    session: Session,
+    batch: IngestBatch,
+    resource: ResourceSpec,
+    tally: QualityTally,
+    mapping: ColumnMapping,
+) -> None:
+    """The quality report of the rows checked before a batch stopped early, so the department
+    sees which rules its rows broke; the failed-row count is kept on the batch."""
+    quality_service.record_report(
+        session,
+        batch_id=batch.id,
+        resource=resource,
+        tally=tally,
+        unknown_columns=mapping.unknown_columns,
+    )
+    batch.row_count = tally.total
+
+
 def fail(session: Session, batch: IngestBatch, exc: Exception) -> DomainError:
     """Record ``batch`` as ``failed`` (audited as ``ingest.batch.fail``) and return the error
     to raise: a domain error (say ``hub_schema_conflict``) as it is, anything else as
@@ -183,6 +202,7 @@ def loaded(
     batch.row_count = outcome.total
     batch.inserted_rows, batch.updated_rows = merged.inserted, merged.updated
     batch.skipped_rows, batch.quarantined_rows = merged.skipped, spool.count
+    batch.quarantine_omitted_rows = spool.omitted
     batch.score, batch.rectification_order_id = tally.score, order_id
     batch.finished_at = utcnow()
     _audit(
@@ -194,6 +214,7 @@ def loaded(
         inserted=merged.inserted,
         updated=merged.updated,
         quarantined=spool.count,
+        quarantine_omitted=spool.omitted,
         checksum=batch.checksum,
     )
     session.flush()

@@ -24,6 +24,7 @@ from citybrain.core.context import ActorContext, set_actor
 from citybrain.core.errors import DomainError, InvalidState
 from citybrain.core.jobs.registry import JobContext, Registry, register, run_at_start, schedule
 from citybrain.core.jobs.system import JobSystem
+from citybrain.core.scope import Scope
 from citybrain.datahub.datasources.service import Purpose
 from citybrain.datahub.ingest import progress as registry
 from citybrain.datahub.ingest import pulls, recovery, service
@@ -128,7 +129,7 @@ def _run_one(
         # The scheduler acts for the resource's own region: the source must still be usable
         # from there (it may have been moved, disabled or deleted since).
         try:
-            region_code = load_resource(session, resource_code).region_code
+            region_code = load_resource(session, resource_code, scope=Scope.system()).region_code
         except DomainError as exc:
             schedule.last_error = exc.code
             return exc.code

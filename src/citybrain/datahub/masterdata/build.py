@@ -26,6 +26,7 @@ from citybrain.analytics.hub import HubStore
 from citybrain.core.clock import utcnow
 from citybrain.core.crypto import FieldCipher
 from citybrain.core.errors import InvalidState
+from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.masterdata import persist
 from citybrain.datahub.masterdata.linkage_model import InsufficientTrainingData, LinkageConfig
 from citybrain.datahub.masterdata.masters import MasterMerge, link_into_masters
@@ -286,6 +287,14 @@ def write_touched_masters(
     persist.write_masters(session, tables, inserted=inserted, updated=updated)
 
 
+def town_within_provider(record: SourceRecord) -> str | None:
+    """The record's town code when it lies inside its providing department's region."""
+    town = (record.values.get("town_code") or "").strip()
+    if town and catalog_scope.within(record.source.region_code, town):
+        return town
+    return None
+
+
 def survivors(records: Sequence[SourceRecord], cipher: FieldCipher) -> dict[str, Any]:
     """The master's values: per field, the first present value of the records ordered by
     source priority (the first resource the caller listed wins), then the newest load."""
@@ -304,8 +313,11 @@ def survivors(records: Sequence[SourceRecord], cipher: FieldCipher) -> dict[str,
         "birth_on": next(
             (dt.date.fromisoformat(b) for r in ordered if (b := derived_birth_date(r))), None
         ),
+        # Bounded by the providing department: a town code outside the department's region
+        # is not trusted (a 船山区 department cannot place a person in 民乐县); the person then
+        # keeps the department's own region. See docs/architecture.md, "Scope".
         "region_code": next(
-            (r.values["town_code"] for r in ordered if r.values.get("town_code")),
+            (town for r in ordered if (town := town_within_provider(r))),
             ordered[0].source.region_code if ordered else "",
         ),
     }

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from citybrain.core.crypto import FieldCipher
 from citybrain.core.errors import NotFound
 from citybrain.core.pagination import PageParams, paginate
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.masterdata.build import ATTRIBUTE_CONTEXT, MASTER_CONTEXT
 from citybrain.datahub.masterdata.models import (
@@ -80,14 +81,14 @@ def search_persons(
     q: str,
     page: PageParams,
     cipher: FieldCipher,
-    scope_region: str | None,
+    scope: Scope,
 ) -> PersonPage:
     """Live masters matching ``q`` in the reader's region, masked, by master id."""
     kind, text = search_kind(q)
     person = MasterdataPerson
     query: Select[Any] = select(person).where(
         person.retired_into.is_(None),
-        catalog_scope.managed_clause(scope_region, person.region_code),
+        catalog_scope.covers_clause(scope, person.region_code),
     )
     if kind in (SearchKind.id_number, SearchKind.phone):
         index = cipher.blind_index(text)
@@ -134,7 +135,7 @@ def _decrypt(cipher: FieldCipher, token: str | None, item: str) -> str | None:
 
 
 def resolve_person(
-    session: Session, master_id: str, *, scope_region: str | None
+    session: Session, master_id: str, *, scope: Scope
 ) -> tuple[MasterdataPerson, list[str]]:
     """The live master behind ``master_id`` (following merges) and the ids merged into it.
 
@@ -144,7 +145,7 @@ def resolve_person(
     while master is not None and master.retired_into is not None and hops < _MAX_MERGE_HOPS:
         master = session.get(MasterdataPerson, master.retired_into)
         hops += 1
-    if master is None or not catalog_scope.within(scope_region, master.region_code):
+    if master is None or not catalog_scope.covers(scope, master.region_code):
         raise NotFound(f"人口主档不存在: {master_id}", code="person_not_found", detail=master_id)
     merged = session.execute(
         select(MasterdataPerson.master_id)
@@ -159,11 +160,11 @@ def person_profile(
     *,
     master_id: str,
     cipher: FieldCipher,
-    scope_region: str | None,
+    scope: Scope,
     unmasked: bool = False,
 ) -> PersonProfile:
     """一人一档 of ``master_id``: masked unless ``unmasked`` (the caller audits either)."""
-    master, merged = resolve_person(session, master_id, scope_region=scope_region)
+    master, merged = resolve_person(session, master_id, scope=scope)
     rows = session.execute(
         select(MasterdataPersonAttribute)
         .where(MasterdataPersonAttribute.master_id == master.master_id)
@@ -239,15 +240,13 @@ def _grouped(
     )
 
 
-def search_entities(
-    session: Session, *, q: str, page: PageParams, scope_region: str | None
-) -> EntityPage:
+def search_entities(session: Session, *, q: str, page: PageParams, scope: Scope) -> EntityPage:
     """Live entity masters by credit code (exact) or name (contains), in the reader's region."""
     entity = MasterdataEntity
     text = q.strip()
     query: Select[Any] = select(entity).where(
         entity.retired_into.is_(None),
-        catalog_scope.managed_clause(scope_region, entity.region_code),
+        catalog_scope.covers_clause(scope, entity.region_code),
     )
     if text:
         query = query.where(
@@ -269,7 +268,7 @@ def search_entities(
     return EntityPage(items=items, total=total, page=page.page, size=page.size)
 
 
-def entity_profile(session: Session, *, master_id: str, scope_region: str | None) -> EntityProfile:
+def entity_profile(session: Session, *, master_id: str, scope: Scope) -> EntityProfile:
     """一企一档 of ``master_id`` (the legal representative's name masked, as the catalog says).
 
     NotFound ``entity_not_found`` when absent or outside the reader's region."""
@@ -278,7 +277,7 @@ def entity_profile(session: Session, *, master_id: str, scope_region: str | None
     while master is not None and master.retired_into is not None and hops < _MAX_MERGE_HOPS:
         master = session.get(MasterdataEntity, master.retired_into)
         hops += 1
-    if master is None or not catalog_scope.within(scope_region, master.region_code):
+    if master is None or not catalog_scope.covers(scope, master.region_code):
         raise NotFound(f"法人主档不存在: {master_id}", code="entity_not_found", detail=master_id)
     rows = session.execute(
         select(MasterdataEntityAttribute)

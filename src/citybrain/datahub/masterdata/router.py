@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from citybrain.core.config import Settings
 from citybrain.core.pagination import PageParams
+from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require
 from citybrain.core.web import DbSession
 from citybrain.datahub.masterdata import queries, service
@@ -37,7 +38,14 @@ def _settings(request: Request) -> Settings:
 AppSettings = Annotated[Settings, Depends(_settings)]
 
 
-@router.get("/persons", response_model=PersonPage, summary="检索人口库 (脱敏)")
+@router.get(
+    "/persons",
+    description=(
+        "按姓名、证件号等检索本辖区人口库 (一人一档的归并结果), 证件号、电话等个人信息脱敏显示。"
+    ),
+    response_model=PersonPage,
+    summary="检索人口库 (脱敏)",
+)
 def search_persons(
     session: DbSession,
     principal: MasterdataReader,
@@ -46,21 +54,35 @@ def search_persons(
     q: SearchText = "",
 ) -> PersonPage:
     return service.search_persons(
-        session, q=q, page=page, scope_region=principal.region_code, settings=settings
+        session, q=q, page=page, scope=Scope.of(principal), settings=settings
     )
 
 
-@router.get("/persons/{master_id}", response_model=PersonProfile, summary="一人一档 (脱敏)")
+@router.get(
+    "/persons/{master_id}",
+    description=(
+        "一人一档 (脱敏): 归并的各来源记录与关联信息; 每次查看记入审计。不存在或不在本辖区时 404 "
+        "person_not_found。"
+    ),
+    response_model=PersonProfile,
+    summary="一人一档 (脱敏)",
+)
 def read_person(
     master_id: str, session: DbSession, principal: MasterdataReader, settings: AppSettings
 ) -> PersonProfile:
     return service.read_person_profile(
-        session, master_id=master_id, scope_region=principal.region_code, settings=settings
+        session, master_id=master_id, scope=Scope.of(principal), settings=settings
     )
 
 
 @router.post(
-    "/persons/{master_id}/unmask", response_model=PersonProfile, summary="查看一人一档原文 (审计)"
+    "/persons/{master_id}/unmask",
+    description=(
+        "查看一人一档的个人信息原文, 须持有 pii:unmask 权限并说明理由 (少于 4 个字 422 "
+        "reason_required); 理由与显示的字段记入审计。不存在 404 person_not_found。"
+    ),
+    response_model=PersonProfile,
+    summary="查看一人一档原文 (审计)",
 )
 def unmask_person(
     master_id: str,
@@ -74,16 +96,26 @@ def unmask_person(
     )
 
 
-@router.get("/entities", response_model=EntityPage, summary="检索法人库")
+@router.get(
+    "/entities",
+    description="按名称或统一社会信用代码检索本辖区法人库 (一企一档)。",
+    response_model=EntityPage,
+    summary="检索法人库",
+)
 def search_entities(
     session: DbSession,
     principal: MasterdataReader,
     page: Annotated[PageParams, Query()],
     q: SearchText = "",
 ) -> EntityPage:
-    return queries.search_entities(session, q=q, page=page, scope_region=principal.region_code)
+    return queries.search_entities(session, q=q, page=page, scope=Scope.of(principal))
 
 
-@router.get("/entities/{master_id}", response_model=EntityProfile, summary="一企一档")
+@router.get(
+    "/entities/{master_id}",
+    description="一企一档: 法人的归并信息与各来源记录; 不存在或不在本辖区时 404。",
+    response_model=EntityProfile,
+    summary="一企一档",
+)
 def read_entity(master_id: str, session: DbSession, principal: MasterdataReader) -> EntityProfile:
-    return queries.entity_profile(session, master_id=master_id, scope_region=principal.region_code)
+    return queries.entity_profile(session, master_id=master_id, scope=Scope.of(principal))

@@ -16,6 +16,7 @@ from citybrain.core.audit.pii import PiiAccess, record_pii_access
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.errors import BadInput, PermissionDenied
 from citybrain.core.pagination import PageParams
+from citybrain.core.scope import Scope
 from citybrain.core.security import Principal
 from citybrain.datahub.ingest.resources import field_cipher
 from citybrain.datahub.masterdata import queries
@@ -93,15 +94,13 @@ def search_persons(
     *,
     q: str,
     page: PageParams,
-    scope_region: str | None,
+    scope: Scope,
     settings: Settings | None = None,
 ) -> PersonPage:
     """Masked search (see ``queries.search_persons``). A search by ID or phone number is
     audited as ``masterdata.person.search`` (the kind and hit count, never the number)."""
     cipher = field_cipher(settings or get_settings())
-    result = queries.search_persons(
-        session, q=q, page=page, cipher=cipher, scope_region=scope_region
-    )
+    result = queries.search_persons(session, q=q, page=page, cipher=cipher, scope=scope)
     if result.kind in (SearchKind.id_number, SearchKind.phone):
         audit.record(
             session,
@@ -117,15 +116,13 @@ def read_person_profile(
     session: Session,
     *,
     master_id: str,
-    scope_region: str | None,
+    scope: Scope,
     settings: Settings | None = None,
 ) -> PersonProfile:
     """The masked 一人一档. Audited ``masterdata.person.read`` (a read of personal data).
     Raises NotFound ``person_not_found`` (also outside the reader's region)."""
     cipher = field_cipher(settings or get_settings())
-    profile = queries.person_profile(
-        session, master_id=master_id, cipher=cipher, scope_region=scope_region
-    )
+    profile = queries.person_profile(session, master_id=master_id, cipher=cipher, scope=scope)
     audit.record(
         session,
         action="masterdata.person.read",
@@ -163,7 +160,7 @@ def unmask(
         session,
         master_id=master_id,
         cipher=cipher,
-        scope_region=principal.region_code,
+        scope=Scope.of(principal),
         unmasked=True,
     )
     shown = {f for f in ("name", "id_number", "phone", "address") if getattr(profile, f)}

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from citybrain.analytics.hub import HubStore, quote, table_name
 from citybrain.core.clock import as_utc
 from citybrain.core.crypto import FieldCipher
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import queries as catalog_queries
 from citybrain.datahub.ingest.pipeline import field_context
 from citybrain.datahub.quality.validators import birth_date_from_id, gender_from_id, id_check_char
@@ -70,7 +71,8 @@ def source_info(session: Session, codes: Sequence[str]) -> list[SourceInfo]:
     """The catalog facts of each resource. NotFound ``resource_not_found`` for an unknown code."""
     infos: list[SourceInfo] = []
     for priority, code in enumerate(dict.fromkeys(codes)):
-        resource = catalog_queries.get_resource(session, code)
+        # A build is a system job; the caller's scope was checked when it was started.
+        resource = catalog_queries.get_resource(session, code, scope=Scope.system())
         infos.append(
             SourceInfo(resource.code, resource.provider_code, resource.region_code, priority)
         )

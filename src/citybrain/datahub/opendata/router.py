@@ -91,6 +91,10 @@ Params = Annotated[CkanParams, Depends(ckan_params)]
 @router.get(
     "/catalog.jsonld",
     summary="开放目录 (DCAT JSON-LD)",
+    description=(
+        "无需登录。以 DCAT 词表的 JSON-LD 文档给出全部已开放 (无条件开放、有条件开放且在用) "
+        "的资源目录, 供省市开放平台或搜索引擎采集。"
+    ),
     response_class=Response,  # JSON-LD, not application/json: say so in the document
     responses={200: {"content": {dcat.MEDIA_TYPE: {"schema": {"type": "object"}}}}},
 )
@@ -119,12 +123,25 @@ for _prefix, _tag in (("/api/3/action", "v3"), ("/api/action", "v1")):
             ckan_action,
             methods=[_method],
             summary=f"CKAN 兼容只读接口 ({_prefix})",
+            description=(
+                "无需登录。按 CKAN 动作接口的约定只读访问开放目录, 供已对接 CKAN 的平台直接采集: "
+                "package_list、package_show、package_search、organization_list、organization_show、"
+                "group_list、tag_list、license_list、status_show、help_show; GET 取查询参数, POST "
+                "取 JSON 或表单。回答为 CKAN 信封 (help、success、result 或 error); "
+                "未知动作或参数无法解析时 400, 找不到 404 (只回答已开放的资源), "
+                "不使用本系统的错误格式。"
+            ),
             operation_id=f"ckan_action_{_tag}_{_method.lower()}",
         )
 
 
 @router.get(
-    "/api/v1/opendata/resources", response_model=list[OpenResourceRead], summary="开放资源列表"
+    "/api/v1/opendata/resources",
+    response_model=list[OpenResourceRead],
+    summary="开放资源列表",
+    description=(
+        "无需登录。全部已开放资源的名称、提供部门、开放类型、信息项与下载地址 (开放门户页面使用)。"
+    ),
 )
 def list_open_resources(request: Request, session: DbSession) -> list[OpenResourceRead]:
     url = base_url(request)
@@ -132,7 +149,12 @@ def list_open_resources(request: Request, session: DbSession) -> list[OpenResour
 
 
 @router.get(
-    "/api/v1/opendata/resources/{code}", response_model=OpenResourceRead, summary="开放资源详情"
+    "/api/v1/opendata/resources/{code}",
+    response_model=OpenResourceRead,
+    summary="开放资源详情",
+    description=(
+        "无需登录。一项已开放资源的详情; 未开放、已停用或不存在的资源一律 404 resource_not_found。"
+    ),
 )
 def get_open_resource(code: str, request: Request, session: DbSession) -> OpenResourceRead:
     return OpenResourceRead.of(pub.get(session, code), base_url(request))
@@ -143,6 +165,11 @@ def get_open_resource(code: str, request: Request, session: DbSession) -> OpenRe
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
     summary="下载开放数据 (CSV)",
+    description=(
+        "无需登录。下载无条件开放资源的数据 (UTF-8 带 BOM 的 CSV, 中文表头, "
+        "只含公开级信息项并按目录脱敏)。有条件开放的资源须向提供部门申请, 返回 403 "
+        "open_on_application; 未开放的 404 resource_not_found。"
+    ),
 )
 def download_csv(code: str, session: DbSession, settings: AppSettings) -> Response:
     filename, content = download.open_csv(session, code, settings=settings)

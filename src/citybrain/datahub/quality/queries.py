@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from citybrain.core.clock import utcnow
 from citybrain.core.errors import InvalidState, NotFound
 from citybrain.core.pagination import PageParams, paginate
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import queries as catalog_queries
 from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.quality.config import get_quality_settings
@@ -36,10 +37,10 @@ from citybrain.datahub.quality.schemas import (
 )
 
 
-def resource_spec(session: Session, code: str, *, scope_region: str | None = None) -> ResourceSpec:
+def resource_spec(session: Session, code: str, *, scope: Scope) -> ResourceSpec:
     """The catalog resource ``code`` as a spec. NotFound ``resource_not_found`` (also when out
     of the reader's region scope); InvalidState ``resource_retired`` for a retired resource."""
-    resource = catalog_queries.get_resource(session, code, scope_region=scope_region)
+    resource = catalog_queries.get_resource(session, code, scope=scope)
     if resource.status == "retired":
         raise InvalidState(f"资源已停用，不能再归集: {code}", code="resource_retired", detail=code)
     return ResourceSpec(
@@ -68,12 +69,10 @@ def explicit_rules(session: Session, resource_code: str) -> list[RuleSpec]:
     ]
 
 
-def rule_set(
-    session: Session, resource_code: str, *, scope_region: str | None = None
-) -> RuleSetRead:
+def rule_set(session: Session, resource_code: str, *, scope: Scope) -> RuleSetRead:
     """The effective rules of a resource (defaults with explicit rules applied) and the
     explicit rules as stored."""
-    resource = resource_spec(session, resource_code, scope_region=scope_region)
+    resource = resource_spec(session, resource_code, scope=scope)
     explicit = explicit_rules(session, resource.code)
     titles = {i.name: i.title for i in resource.items}
     return RuleSetRead(
@@ -103,10 +102,10 @@ def report_of_batch(session: Session, batch_id: int) -> ReportRead | None:
     return None if report is None else _report_read(report)
 
 
-def get_report(session: Session, report_id: int, *, scope_region: str | None = None) -> ReportRead:
+def get_report(session: Session, report_id: int, *, scope: Scope) -> ReportRead:
     """A batch report; NotFound ``report_not_found`` also outside the caller's region."""
     report = session.get(QualityReport, report_id)
-    if report is None or not catalog_scope.within(scope_region, report.region_code):
+    if report is None or not _owns(scope, report.region_code, report.department_code):
         raise NotFound(f"质量报告不存在: {report_id}", code="report_not_found", detail=report_id)
     return _report_read(report)
 
@@ -129,11 +128,17 @@ def _report_read(report: QualityReport) -> ReportRead:
 
 
 def department_scores(
-    session: Session, *, department_code: str | None = None, window_days: int | None = None
+    session: Session,
+    *,
+    scope: Scope,
+    department_code: str | None = None,
+    window_days: int | None = None,
 ) -> list[DepartmentScore]:
     """Each department's running score: passed rows / rows × 100 over its batches of the last
     ``window_days`` (setting ``CITYBRAIN_QUALITY_SCORE_WINDOW_DAYS``), so every batch weighs by
-    its size; with the number of its orders not yet closed. Aggregated in SQL."""
+    its size; with the number of its orders not yet closed. Aggregated in SQL. Only the
+    departments ``scope`` covers (its region's, or its own), counting only reports and orders
+    of its region."""
     days = window_days or get_quality_settings().score_window_days
     since = utcnow() - timedelta(days=days)
     query = (
@@ -144,12 +149,22 @@ def department_scores(
             func.coalesce(func.sum(QualityReport.passed_rows), 0),
         )
         .where(QualityReport.created_at >= since)
+        .where(
+            catalog_scope.owned_by(scope, QualityReport.region_code, QualityReport.department_code)
+        )
         .group_by(QualityReport.department_code)
         .order_by(QualityReport.department_code)
     )
     open_query = (
         select(QualityRectificationOrder.department_code, func.count())
         .where(QualityRectificationOrder.status != OrderStatus.closed.value)
+        .where(
+            catalog_scope.owned_by(
+                scope,
+                QualityRectificationOrder.region_code,
+                QualityRectificationOrder.department_code,
+            )
+        )
         .group_by(QualityRectificationOrder.department_code)
     )
     if department_code is not None:
@@ -172,18 +187,16 @@ def department_scores(
     return scores
 
 
-def get_order(
-    session: Session, order_id: int, *, scope_region: str | None = None
-) -> QualityRectificationOrder:
+def get_order(session: Session, order_id: int, *, scope: Scope) -> QualityRectificationOrder:
     """The order ``order_id``; NotFound ``order_not_found`` also outside the caller's region."""
     order = session.get(QualityRectificationOrder, order_id)
-    if order is None or not catalog_scope.within(scope_region, order.region_code):
+    if order is None or not _owns(scope, order.region_code, order.department_code):
         raise NotFound(f"整改单不存在: {order_id}", code="order_not_found", detail=order_id)
     return order
 
 
-def read_order(session: Session, order_id: int, *, scope_region: str | None = None) -> OrderRead:
-    return order_read(get_order(session, order_id, scope_region=scope_region))
+def read_order(session: Session, order_id: int, *, scope: Scope) -> OrderRead:
+    return order_read(get_order(session, order_id, scope=scope))
 
 
 def order_read(order: QualityRectificationOrder) -> OrderRead:
@@ -193,12 +206,18 @@ def order_read(order: QualityRectificationOrder) -> OrderRead:
 
 
 def list_orders(
-    session: Session, filters: OrderFilter, params: PageParams, *, scope_region: str | None = None
+    session: Session, filters: OrderFilter, params: PageParams, *, scope: Scope
 ) -> OrderPage:
     """Orders newest first, within the caller's region subtree."""
     query: Select[QualityRectificationOrder] = (
         select(QualityRectificationOrder)
-        .where(catalog_scope.managed_clause(scope_region, QualityRectificationOrder.region_code))
+        .where(
+            catalog_scope.owned_by(
+                scope,
+                QualityRectificationOrder.region_code,
+                QualityRectificationOrder.department_code,
+            )
+        )
         .order_by(QualityRectificationOrder.id.desc())
     )
     if filters.department_code:
@@ -211,6 +230,11 @@ def list_orders(
     return OrderPage(
         items=[order_read(o) for o in rows], total=total, page=params.page, size=params.size
     )
+
+
+def _owns(scope: Scope, region_code: str, department_code: str) -> bool:
+    """A report or order belongs to the caller: its region and its department are covered."""
+    return catalog_scope.covers(scope, region_code) and scope.covers_department(department_code)
 
 
 def order_of_batch(session: Session, batch_id: int) -> QualityRectificationOrder | None:

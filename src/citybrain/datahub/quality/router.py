@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
-from citybrain.core.pagination import PageParams
+from citybrain.core.pagination import PageParams, RowId
+from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require
 from citybrain.core.web import AppSettings, DbSession
 from citybrain.datahub.ingest.config import get_ingest_settings
@@ -33,31 +34,51 @@ QualityManager = Annotated[Principal, Depends(require("quality:manage"))]
 Rectifier = Annotated[Principal, Depends(require("rectify:handle"))]
 
 
-@router.get("/resources/{resource_code}/rules", response_model=RuleSetRead, summary="质量规则")
+@router.get(
+    "/resources/{resource_code}/rules",
+    description=(
+        "资源的质量规则: 由目录派生的默认规则 (必填、类型、长度、证件号校验等) 与设置的显式规则。"
+    ),
+    response_model=RuleSetRead,
+    summary="质量规则",
+)
 def get_rules(resource_code: str, session: DbSession, principal: QualityReader) -> RuleSetRead:
-    return queries.rule_set(session, resource_code, scope_region=principal.region_code)
+    return queries.rule_set(session, resource_code, scope=Scope.of(principal))
 
 
 @router.put(
     "/resources/{resource_code}/rules",
+    description=(
+        "整体替换资源的显式质量规则, 下一批归集起生效。信息项不存在 422 unknown_item, 参数不对 "
+        "bad_rule_params, 规则不适用于该项 rule_not_applicable, 重复 duplicate_rule; "
+        "资源不在本辖区 403 region_out_of_scope。"
+    ),
     response_model=RuleSetRead,
     summary="设置质量规则 (整体替换显式规则; 默认规则由目录派生)",
 )
 def put_rules(
     resource_code: str, body: list[RuleWrite], session: DbSession, principal: QualityManager
 ) -> RuleSetRead:
-    service.set_rules(
-        session, resource_code=resource_code, rules=body, scope_region=principal.region_code
-    )
-    return queries.rule_set(session, resource_code, scope_region=principal.region_code)
+    service.set_rules(session, resource_code=resource_code, rules=body, scope=Scope.of(principal))
+    return queries.rule_set(session, resource_code, scope=Scope.of(principal))
 
 
-@router.get("/reports/{report_id}", response_model=ReportRead, summary="批次质量报告")
-def get_report(report_id: int, session: DbSession, principal: QualityReader) -> ReportRead:
-    return queries.get_report(session, report_id, scope_region=principal.region_code)
+@router.get(
+    "/reports/{report_id}",
+    description="一个归集批次的质量报告: 各规则的通过与不通过行数及示例; 不存在或不可见时 404。",
+    response_model=ReportRead,
+    summary="批次质量报告",
+)
+def get_report(report_id: RowId, session: DbSession, principal: QualityReader) -> ReportRead:
+    return queries.get_report(session, report_id, scope=Scope.of(principal))
 
 
-@router.get("/departments/scores", response_model=list[DepartmentScore], summary="部门数据质量得分")
+@router.get(
+    "/departments/scores",
+    description="各提供部门的数据质量得分, 用于考核排名。",
+    response_model=list[DepartmentScore],
+    summary="部门数据质量得分",
+)
 def department_scores(
     session: DbSession,
     principal: QualityReader,
@@ -65,36 +86,56 @@ def department_scores(
     window_days: Annotated[int | None, Query(ge=1, le=3650)] = None,
 ) -> list[DepartmentScore]:
     return queries.department_scores(
-        session, department_code=department_code, window_days=window_days
+        session,
+        scope=Scope.of(principal),
+        department_code=department_code,
+        window_days=window_days,
     )
 
 
-@router.get("/orders", response_model=OrderPage, summary="整改单列表")
+@router.get(
+    "/orders",
+    description="分页列出整改单 (质量检查不通过的数据交提供部门整改), 可按状态、部门、资源筛选。",
+    response_model=OrderPage,
+    summary="整改单列表",
+)
 def list_orders(
     session: DbSession,
     principal: QualityReader,
     filters: Annotated[OrderFilter, Query()],
     page: Annotated[PageParams, Query()],
 ) -> OrderPage:
-    return queries.list_orders(session, filters, page, scope_region=principal.region_code)
+    return queries.list_orders(session, filters, page, scope=Scope.of(principal))
 
 
-@router.get("/orders/{order_id}", response_model=OrderRead, summary="整改单详情")
-def get_order(order_id: int, session: DbSession, principal: QualityReader) -> OrderRead:
-    return queries.read_order(session, order_id, scope_region=principal.region_code)
+@router.get(
+    "/orders/{order_id}",
+    description=(
+        "一张整改单的详情: 来源批次、不通过的行数与规则、状态; 不存在或不可见时 404 "
+        "order_not_found。"
+    ),
+    response_model=OrderRead,
+    summary="整改单详情",
+)
+def get_order(order_id: RowId, session: DbSession, principal: QualityReader) -> OrderRead:
+    return queries.read_order(session, order_id, scope=Scope.of(principal))
 
 
 @router.get(
     "/orders/{order_id}/failed-rows.xlsx",
+    description=(
+        "下载整改单中不通过的原始行 (Excel, 含原行号与问题说明, 含个人信息原文); 每次下载记入审计。"
+        "不存在或不可见时 404 order_not_found。"
+    ),
     response_class=Response,
     responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}},
     summary="下载待整改数据 (Excel, 含个人信息, 留痕)",
 )
 def download_failed_rows(
-    order_id: int, session: DbSession, settings: AppSettings, principal: Rectifier
+    order_id: RowId, session: DbSession, settings: AppSettings, principal: Rectifier
 ) -> Response:
     content = rectification.download_failed_rows_xlsx(
-        session, order_id=order_id, scope_region=principal.region_code, settings=settings
+        session, order_id=order_id, scope=Scope.of(principal), settings=settings
     )
     return Response(
         content,
@@ -105,11 +146,15 @@ def download_failed_rows(
 
 @router.post(
     "/orders/{order_id}/resubmissions",
+    description=(
+        "上传修改后的待整改 Excel 重报数据, 作为新批次归集到原资源。整改单已关闭 409 order_closed; "
+        "缺少原行号列 422 missing_column; 文件格式不支持 unsupported_format。"
+    ),
     response_model=ResubmitResult,
     summary="重报整改后的数据 (下载的 Excel 修改后上传)",
 )
 def resubmit(
-    order_id: int,
+    order_id: RowId,
     session: DbSession,
     settings: AppSettings,
     principal: Rectifier,
@@ -120,6 +165,6 @@ def resubmit(
         session,
         order_id=order_id,
         data=data,
-        scope_region=principal.region_code,
+        scope=Scope.of(principal),
         settings=settings,
     )

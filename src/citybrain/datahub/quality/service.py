@@ -16,6 +16,7 @@ from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.context import actor_of
 from citybrain.core.errors import BadInput, InvalidState, PermissionDenied
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.quality.config import get_quality_settings
 from citybrain.datahub.quality.models import QualityRectificationOrder, QualityReport, QualityRule
@@ -39,7 +40,7 @@ def set_rules(
     *,
     resource_code: str,
     rules: Sequence[RuleWrite],
-    scope_region: str | None = None,
+    scope: Scope,
 ) -> list[QualityRule]:
     """Replace the explicit rules of a resource with ``rules`` (defaults stay derived).
 
@@ -49,8 +50,8 @@ def set_rules(
     ``bad_rule_params``, ``rule_not_applicable`` or ``duplicate_rule``. Audited as
     ``quality.rules.set`` with the rules as detail.
     """
-    resource = resource_spec(session, resource_code, scope_region=scope_region)
-    if not catalog_scope.within(scope_region, resource.region_code):
+    resource = resource_spec(session, resource_code, scope=scope)
+    if not catalog_scope.covers(scope, resource.region_code):
         raise PermissionDenied(
             f"资源 {resource.code} 不在本级管辖范围",
             code="region_out_of_scope",
@@ -166,11 +167,14 @@ def open_order(
     return order
 
 
-def begin_resubmission(session: Session, *, order_id: int) -> QualityRectificationOrder:
+def begin_resubmission(
+    session: Session, *, order_id: int, scope: Scope
+) -> QualityRectificationOrder:
     """Mark an order ``resubmitted`` while its resubmitted rows are validated.
 
-    Raises NotFound ``order_not_found``, InvalidState ``order_closed``."""
-    order = get_order(session, order_id)
+    Raises NotFound ``order_not_found`` (also outside ``scope``), InvalidState
+    ``order_closed``."""
+    order = get_order(session, order_id, scope=scope)
     if order.status == OrderStatus.closed.value:
         raise InvalidState(f"整改单 {order_id} 已办结", code="order_closed", detail=order_id)
     order.status = OrderStatus.resubmitted.value

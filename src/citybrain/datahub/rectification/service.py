@@ -13,6 +13,7 @@ from citybrain.core.audit.pii import PiiAccess, record_pii_access
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.errors import BadInput
+from citybrain.core.scope import Scope
 from citybrain.datahub.ingest import queries as ingest_queries
 from citybrain.datahub.ingest.connectors import ConnectorError, SourceRecord, XlsxConnector
 from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
@@ -37,7 +38,7 @@ def download_failed_rows_xlsx(
     session: Session,
     *,
     order_id: int,
-    scope_region: str | None = None,
+    scope: Scope,
     settings: Settings | None = None,
 ) -> bytes:
     """The rows of the order that have not passed yet, decrypted, as an .xlsx workbook: 原行号,
@@ -45,8 +46,8 @@ def download_failed_rows_xlsx(
 
     This reveals personal data to the caller: it is audited as
     ``quality.rectification.download`` (a read of personal data). Raises NotFound
-    ``order_not_found`` (also outside ``scope_region``, the caller's region)."""
-    order = get_order(session, order_id, scope_region=scope_region)
+    ``order_not_found`` (also outside ``scope``, the caller's region and department)."""
+    order = get_order(session, order_id, scope=scope)
     cipher = field_cipher(settings or get_settings())
     columns: dict[str, None] = {}
     rows = []
@@ -79,7 +80,7 @@ def resubmit(
     *,
     order_id: int,
     data: bytes,
-    scope_region: str | None = None,
+    scope: Scope,
     settings: Settings | None = None,
     store: HubStore | None = None,
 ) -> ResubmitResult:
@@ -88,23 +89,23 @@ def resubmit(
     to the order and are marked resolved; failing rows keep the order open with their latest
     values and problems. The order closes when no row remains.
 
-    Raises NotFound ``order_not_found`` (also outside ``scope_region``), InvalidState
+    Raises NotFound ``order_not_found`` (also outside ``scope``), InvalidState
     ``order_closed``, BadInput
     ``missing_column`` (no 原行号 column) or ``unsupported_format``, BatchRejected and
     BatchFailed (the order is then open again, nothing loaded). Audited through the batch
     (``ingest.batch.load``) and the order (``quality.rectification.resubmit`` / ``close``)."""
     settings = settings or get_settings()
     store = store or HubStore(hub_path(settings))
-    order = get_order(session, order_id, scope_region=scope_region)
-    origin = ingest_queries.get_batch(session, order.batch_id)
-    resource = load_resource(session, order.resource_code)
+    order = get_order(session, order_id, scope=scope)
+    origin = ingest_queries.get_batch(session, order.batch_id, scope=scope)
+    resource = load_resource(session, order.resource_code, scope=scope)
     open_rows = {q.source_row: q for q in ingest_queries.quarantined_rows(session, origin.id)}
     with tempfile.TemporaryDirectory(prefix="citybrain-resubmit-") as folder:
         path = Path(folder) / "resubmit.xlsx"
         path.write_bytes(data)
         connector = XlsxConnector(path, row_errors="record")
         _require_row_column(connector)
-        quality_service.begin_resubmission(session, order_id=order.id)
+        quality_service.begin_resubmission(session, order_id=order.id, scope=scope)
         chosen: set[int] = set()
         failed: set[int] = set()
         ignored: list[int] = []

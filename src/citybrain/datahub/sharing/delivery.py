@@ -22,6 +22,7 @@ from citybrain.core.clock import utcnow
 from citybrain.core.config import get_settings
 from citybrain.core.context import actor_of
 from citybrain.core.errors import BadInput, NotFound
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import queries as catalog_queries
 from citybrain.datahub.catalog.models import CatalogResource
 from citybrain.datahub.ingest import queries as ingest_queries
@@ -148,7 +149,7 @@ def trace(
     key: str | None = None,
     batch_id: int | None = None,
     source_row: int | None = None,
-    scope_region: str | None = None,
+    scope: Scope,
     store: hub.HubStore | None = None,
 ) -> TraceResult:
     """Where a hub row came from: its batch and source row, and the batch's source name,
@@ -156,11 +157,11 @@ def trace(
     ``_trace`` a consumer received).
 
     Raises BadInput ``trace_target_required``, NotFound ``resource_not_found`` (also outside
-    ``scope_region``) and ``hub_row_not_found``. Reads only; not audited.
+    ``scope``) and ``hub_row_not_found``. Reads only; not audited.
     """
     if key is None and (batch_id is None or source_row is None):
         raise BadInput("请给出记录主键, 或批次号与源行号", code="trace_target_required")
-    resource = catalog_queries.get_resource(session, resource_code, scope_region=scope_region)
+    resource = catalog_queries.get_resource(session, resource_code, scope=scope)
     row = find_row(resource.code, key=key, batch_id=batch_id, source_row=source_row, store=store)
     if row is None:
         raise NotFound(
@@ -182,7 +183,8 @@ def trace(
 
 def _batch(session: Session, batch_id: int) -> IngestBatch | None:
     try:
-        return ingest_queries.get_batch(session, batch_id)
+        # provenance of a row already delivered under a checked grant
+        return ingest_queries.get_batch(session, batch_id, scope=Scope.system())
     except NotFound:  # loaded by other means (a test, a migration): the hub row still traces
         return None
 

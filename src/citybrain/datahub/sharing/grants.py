@@ -19,8 +19,8 @@ from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.context import actor_of, set_actor
 from citybrain.core.errors import BadInput, NotFound, PermissionDenied, Unauthenticated
-from citybrain.core.security import Principal
-from citybrain.datahub.catalog import scope
+from citybrain.core.scope import Scope
+from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.catalog.models import CatalogResource
 from citybrain.datahub.sharing import rules, tokens
 from citybrain.datahub.sharing.config import get_sharing_settings
@@ -28,20 +28,22 @@ from citybrain.datahub.sharing.models import SharingGrant, SharingRequest
 from citybrain.datahub.sharing.rules import DeliveryMethod, GrantState, RequestStatus
 
 OUT_OF_SCOPE = "region_out_of_scope"
+DEPARTMENT_OUT_OF_SCOPE = "department_out_of_scope"
 
 
-def issue_token(
-    session: Session, *, grant_id: int, actor: Principal | None = None
-) -> tuple[SharingGrant, str]:
+def issue_token(session: Session, *, grant_id: int, scope: Scope) -> tuple[SharingGrant, str]:
     """A new token for a live grant, returned once; any earlier token stops working.
 
     Raises NotFound ``grant_not_found``, PermissionDenied ``region_out_of_scope`` (the consumer
-    is outside the caller's region), ``grant_revoked`` / ``grant_expired``. Audited as
+    is outside the caller's region or the caller is not its member),
+    ``grant_revoked`` / ``grant_expired``. Audited as
     ``sharing.grant.token_issue`` (the prefix, never the token).
     """
     grant = get_grant(session, grant_id)
-    if actor is not None and not scope.within(actor.region_code, grant.consumer_region_code):
+    if not catalog_scope.covers(scope, grant.consumer_region_code):
         raise PermissionDenied("只能为本辖区的部门领取令牌", code=OUT_OF_SCOPE)
+    if not scope.acts_for(grant.consumer_code):
+        raise PermissionDenied("只能为本部门领取令牌", code=DEPARTMENT_OUT_OF_SCOPE)
     _ensure_usable(grant, allow_not_started=True)
     token = _set_token(grant)
     session.flush()
@@ -53,9 +55,7 @@ def issue_token(
     return grant, token
 
 
-def revoke_grant(
-    session: Session, *, grant_id: int, reason: str, actor: Principal | None = None
-) -> SharingGrant:
+def revoke_grant(session: Session, *, grant_id: int, reason: str, scope: Scope) -> SharingGrant:
     """Revoke a grant at once: its token stops working and the request becomes ``revoked``.
     Revoking an already revoked grant changes nothing (idempotent).
 
@@ -65,12 +65,13 @@ def revoke_grant(
     if not reason.strip():
         raise BadInput("撤销授权须说明理由", code="reason_required")
     grant = get_grant(session, grant_id)
-    if actor is not None and not may_manage_grant(actor, grant):
+    provider = session.get_one(CatalogResource, grant.resource_id).provider_code
+    if not may_manage_grant(scope, grant, provider_code=provider):
         raise PermissionDenied("无权撤销该共享授权", code=OUT_OF_SCOPE)
     if grant.revoked_at is not None:
         return grant
     grant.revoked_at = utcnow()
-    grant.revoked_by = actor_name(session, actor)
+    grant.revoked_by = actor_name(session, scope)
     grant.revoke_reason = reason.strip()
     request = session.get(SharingRequest, grant.request_id)
     if request is not None:
@@ -124,14 +125,20 @@ def get_grant(session: Session, grant_id: int) -> SharingGrant:
     return grant
 
 
-def may_manage_grant(actor: Principal, grant: SharingGrant) -> bool:
-    """``sharing:manage`` over the resource's or the consumer's region, or the provider side
-    (``sharing:approve`` over the resource's region)."""
-    over_resource = scope.within(actor.region_code, grant.resource_region_code)
-    over_consumer = scope.within(actor.region_code, grant.consumer_region_code)
-    if actor.has("sharing:manage") and (over_resource or over_consumer):
+def may_manage_grant(scope: Scope, grant: SharingGrant, *, provider_code: str) -> bool:
+    """``sharing:manage`` over the resource's or the consumer's side, or the provider side
+    (``sharing:approve`` over the resource's region and providing department)."""
+    if scope.unrestricted:
         return True
-    return actor.has("sharing:approve") and over_resource
+    over_resource = catalog_scope.covers(
+        scope, grant.resource_region_code
+    ) and scope.covers_department(provider_code)
+    over_consumer = catalog_scope.covers(
+        scope, grant.consumer_region_code
+    ) and scope.covers_department(grant.consumer_code)
+    if scope.has("sharing:manage") and (over_resource or over_consumer):
+        return True
+    return scope.has("sharing:approve") and over_resource
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -191,5 +198,5 @@ def _set_token(grant: SharingGrant) -> str:
     return token
 
 
-def actor_name(session: Session, actor: Principal | None) -> str:
-    return actor.name if actor is not None else actor_of(session).actor
+def actor_name(session: Session, scope: Scope) -> str:
+    return actor_of(session).actor if scope.unrestricted else scope.actor

@@ -1,10 +1,12 @@
-"""Reads of sharing, scoped by the caller's region and permissions.
+"""Reads of sharing, confined by the caller's :class:`~citybrain.core.scope.Scope` (region,
+department, permissions).
 
-* requests: a holder of ``sharing:request`` sees the requests of departments in their region;
-  a holder of ``sharing:approve`` sees the requests for resources of their region;
-* grants: ``sharing:request`` — grants to departments of the region; ``sharing:approve`` —
-  grants on resources of the region; ``sharing:manage`` — both;
-* deliveries: ``sharing:manage`` — deliveries of resources of, or to departments of, the region.
+* requests: a holder of ``sharing:request`` sees the requests of the departments it covers
+  (its own department, or all of its region for bureau staff); a holder of
+  ``sharing:approve`` sees the requests for resources those departments provide;
+* grants: ``sharing:request`` — grants to covered departments; ``sharing:approve`` — grants
+  on resources covered departments provide; ``sharing:manage`` — both;
+* deliveries: ``sharing:manage`` — deliveries of covered resources or to covered departments.
 
 A record outside every scope the caller holds is answered as not found.
 """
@@ -13,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from citybrain.core.clock import utcnow
 from citybrain.core.errors import NotFound, PermissionDenied
 from citybrain.core.pagination import PageParams, paginate
-from citybrain.core.security import Principal
-from citybrain.datahub.catalog import scope
+from citybrain.core.scope import Scope
+from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.catalog.models import CatalogResource
 from citybrain.datahub.sharing import rules
 from citybrain.datahub.sharing.models import SharingDelivery, SharingGrant, SharingRequest
@@ -38,36 +40,52 @@ from citybrain.datahub.sharing.schemas import (
 
 
 def _clause(
-    principal: Principal | None,
-    by_permission: Iterable[tuple[str, InstrumentedAttribute[str]]],
+    scope: Scope, by_permission: Iterable[tuple[str, ColumnElement[bool]]]
 ) -> ColumnElement[bool]:
-    if principal is None:
-        return true()  # the system itself (CLI, tasks)
-    clauses = [
-        scope.managed_clause(principal.region_code, column)
-        for code, column in by_permission
-        if principal.has(code)
-    ]
+    if scope.unrestricted:
+        return true()  # the system itself (CLI, tasks), spelled Scope.system()
+    clauses = [clause for code, clause in by_permission if scope.has(code)]
     if not clauses:
         raise PermissionDenied("没有查看共享数据的权限", code="permission_denied")
     return or_(false(), *clauses)
 
 
-def _request_scope(principal: Principal | None) -> ColumnElement[bool]:
-    return _clause(
-        principal,
-        [("sharing:request", SharingRequest.region_code),
-         ("sharing:approve", SharingRequest.resource_region_code)],
-    )  # fmt: skip
+def provided_by(scope: Scope, resource_id: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """SQL: the resource behind ``resource_id`` is provided by a department the caller covers."""
+    if scope.unrestricted or scope.all_departments:
+        return true()
+    return resource_id.in_(
+        select(CatalogResource.id).where(scope.department_clause(CatalogResource.provider_code))
+    )
 
 
-def _grant_scope(principal: Principal | None) -> ColumnElement[bool]:
+def _consumer_side(
+    scope: Scope, region: InstrumentedAttribute[str], department: InstrumentedAttribute[str]
+) -> ColumnElement[bool]:
+    return and_(catalog_scope.covers_clause(scope, region), scope.department_clause(department))
+
+
+def _provider_side(
+    scope: Scope, region: InstrumentedAttribute[str], resource_id: InstrumentedAttribute[int]
+) -> ColumnElement[bool]:
+    return and_(catalog_scope.covers_clause(scope, region), provided_by(scope, resource_id))
+
+
+def _request_scope(scope: Scope) -> ColumnElement[bool]:
+    consumer = _consumer_side(scope, SharingRequest.region_code, SharingRequest.requester_code)
+    provider = _provider_side(
+        scope, SharingRequest.resource_region_code, SharingRequest.resource_id
+    )
+    return _clause(scope, [("sharing:request", consumer), ("sharing:approve", provider)])
+
+
+def _grant_scope(scope: Scope) -> ColumnElement[bool]:
+    consumer = _consumer_side(scope, SharingGrant.consumer_region_code, SharingGrant.consumer_code)
+    provider = _provider_side(scope, SharingGrant.resource_region_code, SharingGrant.resource_id)
     return _clause(
-        principal,
-        [("sharing:request", SharingGrant.consumer_region_code),
-         ("sharing:approve", SharingGrant.resource_region_code),
-         ("sharing:manage", SharingGrant.resource_region_code),
-         ("sharing:manage", SharingGrant.consumer_region_code)],
+        scope,
+        [("sharing:request", consumer), ("sharing:approve", provider),
+         ("sharing:manage", provider), ("sharing:manage", consumer)],
     )  # fmt: skip
 
 
@@ -101,12 +119,12 @@ def read_grants(session: Session, grants: list[SharingGrant]) -> list[GrantRead]
 
 
 def list_requests(
-    session: Session, *, principal: Principal | None, filters: RequestFilter, page: PageParams
+    session: Session, *, scope: Scope, filters: RequestFilter, page: PageParams
 ) -> ShareRequestPage:
     """Requests in the caller's scope, newest first."""
     query = (
         select(SharingRequest)
-        .where(_request_scope(principal))
+        .where(_request_scope(scope))
         .order_by(SharingRequest.created_at.desc(), SharingRequest.id.desc())
     )
     if filters.status is not None:
@@ -123,11 +141,9 @@ def list_requests(
     )
 
 
-def get_request(
-    session: Session, request_id: int, *, principal: Principal | None
-) -> ShareRequestRead:
+def get_request(session: Session, request_id: int, *, scope: Scope) -> ShareRequestRead:
     row = session.execute(
-        select(SharingRequest).where(SharingRequest.id == request_id, _request_scope(principal))
+        select(SharingRequest).where(SharingRequest.id == request_id, _request_scope(scope))
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"共享申请不存在: {request_id}", code="request_not_found", detail=request_id)
@@ -141,12 +157,12 @@ def grant_of_request(session: Session, request_id: int) -> SharingGrant | None:
 
 
 def list_grants(
-    session: Session, *, principal: Principal | None, filters: GrantFilter, page: PageParams
+    session: Session, *, scope: Scope, filters: GrantFilter, page: PageParams
 ) -> GrantPage:
     """Grants in the caller's scope, newest first."""
     query = (
         select(SharingGrant)
-        .where(_grant_scope(principal))
+        .where(_grant_scope(scope))
         .order_by(SharingGrant.created_at.desc(), SharingGrant.id.desc())
     )
     if filters.consumer_code:
@@ -162,9 +178,9 @@ def list_grants(
     return GrantPage(items=read_grants(session, rows), total=total, page=page.page, size=page.size)
 
 
-def get_grant(session: Session, grant_id: int, *, principal: Principal | None) -> GrantRead:
+def get_grant(session: Session, grant_id: int, *, scope: Scope) -> GrantRead:
     row = session.execute(
-        select(SharingGrant).where(SharingGrant.id == grant_id, _grant_scope(principal))
+        select(SharingGrant).where(SharingGrant.id == grant_id, _grant_scope(scope))
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"共享授权不存在: {grant_id}", code="grant_not_found", detail=grant_id)
@@ -172,7 +188,7 @@ def get_grant(session: Session, grant_id: int, *, principal: Principal | None) -
 
 
 def list_deliveries(
-    session: Session, *, principal: Principal | None, filters: DeliveryFilter, page: PageParams
+    session: Session, *, scope: Scope, filters: DeliveryFilter, page: PageParams
 ) -> DeliveryPage:
     """The delivery log in the caller's scope (``sharing:manage``), newest first."""
     query = (
@@ -180,9 +196,13 @@ def list_deliveries(
         .join(SharingGrant, SharingGrant.id == SharingDelivery.grant_id)
         .where(
             _clause(
-                principal,
-                [("sharing:manage", SharingDelivery.resource_region_code),
-                 ("sharing:manage", SharingGrant.consumer_region_code)],
+                scope,
+                [("sharing:manage",
+                  _provider_side(scope, SharingDelivery.resource_region_code,
+                                 SharingDelivery.resource_id)),
+                 ("sharing:manage",
+                  _consumer_side(scope, SharingGrant.consumer_region_code,
+                                 SharingGrant.consumer_code))],
             )
         )
         .order_by(SharingDelivery.at.desc(), SharingDelivery.id.desc())

@@ -4,15 +4,16 @@ commits. Grant commands (token, revocation, the token check) live in
 :mod:`~citybrain.datahub.sharing.grants` and are re-exported here; delivery lives in
 :mod:`~citybrain.datahub.sharing.delivery`.
 
-Who may act (users carry no department yet, so the region scope stands in for it):
+Who may act (the caller's :class:`~citybrain.core.scope.Scope`: region and department):
 
-* requesting for a department needs ``sharing:request`` and the department inside the caller's
-  region; the resource must be visible from the department's region;
-* approving or rejecting needs ``sharing:approve`` and the resource inside the caller's region
-  (the provider side);
-* issuing a token needs ``sharing:request`` and the consumer inside the caller's region;
-* revoking needs ``sharing:manage`` with the resource or the consumer inside the caller's region,
-  or ``sharing:approve`` with the resource inside it.
+* requesting for a department needs ``sharing:request``, the department inside the caller's
+  region and the caller a member of it (no request in another department's name; bureau staff
+  without a department file none); the resource must be visible from the department's region;
+* approving or rejecting needs ``sharing:approve``, the resource inside the caller's region and
+  provided by a department the caller covers; nobody decides a request they filed;
+* issuing a token needs ``sharing:request`` and the caller a member of the consumer;
+* revoking needs ``sharing:manage`` with the resource or the consumer side covered, or
+  ``sharing:approve`` with the provider side covered.
 """
 
 from __future__ import annotations
@@ -34,14 +35,15 @@ from citybrain.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from citybrain.core.security import Principal
+from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import queries as catalog_queries
-from citybrain.datahub.catalog import scope
+from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.catalog.enums import ResourceStatus, ShareType
 from citybrain.datahub.catalog.models import CatalogResource
 from citybrain.datahub.sharing import grants, rules
 from citybrain.datahub.sharing.config import get_sharing_settings
 from citybrain.datahub.sharing.grants import (
+    DEPARTMENT_OUT_OF_SCOPE,
     OUT_OF_SCOPE,
     authenticate_grant,
     get_grant,
@@ -82,7 +84,7 @@ def request_share(
     period_end: date,
     method: DeliveryMethod = DeliveryMethod.api,
     protections: dict[str, Protection] | None = None,
-    actor: Principal | None = None,
+    scope: Scope,
 ) -> ShareOutcome:
     """Store a share request and settle what can be settled at once.
 
@@ -91,22 +93,28 @@ def request_share(
     ``refused`` with the resource's legal basis as the decision note, and returned with
     ``refusal`` = InvalidState ``share_refused`` (not raised, so the refusal is kept).
     Raises NotFound ``resource_not_found`` / ``department_not_found``, PermissionDenied
-    ``region_out_of_scope`` / ``unmask_not_permitted``, BadInput ``no_items``, ``unknown_item``
-    (naming it), ``protection_not_allowed``, ``purpose_required``, ``legal_basis_required``,
+    ``region_out_of_scope`` / ``department_out_of_scope`` / ``unmask_not_permitted``, BadInput
+    ``no_items``, ``unknown_item`` (naming it), ``protection_not_allowed``, ``purpose_required``,
+    ``legal_basis_required``,
     ``period_reversed`` / ``period_in_past`` / ``period_too_long``, InvalidState
     ``resource_retired``, Conflict ``request_pending`` (same department and resource pending).
     Audited as ``sharing.request.create`` (+ ``sharing.grant.create`` when granted).
     """
     department = get_department(session, requester_code)
-    if actor is not None and not scope.within(actor.region_code, department.region_code):
+    if not catalog_scope.covers(scope, department.region_code):
         raise PermissionDenied("只能为本辖区的部门申请共享", code=OUT_OF_SCOPE)
+    if not scope.acts_for(department.code):
+        raise PermissionDenied(
+            "只能以本部门的名义申请共享", code=DEPARTMENT_OUT_OF_SCOPE, detail=department.code
+        )
+    # Visible from the requesting department's region (its subtree and ancestors).
     resource = catalog_queries.get_resource(
-        session, resource_code, scope_region=department.region_code
+        session, resource_code, scope=Scope(region_code=department.region_code)
     )
     if resource.status != ResourceStatus.active.value:
         raise InvalidState(f"资源已停用: {resource.code}", code="resource_retired")
     names = _check_items(resource, items)
-    chosen, defaults = _protections(resource, names, protections or {}, actor)
+    chosen, defaults = _protections(resource, names, protections or {}, scope)
     _check_text(purpose, "purpose_required", "请填写使用用途")
     _check_text(legal_basis, "legal_basis_required", "请填写申请依据")
     now = utcnow()
@@ -123,14 +131,14 @@ def request_share(
         protections=json.dumps({n: p.value for n, p in chosen.items()}), method=method.value,
         purpose=purpose.strip(), legal_basis=legal_basis.strip(), period_start_on=period_start,
         period_end_on=period_end, status=RequestStatus.pending.value,
-        created_by=grants.actor_name(session, actor), created_at=now,
+        created_by=grants.actor_name(session, scope), created_at=now,
     )  # fmt: skip
     session.add(request)
     session.flush()
     refusal: DomainError | None = None
     if resource.share_type == ShareType.none.value:
         basis = resource.share_basis or "未登记依据"
-        _decide(session, request, RequestStatus.refused, f"不予共享。依据: {basis}", actor)
+        _decide(session, request, RequestStatus.refused, f"不予共享。依据: {basis}", scope)
         refusal = InvalidState(
             f"资源“{resource.name}”不予共享。依据: {basis}", code="share_refused",
             detail={"request_id": request.id, "resource_code": resource.code, "basis": basis},
@@ -138,45 +146,43 @@ def request_share(
     _audit(session, "sharing.request.create", request, resource.code, status=request.status)
     if refusal is not None or rules.needs_approval(resource.share_type, chosen, defaults):
         return ShareOutcome(request, refusal=refusal)
-    _decide(session, request, RequestStatus.approved, "无条件共享，自动同意", actor)
+    _decide(session, request, RequestStatus.approved, "无条件共享，自动同意", scope)
     grant, token = grants.create_grant(session, request, resource, issue=True)
     return ShareOutcome(request, grant, token)
 
 
-def approve(
-    session: Session, *, request_id: int, note: str = "", actor: Principal | None = None
-) -> ShareOutcome:
+def approve(session: Session, *, request_id: int, note: str = "", scope: Scope) -> ShareOutcome:
     """Approve a pending request and create its grant (without a token: the consumer issues
     it with :func:`issue_token`, so it is never shown to the approver).
 
-    Raises NotFound ``request_not_found``, PermissionDenied ``region_out_of_scope``,
-    InvalidState ``request_not_pending`` / ``resource_retired`` / ``period_in_past``.
+    Raises NotFound ``request_not_found``, PermissionDenied ``region_out_of_scope`` /
+    ``department_out_of_scope`` (not a resource of the caller's department) /
+    ``self_approval`` (the caller filed it), InvalidState ``request_not_pending`` /
+    ``resource_retired`` / ``period_in_past``.
     Audited as ``sharing.request.approve`` and ``sharing.grant.create``.
     """
-    request = _pending_for_decision(session, request_id, actor)
+    request = _pending_for_decision(session, request_id, scope)
     resource = _resource(session, request.resource_id)
     if resource.status != ResourceStatus.active.value:
         raise InvalidState(f"资源已停用: {resource.code}", code="resource_retired")
     if request.period_end_on < rules.china_today(utcnow()):
         raise InvalidState("申请的共享期限已过，请重新申请", code="period_in_past")
-    _decide(session, request, RequestStatus.approved, note.strip(), actor)
+    _decide(session, request, RequestStatus.approved, note.strip(), scope)
     _audit(session, "sharing.request.approve", request, resource.code, note=note.strip())
     grant, _ = grants.create_grant(session, request, resource, issue=False)
     return ShareOutcome(request, grant)
 
 
-def reject(
-    session: Session, *, request_id: int, note: str, actor: Principal | None = None
-) -> SharingRequest:
+def reject(session: Session, *, request_id: int, note: str, scope: Scope) -> SharingRequest:
     """Reject a pending request; the note (the reason) is required.
 
     Raises BadInput ``note_required``, NotFound ``request_not_found``, PermissionDenied
-    ``region_out_of_scope``, InvalidState ``request_not_pending``. Audited as
-    ``sharing.request.reject``.
+    ``region_out_of_scope`` / ``department_out_of_scope`` / ``self_approval``, InvalidState
+    ``request_not_pending``. Audited as ``sharing.request.reject``.
     """
     _check_text(note, "note_required", "驳回须说明理由")
-    request = _pending_for_decision(session, request_id, actor)
-    _decide(session, request, RequestStatus.rejected, note.strip(), actor)
+    request = _pending_for_decision(session, request_id, scope)
+    _decide(session, request, RequestStatus.rejected, note.strip(), scope)
     resource = _resource(session, request.resource_id)
     _audit(session, "sharing.request.reject", request, resource.code, note=note.strip())
     return request
@@ -232,7 +238,7 @@ def _protections(
     resource: CatalogResource,
     names: list[str],
     wanted: dict[str, Protection],
-    actor: Principal | None,
+    scope: Scope,
 ) -> tuple[dict[str, Protection], dict[str, Protection]]:
     extra = rules.unknown_items(list(wanted), names)
     if extra:
@@ -240,7 +246,8 @@ def _protections(
             f"保护方式指定的信息项“{extra[0]}”不在申请的信息项中", code="unknown_item",
             detail={"unknown": extra},
         )  # fmt: skip
-    may_unmask = actor is not None and actor.has("pii:unmask")
+    # Held explicitly: the system scope never asks for data in clear on anyone's behalf.
+    may_unmask = "pii:unmask" in scope.permissions
     by_name = {i.name: i for i in resource.items}
     chosen, defaults = {}, {}
     for name in names:
@@ -273,14 +280,18 @@ def _refuse_duplicate(session: Session, resource_id: int, requester_code: str) -
         )
 
 
-def _pending_for_decision(
-    session: Session, request_id: int, actor: Principal | None
-) -> SharingRequest:
+def _pending_for_decision(session: Session, request_id: int, scope: Scope) -> SharingRequest:
     request = session.get(SharingRequest, request_id)
     if request is None:
         raise NotFound(f"共享申请不存在: {request_id}", code="request_not_found", detail=request_id)
-    if actor is not None and not scope.within(actor.region_code, request.resource_region_code):
+    if not catalog_scope.covers(scope, request.resource_region_code):
         raise PermissionDenied("只能审核本辖区提供的资源的申请", code=OUT_OF_SCOPE)
+    if not scope.covers_department(_resource(session, request.resource_id).provider_code):
+        raise PermissionDenied(
+            "只能审核本部门提供的资源的申请", code=DEPARTMENT_OUT_OF_SCOPE, detail=request_id
+        )
+    if not scope.unrestricted and request.created_by == scope.actor:
+        raise PermissionDenied("不能审核本人提交的申请", code="self_approval", detail=request_id)
     if request.status != RequestStatus.pending.value:
         raise InvalidState(
             f"申请状态为{rules.STATUS_LABELS[request.status]}，不能再审核",
@@ -301,11 +312,11 @@ def _decide(
     request: SharingRequest,
     status: RequestStatus,
     note: str,
-    actor: Principal | None,
+    scope: Scope,
 ) -> None:
     request.status = status.value
     request.decided_by = (
-        grants.actor_name(session, actor) if status is not RequestStatus.refused else "system"
+        grants.actor_name(session, scope) if status is not RequestStatus.refused else "system"
     )
     request.decided_at = utcnow()
     request.decision_note = note

@@ -256,6 +256,7 @@ const datahubEnUS: DatahubMessages = {
     newRequest: 'Request data',
     resource: 'Resource',
     requester: 'Requesting department',
+    requesterNoDepartment: 'Only a member of a department can request data in its name; bureau staff need a department first',
     consumer: 'Consumer',
     items: 'Items',
     purpose: 'Purpose',

@@ -255,6 +255,7 @@ const datahubZhCN = {
     newRequest: '申请共享',
     resource: '信息资源',
     requester: '申请部门',
+    requesterNoDepartment: '只有职能部门的人员才能以本部门名义申请共享；大数据局人员请先在用户管理中设置所属部门',
     consumer: '使用部门',
     items: '信息项',
     purpose: '用途',

@@ -10,11 +10,13 @@ export type UserCreate = Schemas['UserCreate']
 export type UserQuery = { q?: string; role?: string; is_active?: boolean; page: number; size: number }
 export type RoleRead = Schemas['RoleRead']
 export type PermissionRead = Schemas['PermissionRead']
+export type DepartmentBrief = Schemas['DepartmentBrief']
 
 const user = (id: number) => ({ params: { path: { user_id: id } } })
 
 export const iamApi = {
   login: (body: LoginRequest) => unwrap(api.POST('/api/v1/iam/login', { body })),
+  oidcExchange: (code: string) => unwrap(api.POST('/api/v1/iam/oidc/exchange', { body: { code } })),
   logout: () => unwrap(api.POST('/api/v1/iam/logout')),
   me: () => unwrap(api.GET('/api/v1/iam/me')),
   passwordPolicy: () => unwrap(api.GET('/api/v1/iam/password-policy')),
@@ -31,6 +33,9 @@ export const iamApi = {
   resetTotp: (id: number) => unwrap(api.POST('/api/v1/iam/users/{user_id}/totp-reset', user(id))),
   setUserRoles: (id: number, roles: string[]) =>
     unwrap(api.PUT('/api/v1/iam/users/{user_id}/roles', { ...user(id), body: { roles } })),
+  setUserDepartment: (id: number, departmentCode: string | null) =>
+    unwrap(api.PUT('/api/v1/iam/users/{user_id}/department', { ...user(id), body: { department_code: departmentCode } })),
+  listDepartments: () => unwrap(api.GET('/api/v1/iam/departments')),
 
   listRoles: () => unwrap(api.GET('/api/v1/iam/roles')),
   createRole: (body: Schemas['RoleCreate']) => unwrap(api.POST('/api/v1/iam/roles', { body })),
@@ -42,4 +47,10 @@ export const iamApi = {
 /** A user is locked while ``locked_until`` lies in the future. */
 export function isLocked(u: Pick<UserRead, 'locked_until'>, now = new Date()): boolean {
   return u.locked_until !== null && new Date(u.locked_until).getTime() > now.getTime()
+}
+
+/** The departments a user of ``regionCode`` may belong to: those inside its region subtree. */
+export function departmentsFor(all: readonly DepartmentBrief[], regionCode: string): DepartmentBrief[] {
+  const region = regionCode.trim()
+  return region ? all.filter((d) => d.region_code.startsWith(region)) : []
 }

@@ -1,0 +1,380 @@
+"""A two-region, two-department world for the cross-scope tests (no tests here).
+
+Built once per test module through the real services, inside an outer transaction on its own
+connection (the pattern of ``tests/datahub/masterdata/masterdata_fixtures.py``); every test runs
+in a savepoint of it that is rolled back, so a request that wrongly changed something cannot
+hide a leak from the next test.
+
+Regions 620722 (民乐县) and 510903 (船山区). In each: departments GA and MZ, which have users and
+provide a resource of persons each (ingested, one bad row: a batch, its report, a rectification
+order with quarantined rows), and SJ, a provider without users, whose two resources GA and MZ
+ask to share (one request left pending, one approved into a grant). Master data (persons and
+legal entities) are built from those resources. Users: an analyst (no department) of each
+region, a handler of each department, a sysadmin and a secadmin of each region, each signed in
+through a real session; an API key per region.
+
+Every object carries a *marker*: a string that appears in its data (a name, a description) but
+never in a URL, so a test can assert that a refused answer does not carry it.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.orm import Session
+
+from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.core.clock import utcnow
+from citybrain.core.config import Settings
+from citybrain.core.context import set_actor
+from citybrain.core.db import make_session_factory
+from citybrain.core.scope import Scope
+from citybrain.datahub.catalog.schemas import ResourceCreate
+from citybrain.datahub.catalog.service import register_resource
+from citybrain.datahub.datasources.schemas import DatasourceCreate
+from citybrain.datahub.datasources.service import create_source
+from citybrain.datahub.ingest import service as ingest_service
+from citybrain.datahub.ingest.resources import field_cipher
+from citybrain.datahub.masterdata import service as masterdata_service
+from citybrain.datahub.masterdata.build import survivors, write_touched_masters
+from citybrain.datahub.masterdata.models import MasterdataEntity, MasterdataPerson
+from citybrain.datahub.masterdata.persist import PERSON_TABLES
+from citybrain.datahub.masterdata.sources import read_person_records, source_info
+from citybrain.datahub.quality.validators import id_check_char
+from citybrain.datahub.sharing import service as sharing_service
+from citybrain.datahub.sharing.rules import china_today
+from citybrain.iam import apikeys, auth, sessions
+from citybrain.iam import service as iam_service
+from citybrain.iam.departments import ensure_department
+
+REGIONS = ("620722", "510903")
+DEPARTMENTS = ("GA", "MZ")  # the two departments with users in each region
+REGION_NAMES = {"620722": "民乐县", "510903": "船山区"}
+# The persons' 行政区划代码 (the test database holds divisions down to the county).
+TOWNS = {"620722": "620722", "510903": "510903"}
+PASSWORD = "Cb-idor-2024!pass"
+_serial = itertools.count(secrets.randbelow(800_000) + 100_000)
+# Hub tables outlive the rolled-back catalog rows, so codes start at a random number.
+_codes = itertools.count(secrets.randbelow(800_000) + 100_000)
+
+
+def _code(department: str) -> str:
+    return f"{department}-{next(_codes):06d}"
+
+
+PERSON_ITEMS: list[dict[str, Any]] = [
+    {"name": "name", "title": "姓名", "mask": "name", "sensitivity": "sensitive"},
+    {"name": "id_number", "title": "公民身份号码", "mask": "id_number", "sensitivity": "core"},
+    {"name": "phone", "title": "联系电话", "mask": "mobile", "sensitivity": "sensitive"},
+    {"name": "address", "title": "户籍地址", "mask": "address", "length": 100},
+    {"name": "town_code", "title": "行政区划代码"},
+]
+ENTITY_ITEMS: list[dict[str, Any]] = [
+    {"name": "uscc", "title": "统一社会信用代码"},
+    {"name": "enterprise_name", "title": "企业名称"},
+    {"name": "registered_address", "title": "注册地址", "length": 100},
+]
+PERSON_HEADER = ["姓名", "公民身份号码", "联系电话", "户籍地址", "行政区划代码"]
+ENTITY_HEADER = ["统一社会信用代码", "企业名称", "注册地址"]
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc(body17: str) -> str:
+    """A GB 32100 code with its check character."""
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(body17, USCC_WEIGHTS, strict=True))
+    return body17 + USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def person_id(region: str, n: int) -> str:
+    body = f"{region}19850307{n % 1000:03d}"
+    return body + id_check_char(body)
+
+
+@dataclass
+class Cell:
+    """The objects of one department (region + department code)."""
+
+    region: str
+    department: str
+    marker: str
+    resource_code: str = ""
+    batch_id: int = 0
+    report_id: int = 0
+    order_id: int = 0
+    pending_request_id: int = 0
+    approved_request_id: int = 0
+    grant_id: int = 0
+    handler_id: int = 0
+    handler_username: str = ""
+
+
+@dataclass
+class RegionObjects:
+    region: str
+    marker: str
+    person_id: str = ""
+    entity_id: str = ""
+    api_key_id: int = 0
+    datasource_id: int = 0
+    sj_resources: tuple[str, str] = ("", "")
+    user_ids: dict[str, int] = field(default_factory=dict)  # role → id (analyst, admins)
+
+
+@dataclass
+class Actor:
+    key: str
+    role: str
+    region: str
+    department: str | None
+    headers: dict[str, str]
+
+
+@dataclass
+class World:
+    connection: Connection
+    settings: Settings
+    cells: dict[tuple[str, str], Cell]
+    regions: dict[str, RegionObjects]
+    actors: dict[str, Actor]
+
+
+def _department_code(region: str, short: str) -> str:
+    return f"{region}-{short}"
+
+
+def _register(
+    session: Session, *, code: str, provider: str, name: str, items: list[dict[str, Any]],
+    key_item: str, share_type: str = "conditional",
+) -> str:  # fmt: skip
+    spec = ResourceCreate.model_validate(
+        {
+            "code": code, "name": name, "provider_code": provider, "category": "basic",
+            "share_type": share_type, "share_condition": "经审批", "share_method": "api",
+            "key_item": key_item, "version_item": "", "items": items,
+            "summary": name,
+        }
+    )  # fmt: skip
+    register_resource(session, spec=spec, scope=Scope.system())
+    return code
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _user(
+    session: Session, *, role: str, region: str, department: str | None, name: str
+) -> tuple[int, dict[str, str]]:
+    """A ready account (password set, TOTP confirmed for administrators) and a live session."""
+    user = iam_service.create_user(
+        session, username=name, password=PASSWORD, region_code=region, roles=[role],
+        display_name=name, must_change_password=False, department_code=department,
+    )  # fmt: skip
+    if role in ("sysadmin", "secadmin"):
+        secret = auth.enrol_totp(session, user=user).secret
+        auth.confirm_totp(session, user=user, code=pyotp.TOTP(secret).at(utcnow()))
+    _, token = sessions.start(session, user_id=user.id, source_ip="testclient")
+    return user.id, {"Authorization": f"Bearer {token}"}
+
+
+def _write_persons(
+    session: Session, hub: HubStore, settings: Settings, codes: list[str], serial: int
+) -> None:
+    """Persons of ``codes`` through the build's own reading and writing of masters.
+
+    The linkage step (Splink) needs hundreds of records to train, which a world of a few
+    rows has not, so each record becomes a master of its own here; what the scope tests need
+    is the stored master with the region the build gives it."""
+    infos = source_info(session, codes)
+    records = read_person_records(hub, infos, field_cipher(settings))
+    assignment = {
+        r.source_record_id: f"P{next(_codes):06d}{n:06d}" for n, r in enumerate(records, start=1)
+    }
+    write_touched_masters(
+        session, PERSON_TABLES, records, assignment, touched=set(assignment.values()),
+        existing=set(), now=utcnow(), survivors_of=lambda rs: survivors(rs, field_cipher(settings)),
+    )  # fmt: skip
+
+
+def build_world(session: Session, settings: Settings, folder: Path) -> World:
+    hub = HubStore(hub_path(settings))
+    cells: dict[tuple[str, str], Cell] = {}
+    regions: dict[str, RegionObjects] = {}
+    actors: dict[str, Actor] = {}
+    serial = next(_serial)
+    for region in REGIONS:
+        objects = RegionObjects(region, marker=f"区域标记{region}{serial}")
+        regions[region] = objects
+        sj = _department_code(region, "SJ")
+        ensure_department(session, code=sj, name=f"{REGION_NAMES[region]}大数据局",
+                          short_name="大数据", region_code=region)  # fmt: skip
+        objects.sj_resources = (
+            _register(session, code=_code(sj), provider=sj, key_item="id_number",
+                      name=f"共享资源一{objects.marker}", items=PERSON_ITEMS),
+            _register(session, code=_code(sj), provider=sj, key_item="id_number",
+                      name=f"共享资源二{objects.marker}", items=PERSON_ITEMS),
+        )  # fmt: skip
+        person_codes, entity_codes = [], []
+        for index, short in enumerate(DEPARTMENTS):
+            department = _department_code(region, short)
+            ensure_department(session, code=department, name=f"{REGION_NAMES[region]}{short}局",
+                              short_name=short, region_code=region)  # fmt: skip
+            cell = Cell(region, department, marker=f"部门标记{department}{serial}")
+            cells[(region, short)] = cell
+            cell.resource_code = _register(
+                session, code=_code(department), provider=department,
+                name=f"人口资源{cell.marker}", items=PERSON_ITEMS, key_item="id_number",
+            )  # fmt: skip
+            good = [
+                [f"{cell.marker}甲", person_id(region, index * 10 + 1), "13900000001",
+                 f"{cell.marker}路1号", TOWNS[region]],
+                [f"{cell.marker}乙", person_id(region, index * 10 + 2), "13900000002",
+                 f"{cell.marker}路2号", TOWNS[region]],
+            ]  # fmt: skip
+            bad = [[f"{cell.marker}坏", "12345", "13900000003",
+                    f"{cell.marker}路3号", TOWNS[region]]]  # fmt: skip
+            path = _write(folder / f"{department}.csv", PERSON_HEADER, good + bad)
+            result = ingest_service.ingest_file(
+                session, resource_code=cell.resource_code, path=path, store=hub,
+                settings=settings,
+            )  # fmt: skip
+            assert result.order_id is not None, result
+            assert result.inserted_rows == 2, result
+            cell.batch_id, cell.order_id = result.batch_id, result.order_id
+            cell.report_id = result.report_id or 0
+            person_codes.append(cell.resource_code)
+            entity_code = _register(
+                session, code=_code(department), provider=department,
+                name=f"法人资源{cell.marker}", items=ENTITY_ITEMS, key_item="uscc",
+            )  # fmt: skip
+            body = f"91{region}MA{index}{serial % 100000:05d}"[:17].ljust(17, "1")
+            company = [uscc(body), f"{objects.marker}{short}公司", f"{objects.marker}大道"]
+            _write(folder / f"{department}-e.csv", ENTITY_HEADER, [company])
+            ingest_service.ingest_file(
+                session, resource_code=entity_code, path=folder / f"{department}-e.csv",
+                store=hub, settings=settings,
+            )  # fmt: skip
+            entity_codes.append(entity_code)
+            # Sharing: this department asks for SJ's two resources; the second is approved.
+            today = china_today(utcnow())
+            asked = {
+                "requester_code": department, "items": ["name", "address"],
+                "purpose": "核查", "legal_basis": "《社会救助暂行办法》",
+                "period_start": today, "period_end": today.replace(year=today.year + 1),
+                "scope": Scope.system(),
+            }  # fmt: skip
+            pending = sharing_service.request_share(
+                session, resource_code=objects.sj_resources[0], **asked
+            )
+            cell.pending_request_id = pending.request.id
+            second = sharing_service.request_share(
+                session, resource_code=objects.sj_resources[1], **asked
+            )
+            approved = sharing_service.approve(
+                session, request_id=second.request.id, note="同意", scope=Scope.system()
+            )
+            assert approved.grant is not None
+            cell.approved_request_id, cell.grant_id = second.request.id, approved.grant.id
+            cell.handler_username = f"h{short.lower()}{region}{serial}"
+            cell.handler_id, headers = _user(
+                session, role="handler", region=region, department=department,
+                name=cell.handler_username,
+            )  # fmt: skip
+            actors[f"handler@{region}/{short}"] = Actor(
+                f"handler@{region}/{short}", "handler", region, department, headers
+            )
+        _write_persons(session, hub, settings, person_codes, serial)
+        masterdata_service.rebuild_entities(session, hub=hub, resource_codes=entity_codes)
+        objects.person_id = session.execute(
+            select(MasterdataPerson.master_id).where(MasterdataPerson.region_code.startswith(region))
+        ).scalars().first() or ""  # fmt: skip
+        objects.entity_id = session.execute(
+            select(MasterdataEntity.master_id).where(MasterdataEntity.region_code.startswith(region))
+        ).scalars().first() or ""  # fmt: skip
+        assert objects.person_id, "persons were not built"
+        assert objects.entity_id, "entities were not built"
+        for role in ("analyst", "sysadmin", "secadmin"):
+            user_id, headers = _user(
+                session, role=role, region=region, department=None,
+                name=f"{role[:3]}{region}{serial}",
+            )  # fmt: skip
+            objects.user_ids[role] = user_id
+            actors[f"{role}@{region}"] = Actor(f"{role}@{region}", role, region, None, headers)
+        key, _ = apikeys.create_api_key(
+            session, name=f"部门系统{objects.marker}", region_code=region,
+            scopes=["catalog:read"],
+        )  # fmt: skip
+        objects.api_key_id = key.id
+        source = create_source(
+            session,
+            spec=DatasourceCreate(
+                name=f"数据源{objects.marker}", driver="postgresql", host="127.0.0.1",
+                database="test", username="postgres", description=objects.marker,
+            ),
+            region_code=region,
+            settings=settings.model_copy(update={"outbound_allowed_networks": "127.0.0.1/32"}),
+        )  # fmt: skip
+        objects.datasource_id = source.id
+    session.flush()
+    return World(session.connection(), settings, cells, regions, actors)
+
+
+@pytest.fixture(scope="module")
+def world(
+    engine: Engine, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    home = tmp_path_factory.mktemp("idor-world")
+    world_settings = settings.model_copy(update={"home": home})
+    conn = engine.connect()
+    outer = conn.begin()
+    try:
+        factory = make_session_factory(conn)
+        with factory() as session, session.begin():
+            set_actor(session, actor="test:idor", role="cli")
+            built = build_world(session, world_settings, home)
+        built.connection = conn
+        yield built
+    finally:
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def api(world: World) -> Iterator[TestClient]:
+    """One app for the module, on the world's connection (each test adds a savepoint)."""
+    from citybrain.app import create_app
+
+    app = create_app(world.settings, session_factory=make_session_factory(world.connection))
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture(autouse=True)
+def _savepoint(world: World) -> Iterator[None]:
+    savepoint = world.connection.begin_nested()
+    try:
+        yield
+    finally:
+        if savepoint.is_active:
+            savepoint.rollback()
+
+
+@pytest.fixture
+def connection(world: World) -> Connection:
+    """Tests that also want ``session`` get one on the world's connection."""
+    return world.connection
