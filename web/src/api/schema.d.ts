@@ -3018,11 +3018,6 @@ export interface components {
              */
             created_at: string;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
-        };
         /** ImportResult */
         ImportResult: {
             /** Created */
@@ -4243,19 +4238,6 @@ export interface components {
             /** Roles */
             roles: string[];
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
-        };
         /** VersionRead */
         VersionRead: {
             /** Version */
@@ -4271,6 +4253,18 @@ export interface components {
             snapshot: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * Error
+         * @description 拒绝时的应答: code 为稳定的英文标识, message 为中文说明, detail 视情形而定
+         */
+        Error: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+            /** Detail */
+            detail: unknown;
         };
     };
     responses: never;
@@ -4310,13 +4304,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description too_many_attempts (Retry-After: seconds) */
@@ -4406,13 +4400,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4457,13 +4451,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4507,13 +4501,13 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4547,13 +4541,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4583,13 +4577,13 @@ export interface operations {
                     "application/json": components["schemas"]["Page_UserRead_"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4616,13 +4610,13 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4648,13 +4642,13 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4680,13 +4674,13 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4712,13 +4706,13 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4744,13 +4738,13 @@ export interface operations {
                     "application/json": components["schemas"]["PasswordResetRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4776,13 +4770,13 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4808,13 +4802,13 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4844,13 +4838,13 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4880,13 +4874,13 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4953,13 +4947,13 @@ export interface operations {
                     "application/json": components["schemas"]["RoleRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4988,13 +4982,13 @@ export interface operations {
                     "application/json": components["schemas"]["RoleRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5040,13 +5034,13 @@ export interface operations {
                     "application/json": components["schemas"]["Page_ApiKeyRead_"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5073,13 +5067,13 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyCreated"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5105,13 +5099,13 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5139,13 +5133,13 @@ export interface operations {
                     "application/json": components["schemas"]["LocateRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5171,13 +5165,13 @@ export interface operations {
                     "application/json": components["schemas"]["GridMemberRead"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5207,13 +5201,13 @@ export interface operations {
                     "application/json": components["schemas"]["GridMemberRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5239,13 +5233,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5271,13 +5265,13 @@ export interface operations {
                     "application/json": components["schemas"]["RegionRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5303,13 +5297,13 @@ export interface operations {
                     "application/json": components["schemas"]["RegionRead"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5335,13 +5329,13 @@ export interface operations {
                     "application/json": components["schemas"]["RegionPathItem"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5372,13 +5366,13 @@ export interface operations {
                     "application/json": components["schemas"]["FeatureCollection"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5414,13 +5408,13 @@ export interface operations {
                     "application/json": components["schemas"]["GridImportResult"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5453,13 +5447,13 @@ export interface operations {
                     "application/json": components["schemas"]["AuditRecordPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5492,13 +5486,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5567,13 +5561,13 @@ export interface operations {
                     "application/json": components["schemas"]["JobRunPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5646,13 +5640,13 @@ export interface operations {
                     "application/json": components["schemas"]["ResourcePage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5679,13 +5673,13 @@ export interface operations {
                     "application/json": components["schemas"]["ResourceRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5710,13 +5704,13 @@ export interface operations {
                     "application/json": components["schemas"]["ResourceRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5745,13 +5739,13 @@ export interface operations {
                     "application/json": components["schemas"]["ResourceRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5780,13 +5774,13 @@ export interface operations {
                     "application/json": components["schemas"]["ResourceRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5811,13 +5805,13 @@ export interface operations {
                     "application/json": components["schemas"]["VersionRead"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5844,13 +5838,13 @@ export interface operations {
                     "application/json": components["schemas"]["VersionRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5897,13 +5891,13 @@ export interface operations {
                     "application/json": components["schemas"]["ImportResult"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5931,13 +5925,13 @@ export interface operations {
                     "application/json": components["schemas"]["DemandPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5964,13 +5958,13 @@ export interface operations {
                     "application/json": components["schemas"]["DemandRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5996,13 +5990,13 @@ export interface operations {
                     "application/json": components["schemas"]["DemandRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6028,13 +6022,13 @@ export interface operations {
                     "application/json": components["schemas"]["DemandSuggestion"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6064,13 +6058,13 @@ export interface operations {
                     "application/json": components["schemas"]["DemandRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6100,13 +6094,13 @@ export interface operations {
                     "application/json": components["schemas"]["DemandRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6136,13 +6130,13 @@ export interface operations {
                     "application/json": components["schemas"]["DatasourcePage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6169,13 +6163,13 @@ export interface operations {
                     "application/json": components["schemas"]["DatasourceRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6221,13 +6215,13 @@ export interface operations {
                     "application/json": components["schemas"]["DatasourceRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6251,13 +6245,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6287,13 +6281,13 @@ export interface operations {
                     "application/json": components["schemas"]["DatasourceRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6319,13 +6313,13 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionTestResult"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6362,13 +6356,13 @@ export interface operations {
                     "application/json": components["schemas"]["BatchRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6397,13 +6391,13 @@ export interface operations {
                     "application/json": components["schemas"]["BatchPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6429,13 +6423,13 @@ export interface operations {
                     "application/json": components["schemas"]["BatchDetail"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6461,13 +6455,13 @@ export interface operations {
                     "application/json": components["schemas"]["ProgressRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6496,13 +6490,13 @@ export interface operations {
                     "application/json": components["schemas"]["BatchRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6527,13 +6521,13 @@ export interface operations {
                     "application/json": components["schemas"]["RuleSetRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6562,13 +6556,13 @@ export interface operations {
                     "application/json": components["schemas"]["RuleSetRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6594,13 +6588,13 @@ export interface operations {
                     "application/json": components["schemas"]["ReportRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6626,13 +6620,13 @@ export interface operations {
                     "application/json": components["schemas"]["DepartmentScore"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6661,13 +6655,13 @@ export interface operations {
                     "application/json": components["schemas"]["OrderPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6693,13 +6687,13 @@ export interface operations {
                     "application/json": components["schemas"]["OrderRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6725,13 +6719,13 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6761,13 +6755,13 @@ export interface operations {
                     "application/json": components["schemas"]["ResubmitResult"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6795,13 +6789,13 @@ export interface operations {
                     "application/json": components["schemas"]["PersonPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6826,13 +6820,13 @@ export interface operations {
                     "application/json": components["schemas"]["PersonProfile"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6861,13 +6855,13 @@ export interface operations {
                     "application/json": components["schemas"]["PersonProfile"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6895,13 +6889,13 @@ export interface operations {
                     "application/json": components["schemas"]["EntityPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6926,13 +6920,13 @@ export interface operations {
                     "application/json": components["schemas"]["EntityProfile"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6961,13 +6955,13 @@ export interface operations {
                     "application/json": components["schemas"]["ShareRequestPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7001,13 +6995,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7033,13 +7027,13 @@ export interface operations {
                     "application/json": components["schemas"]["ShareRequestRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7069,13 +7063,13 @@ export interface operations {
                     "application/json": components["schemas"]["ShareOutcomeRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7105,13 +7099,13 @@ export interface operations {
                     "application/json": components["schemas"]["ShareRequestRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7140,13 +7134,13 @@ export interface operations {
                     "application/json": components["schemas"]["GrantPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7172,13 +7166,13 @@ export interface operations {
                     "application/json": components["schemas"]["GrantRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7204,13 +7198,13 @@ export interface operations {
                     "application/json": components["schemas"]["TokenRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7240,13 +7234,13 @@ export interface operations {
                     "application/json": components["schemas"]["GrantRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7275,13 +7269,13 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7309,13 +7303,13 @@ export interface operations {
                     "application/json": components["schemas"]["TraceRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7341,13 +7335,13 @@ export interface operations {
                     "application/json": components["schemas"]["SharedDataPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7407,7 +7401,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/ld+json": Record<string, never>;
                 };
             };
         };
@@ -7432,13 +7426,13 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7463,13 +7457,13 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7494,13 +7488,13 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7525,13 +7519,13 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7576,13 +7570,13 @@ export interface operations {
                     "application/json": components["schemas"]["OpenResourceRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7607,13 +7601,13 @@ export interface operations {
                     "text/csv": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description 请求参数不合法 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
