@@ -17,9 +17,14 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore
+from citybrain.core.config import Settings
+from citybrain.core.context import set_actor
+from citybrain.core.db import make_engine, make_session_factory
+from citybrain.core.migrate import upgrade
 from citybrain.core.scope import Scope
 from citybrain.datahub.catalog.schemas import ResourceCreate
 from citybrain.datahub.catalog.service import register_resource
@@ -27,6 +32,7 @@ from citybrain.datahub.ingest import service
 from citybrain.datahub.ingest.schemas import BatchResult
 from citybrain.datahub.quality.validators import id_check_char
 from citybrain.iam.departments import ensure_department
+from citybrain.regions.service import load_divisions
 
 __all__ = [
     "DEPARTMENT",
@@ -175,3 +181,23 @@ def ingest(session: Session, hub: HubStore) -> Ingest:
         return service.ingest_file(session, store=hub, **kwargs)
 
     return run
+
+
+def persons_database(folder: Path, settings: Settings, *, code: str) -> Engine:
+    """A migrated SQLite *file* (not the savepoint harness: these tests run phases in
+    transactions of their own) with the regions, 民乐县公安局 and the persons resource ``code``."""
+    engine = make_engine(f"sqlite:///{folder / 'citybrain.db'}")
+    upgrade(engine)
+    with make_session_factory(engine)() as session, session.begin():
+        set_actor(session, actor="test", role="cli")
+        load_divisions(session, data_dir=settings.data_dir)
+        ensure_department(
+            session, code=DEPARTMENT, name="民乐县公安局", short_name="公安", region_code="620722"
+        )
+        spec = {
+            "code": code, "name": "户籍人口", "provider_code": DEPARTMENT, "category": "basic",
+            "share_type": "conditional", "share_condition": "经审批", "share_method": "api",
+            "key_item": "id_number", "version_item": "updated_on", "items": PERSON_ITEMS,
+        }  # fmt: skip
+        register_resource(session, spec=ResourceCreate.model_validate(spec), scope=Scope.system())
+    return engine

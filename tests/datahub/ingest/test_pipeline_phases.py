@@ -16,23 +16,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
-from test_pipeline_fixtures import DEPARTMENT, PERSON_ITEMS, person, person_id, write_csv
+from test_pipeline_fixtures import (
+    person,
+    person_id,
+    persons_database,
+    write_csv,
+)
 
 from citybrain.analytics.hub import HubStore
 from citybrain.core.config import Settings
-from citybrain.core.context import ActorContext, set_actor
-from citybrain.core.db import make_engine, make_session_factory
-from citybrain.core.migrate import upgrade
-from citybrain.core.scope import Scope
-from citybrain.datahub.catalog.schemas import ResourceCreate
-from citybrain.datahub.catalog.service import register_resource
+from citybrain.core.context import ActorContext
+from citybrain.core.db import make_session_factory
 from citybrain.datahub.ingest import service
 from citybrain.datahub.ingest.errors import BatchRejected
 from citybrain.datahub.ingest.models import IngestBatch, IngestQuarantineRow
 from citybrain.datahub.ingest.schemas import BatchResult, BatchStatus
 from citybrain.datahub.ingest.transactions import Transactions
-from citybrain.iam.departments import ensure_department
-from citybrain.regions.service import load_divisions
 
 CODE = "620722-GA-900001"
 ROWS = 5000
@@ -42,20 +41,7 @@ ACTOR = ActorContext(actor="cli:test", role="cli", source_ip="local")
 @pytest.fixture(scope="module")
 def sqlite_file(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Iterator[Engine]:
     """A migrated SQLite file with the regions, 民乐县公安局 and one persons resource."""
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('phases') / 'citybrain.db'}")
-    upgrade(engine)
-    with make_session_factory(engine)() as session, session.begin():
-        set_actor(session, actor="test", role="cli")
-        load_divisions(session, data_dir=settings.data_dir)
-        ensure_department(
-            session, code=DEPARTMENT, name="民乐县公安局", short_name="公安", region_code="620722"
-        )
-        spec = {
-            "code": CODE, "name": "户籍人口", "provider_code": DEPARTMENT, "category": "basic",
-            "share_type": "conditional", "share_condition": "经审批", "share_method": "api",
-            "key_item": "id_number", "version_item": "updated_on", "items": PERSON_ITEMS,
-        }  # fmt: skip
-        register_resource(session, spec=ResourceCreate.model_validate(spec), scope=Scope.system())
+    engine = persons_database(tmp_path_factory.mktemp("phases"), settings, code=CODE)
     yield engine
     engine.dispose()
 
