@@ -45,6 +45,10 @@ _USER = re.compile(r"^[\w.$-]{1,64}$")
 MAX_SECRET = 256
 
 
+SOCKET_MARGIN_SECONDS = 5
+"""How much longer the MySQL client waits on its socket than the server's statement limit."""
+
+
 class SourceRefused(PermissionDenied):
     """A source definition the platform will not connect to. A 403, so the attempt is
     recorded by the refusal audit (``core/audit/denials.py``)."""
@@ -190,8 +194,11 @@ def connect_spec(
         url,
         {
             "connect_timeout": limits.connect_seconds,
-            "read_timeout": limits.statement_seconds,
-            "write_timeout": limits.statement_seconds,
+            # The server's own statement limit (below) answers first, with a clear error; the
+            # socket timeouts are only the backstop for a server that stops answering, so they
+            # are longer (equal ones raced it and sometimes won with "Lost connection").
+            "read_timeout": limits.statement_seconds + SOCKET_MARGIN_SECONDS,
+            "write_timeout": limits.statement_seconds + SOCKET_MARGIN_SECONDS,
             "local_infile": False,  # a hostile server could otherwise ask for our files
             "charset": "utf8mb4",
         },
