@@ -62,6 +62,21 @@ def create_demo_users(session: Session, region_code: str) -> list[DemoAccount]:
     return created
 
 
+DEMO_DEPARTMENTS = {"demo_handler": "MZ"}
+"""Department roles see their department's data only: the demo handler works at 民政局, whose
+低保 file carries impossible dates and so has a rectification order to answer."""
+
+
+def assign_demo_departments(session: Session, region_code: str) -> None:
+    """Put the demo's department users into their departments (once the departments exist)."""
+    for username, suffix in DEMO_DEPARTMENTS.items():
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if user is not None and user.department_code is None:
+            iam_service.set_department(
+                session, user=user, department_code=f"{region_code}-{suffix}", actor=None
+            )
+
+
 def demo_grid_user(session: Session) -> tuple[int, str] | None:
     """The demo 网格员 account as (id, display name), when it exists."""
     row = session.execute(
@@ -94,6 +109,7 @@ def load_demo(session: Session, settings: Settings, *, console: Console) -> None
         region_service.create_synthetic_grids(session, county_code=county)
         accounts = create_demo_users(session, county)
         load_datahub_demo(session, settings, progress=report)
+        assign_demo_departments(session, county)
         progress.update(task, description="演示网格员、共享申请与数据需求")
         seed_demo_grid_members(session, county_code=county, user=demo_grid_user(session))
         seed_demo_activity(session, county)
