@@ -42,6 +42,7 @@ demo: setup
 services:
 	@.ci/ensure-postgres
 	@.ci/ensure-redis
+	@.ci/ensure-mariadb
 
 lint: .stamps/python
 	.venv/bin/ruff check src tests bench
