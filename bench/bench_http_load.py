@@ -311,6 +311,13 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             "region children": f"{base}/api/v1/regions/{COUNTY}/children",
             "person profile": f"{base}/api/v1/masterdata/persons/{person}",
         }
+        if args.routes == "lists":  # the list endpoints added since, for the same load
+            targets = {
+                "job runs": f"{base}/api/v1/jobs/runs",
+                "data sources": f"{base}/api/v1/datasources",
+                "job schedules": f"{base}/api/v1/jobs/schedules",
+                "CKAN package_list": f"{base}/api/3/action/package_list",
+            }
         for route, url in targets.items():
             require(fetch(url, token=token)[0] == 200, f"{route} does not answer 200")
 
@@ -320,7 +327,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         burst = collect(run_hey_set(targets, token=token, seconds=args.duration))
         probe.halt.set()
         probe.join()
-        recovery = after_burst(base, token, targets["region children"])
+        recovery = after_burst(base, token, next(iter(targets.values())))
 
         print(f"[{backend}] (b) {CLIENTS} clients polling 1/s x {args.duration}s ...", flush=True)
         polling = collect(run_hey_set(targets, token=token, seconds=args.duration, qps=1))
@@ -402,6 +409,13 @@ def main() -> None:
         ),
     )
     parser.add_argument("--pg-workers", type=int, default=2)
+    parser.add_argument(
+        "--routes",
+        choices=("core", "lists"),
+        default="core",
+        help="core: catalog list, region children, person profile; lists: job runs, data"
+        " sources, job schedules and CKAN package_list",
+    )
     parser.add_argument("--pg-slots", type=int, default=12, help="CITYBRAIN_DB_SLOTS per worker")
     parser.add_argument(
         "--data-dir",
