@@ -109,6 +109,7 @@ def test_records_read_in_chinese(
     assert mine["action_title"] == "创建用户"
     assert mine["role_title"] == "大数据局分析员、只读用户"
     assert mine["object_type_title"] == "用户"
+    assert (mine["region_code"], mine["region_name"]) == ("620722", "民乐县")
     assert mine["outcome_title"] == "成功"
     assert mine["detail_text"] == "已脱敏: 否；角色: viewer、handler；用户名: wangwu"
     login_item = client.get(

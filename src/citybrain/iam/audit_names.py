@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from citybrain.iam.models import Role, User
 from citybrain.iam.permissions import ROLE_TITLES
+from citybrain.regions import queries as region_queries
 
 
 class IamAuditDirectory:
@@ -26,3 +27,6 @@ class IamAuditDirectory:
             query = select(Role.name, Role.title_zh).where(Role.name.in_(rest))
             titles.update({name: title for name, title in session.execute(query) if title})
         return titles
+
+    def region_names(self, session: Session, codes: Collection[str]) -> Mapping[str, str]:
+        return region_queries.names_of(session, [code for code in codes if code])

@@ -2274,6 +2274,11 @@ export interface components {
              */
             role_title: string;
             /**
+             * Region Name
+             * @description 区划名称 (无名称时为代码)
+             */
+            region_name: string;
+            /**
              * Action Title
              * @description 操作名称
              */

@@ -1,4 +1,4 @@
-"""The port through which the ledger learns people's and roles' names.
+"""The port through which the ledger learns the names of people, roles and regions.
 
 Users and roles live in ``iam``, which sits above ``core``; ``iam`` installs a directory at app
 start (as it installs the principal resolver), and without one the ledger shows the stored
@@ -23,12 +23,19 @@ class AuditDirectory(Protocol):
         """Chinese titles of the given role names (missing ones left out)."""
         ...
 
+    def region_names(self, session: Session, codes: Collection[str]) -> Mapping[str, str]:
+        """Names of the given region codes (missing ones left out)."""
+        ...
+
 
 class _NoDirectory:
     def actor_names(self, session: Session, actors: Collection[str]) -> Mapping[str, str]:
         return {}
 
     def role_titles(self, session: Session, roles: Collection[str]) -> Mapping[str, str]:
+        return {}
+
+    def region_names(self, session: Session, codes: Collection[str]) -> Mapping[str, str]:
         return {}
 
 

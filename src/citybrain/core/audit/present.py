@@ -24,6 +24,7 @@ class PresentedRecord:
     record: AuditRecord
     actor_name: str
     role_title: str
+    region_name: str
     action_title: str
     object_type_title: str
     outcome_title: str
@@ -62,15 +63,17 @@ def format_detail(detail: str) -> str:
 
 
 def present(session: Session, records: Sequence[AuditRecord]) -> list[PresentedRecord]:
-    """One query for the actors' names and one for the roles' titles, however many records."""
+    """One query each for actors' names, roles' titles and regions' names, however many records."""
     names = directory().actor_names(session, {r.actor for r in records})
     role_codes = {code for r in records for code in r.role.split(",") if code}
     role_titles = directory().role_titles(session, role_codes)
+    region_names = directory().region_names(session, {r.region_code for r in records})
     return [
         PresentedRecord(
             record=r,
             actor_name=names.get(r.actor) or r.actor,
             role_title=titles.role_title(r.role, role_titles),
+            region_name=region_names.get(r.region_code) or r.region_code,
             action_title=titles.action_title(r.action),
             object_type_title=titles.object_type_title(r.object_type),
             outcome_title=titles.outcome_title(r.outcome),

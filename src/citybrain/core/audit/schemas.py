@@ -27,6 +27,7 @@ class AuditRecordRead(BaseModel):
     detail: str
     actor_name: str = Field(description="操作人姓名 (无姓名时为账号)")
     role_title: str = Field(description="角色名称")
+    region_name: str = Field(description="区划名称 (无名称时为代码)")
     action_title: str = Field(description="操作名称")
     object_type_title: str = Field(description="对象类型名称")
     outcome_title: str = Field(description="结果 (成功/失败)")
@@ -50,6 +51,7 @@ class AuditRecordRead(BaseModel):
             detail=r.detail,
             actor_name=p.actor_name,
             role_title=p.role_title,
+            region_name=p.region_name,
             action_title=p.action_title,
             object_type_title=p.object_type_title,
             outcome_title=p.outcome_title,
