@@ -14,7 +14,7 @@ from citybrain.search.config import SearchSettings, Segmenter
 from citybrain.search.contract import REMOVED, SearchableDocument
 from citybrain.search.models import SearchDocument
 from citybrain.search.schemas import SearchFilter
-from conftest import Publish, document, reader
+from search_fixtures import Publish, document, reader
 
 
 def find(session: Session, q: str, scope: Scope, **more: object) -> list[str]:

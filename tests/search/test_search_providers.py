@@ -20,7 +20,7 @@ from citybrain.reports.schemas import ReportCreate
 from citybrain.search import queries, service
 from citybrain.search.models import SearchDocument
 from citybrain.search.schemas import SearchFilter
-from conftest import reader
+from search_fixtures import reader
 
 
 def find(session: Session, q: str, scope: Scope | None = None) -> list[str]:

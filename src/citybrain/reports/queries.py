@@ -71,11 +71,12 @@ def list_reports(
 def summaries(session: Session, reports: list[Report]) -> list[ReportSummary]:
     regions = region_queries.names_of(session, {r.region_code for r in reports})
     codes = {r.department_code for r in reports if r.department_code}
-    departments = (
-        dict(session.execute(select(Department.code, Department.name).where(Department.code.in_(codes))).tuples().all())
+    rows = (
+        session.execute(select(Department.code, Department.name).where(Department.code.in_(codes)))
         if codes
-        else {}
+        else []
     )
+    departments = {str(code): str(name) for code, name in rows}
     return [
         ReportSummary(
             id=r.id, title=r.title, status=ReportStatus(r.status), region_code=r.region_code,
