@@ -21,7 +21,10 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def _draft(api: TestClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
-    payload = {"title": "占道经营专项整治专报", "body_html": "<p>网格员巡查<script>x()</script></p>"}
+    payload = {
+        "title": "占道经营专项整治专报",
+        "body_html": "<p>网格员巡查<script>x()</script></p>",
+    }
     response = api.post("/api/v1/reports", json={**payload, **body}, headers=headers)
     assert response.status_code == 201, response.text
     return dict(response.json())
@@ -51,7 +54,8 @@ def test_a_draft_stays_with_its_department_until_published(
     assert draft["status"] == "draft"
     assert draft["department_code"] == "620722-MZ"
     assert draft["body_html"] == "<p>网格员巡查</p>"  # sanitised
-    assert draft["can_edit"] and not draft["can_publish"]
+    assert draft["can_edit"]
+    assert not draft["can_publish"]
     url = f"/api/v1/reports/{draft['id']}"
     assert api.get(url, headers=people["viewer"]).status_code == 404
     assert api.get(url, headers=people["ga"]).status_code == 404
@@ -144,7 +148,8 @@ def test_attachments_are_checked_stored_under_random_names_and_served_as_downloa
     ).scalar_one()
     path = settings.home / "reports" / stored
     assert path.read_bytes() == PDF
-    assert "整治" not in stored and "/" not in stored
+    assert "整治" not in stored
+    assert "/" not in stored
 
     for name, data, code in (
         ("x.exe", b"MZ\x90", "attachment_type_not_allowed"),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-
 from search_fixtures import Publish
+
 from fixtures_iam import Login
 
 

@@ -4,6 +4,7 @@ domain event after commit, and every read is scoped by region, permission and de
 from __future__ import annotations
 
 import pytest
+from search_fixtures import Publish, document, reader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,6 @@ from citybrain.search.config import SearchSettings, Segmenter
 from citybrain.search.contract import REMOVED, SearchableDocument
 from citybrain.search.models import SearchDocument
 from citybrain.search.schemas import SearchFilter
-from search_fixtures import Publish, document, reader
 
 
 def find(session: Session, q: str, scope: Scope, **more: object) -> list[str]:
@@ -107,12 +107,12 @@ def test_kind_filter_pages_and_counts_per_kind(session: Session, publish: Publis
         publish(key=f"i{n}", title=f"网格员指标{n}")
     publish(kind="report", key="r1", title="网格员专报", permission="reports:read")
     page = queries.search(session, filters=SearchFilter(q="网格员", size=2), scope=reader())
-    assert page.total == 6 and len(page.items) == 2
+    assert page.total == 6
+    assert len(page.items) == 2
     assert {(k.kind, k.total) for k in page.kinds} == {("indicator", 5), ("report", 1)}
-    only = queries.search(
-        session, filters=SearchFilter(q="网格员", kind="report"), scope=reader()
-    )
-    assert [h.key for h in only.items] == ["r1"] and only.total == 1
+    only = queries.search(session, filters=SearchFilter(q="网格员", kind="report"), scope=reader())
+    assert [h.key for h in only.items] == ["r1"]
+    assert only.total == 1
     assert len(only.kinds) == 2  # the counts ignore the kind filter
     last = queries.search(session, filters=SearchFilter(q="网格员", size=2, page=3), scope=reader())
     assert len(last.items) == 2
@@ -145,7 +145,9 @@ def test_a_rolled_back_change_never_reaches_the_index(session: Session) -> None:
     assert find(session, "网格员", Scope.system()) == []
 
 
-@pytest.mark.parametrize("q", ['"', '网格员" OR "x', "NEAR(网格 员)", "*", "'; DROP TABLE x; --", "a:b"])
+@pytest.mark.parametrize(
+    "q", ['"', '网格员" OR "x', "NEAR(网格 员)", "*", "'; DROP TABLE x; --", "a:b"]
+)
 def test_query_syntax_in_the_input_is_just_text(session: Session, publish: Publish, q: str) -> None:
     publish()
     queries.search(session, filters=SearchFilter(q=q), scope=reader())  # no error
@@ -159,7 +161,9 @@ def test_both_segmenters_work_on_this_database(session: Session, segmenter: Segm
         document=SearchableDocument.model_validate(document(body="外卖电动车占道经营问题")),
         settings=settings,
     )
-    hits = queries.search(session, filters=SearchFilter(q="占道经营"), scope=reader(), settings=settings)
+    hits = queries.search(
+        session, filters=SearchFilter(q="占道经营"), scope=reader(), settings=settings
+    )
     assert [h.key for h in hits.items] == ["GDP-001"]
     # a run that is not a word of the text: found by character pairs, not by jieba's words
     across = queries.search(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from search_fixtures import reader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,6 @@ from citybrain.reports.schemas import ReportCreate
 from citybrain.search import queries, service
 from citybrain.search.models import SearchDocument
 from citybrain.search.schemas import SearchFilter
-from search_fixtures import reader
 
 
 def find(session: Session, q: str, scope: Scope | None = None) -> list[str]:

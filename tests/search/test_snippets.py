@@ -24,7 +24,8 @@ def test_a_snippet_is_a_window_around_the_first_hit() -> None:
     text = "甲" * 300 + "网格员" + "乙" * 300
     parts = snippet(text, ["网格员"], width=60)
     joined = "".join(p.text for p in parts)
-    assert joined.startswith(ELLIPSIS) and joined.endswith(ELLIPSIS)
+    assert joined.startswith(ELLIPSIS)
+    assert joined.endswith(ELLIPSIS)
     assert Part("网格员", True) in parts
     assert len(joined) == 60 + 2
 

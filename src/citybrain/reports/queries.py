@@ -63,20 +63,18 @@ def list_reports(
     if filters.q.strip():
         query = query.where(Report.title.icontains(filters.q.strip(), autoescape=True))
     rows, total = paginate(session, query, page)
-    return ReportPage(
-        items=summaries(session, rows), total=total, page=page.page, size=page.size
-    )
+    return ReportPage(items=summaries(session, rows), total=total, page=page.page, size=page.size)
 
 
 def summaries(session: Session, reports: list[Report]) -> list[ReportSummary]:
     regions = region_queries.names_of(session, {r.region_code for r in reports})
     codes = {r.department_code for r in reports if r.department_code}
-    rows = (
-        session.execute(select(Department.code, Department.name).where(Department.code.in_(codes)))
-        if codes
-        else []
-    )
-    departments = {str(code): str(name) for code, name in rows}
+    departments: dict[str, str] = {}
+    if codes:
+        rows = session.execute(
+            select(Department.code, Department.name).where(Department.code.in_(codes))
+        )
+        departments = {str(code): str(name) for code, name in rows}
     return [
         ReportSummary(
             id=r.id, title=r.title, status=ReportStatus(r.status), region_code=r.region_code,
@@ -92,7 +90,7 @@ def summaries(session: Session, reports: list[Report]) -> list[ReportSummary]:
 def read_report(session: Session, report: Report, *, scope: Scope) -> ReportRead:
     summary = summaries(session, [report])[0]
     draft = report.status == ReportStatus.draft
-    where = {"region_code": report.region_code, "department_code": report.department_code}
+    region, department = report.region_code, report.department_code
     return ReportRead(
         **summary.model_dump(),
         body_html=report.body_html,
@@ -104,8 +102,11 @@ def read_report(session: Session, report: Report, *, scope: Scope) -> ReportRead
             )
             for a in report.attachments
         ],
-        can_edit=draft and rules.may_change(scope, code=WRITE, **where),
-        can_publish=rules.may_change(scope, code=PUBLISH, **where),
+        can_edit=draft
+        and rules.may_change(scope, code=WRITE, region_code=region, department_code=department),
+        can_publish=rules.may_change(
+            scope, code=PUBLISH, region_code=region, department_code=department
+        ),
     )  # fmt: skip
 
 

@@ -41,7 +41,9 @@ class WithdrawRequest(BaseModel):
     "",
     response_model=ReportPage,
     summary="专报列表",
-    description="本辖区及下级已发布的专报; 有撰写或发布权限者还能看到本部门的草稿。可按状态与标题筛选。",
+    description=(
+        "本辖区及下级已发布的专报; 有撰写或发布权限者还能看到本部门的草稿。可按状态与标题筛选。"
+    ),
 )
 def list_reports(
     session: DbSession,
@@ -72,7 +74,9 @@ def create_report(session: DbSession, principal: Writer, body: ReportCreate) -> 
     "/{report_id}",
     response_model=ReportRead,
     summary="专报详情",
-    description="一篇专报的正文与附件; 不存在或无权查看 (他辖区、他部门草稿) 时 404 report_not_found。",
+    description=(
+        "一篇专报的正文与附件; 不存在或无权查看 (他辖区、他部门草稿) 时 404 report_not_found。"
+    ),
 )
 def get_report(session: DbSession, principal: Reader, report_id: RowId) -> ReportRead:
     return queries.get_report(session, report_id, scope=Scope.of(principal))
@@ -124,15 +128,15 @@ def publish_report(session: DbSession, principal: Publisher, report_id: RowId) -
     "/{report_id}/withdraw",
     response_model=ReportRead,
     summary="撤回专报",
-    description="把已发布的专报撤回为草稿, 读者不再可见, 检索不再命中; 未发布时 409 report_not_published。",
+    description=(
+        "把已发布的专报撤回为草稿, 读者不再可见, 检索不再命中; 未发布时 409 report_not_published。"
+    ),
 )
 def withdraw_report(
     session: DbSession, principal: Publisher, report_id: RowId, body: WithdrawRequest
 ) -> ReportRead:
     scope = Scope.of(principal)
-    report = service.withdraw_report(
-        session, report_id=report_id, reason=body.reason, scope=scope
-    )
+    report = service.withdraw_report(session, report_id=report_id, reason=body.reason, scope=scope)
     return queries.read_report(session, report, scope=scope)
 
 
@@ -194,7 +198,9 @@ def download_attachment(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="删除专报附件",
-    description="删除草稿的一个附件; 已发布时 409 report_published, 不存在 404 attachment_not_found。",
+    description=(
+        "删除草稿的一个附件; 已发布时 409 report_published, 不存在 404 attachment_not_found。"
+    ),
 )
 def remove_attachment(
     session: DbSession,

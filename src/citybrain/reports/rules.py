@@ -68,7 +68,11 @@ ALLOWED_TAGS = frozenset(
         "table", "thead", "tbody", "tr", "th", "td", "caption", "a",
     }
 )  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "th": {"colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 BLOCK_TAGS = frozenset(
     {"p", "br", "hr", "div", "h1", "h2", "h3", "h4", "li", "blockquote", "pre", "tr", "table"}

@@ -90,7 +90,9 @@ def create_report(session: Session, *, spec: ReportCreate, scope: Scope) -> Repo
     return report
 
 
-def update_report(session: Session, *, report_id: int, changes: ReportUpdate, scope: Scope) -> Report:
+def update_report(
+    session: Session, *, report_id: int, changes: ReportUpdate, scope: Scope
+) -> Report:
     """Change a draft's title or body (the body is sanitised again). Audited as
     ``report.update`` with the changed fields; a change that alters nothing is not recorded."""
     report = _for_change(session, report_id, scope=scope, code=WRITE)

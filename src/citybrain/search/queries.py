@@ -85,11 +85,11 @@ def _matching(dialect: str, query: Query) -> tuple[Select[Any], ColumnElement[An
     """The matching documents (a select from ``search_document``) and the expression of their
     rank, lower is better, valid within that select."""
     if dialect == "postgresql":
-        vector = literal_column("search_document.search_vector")
+        vector: ColumnElement[Any] = literal_column("search_document.search_vector")
         tsquery = func.to_tsquery("simple", _tsquery_expression(query))
         rank = -func.ts_rank(vector, tsquery)
         return select(SearchDocument).where(vector.op("@@")(tsquery)), rank
-    fts = literal_column("search_fts")
+    fts: ColumnElement[Any] = literal_column("search_fts")
     matched = (
         select(SearchDocument)
         .join(_FTS, _FTS.c.rowid == SearchDocument.id)

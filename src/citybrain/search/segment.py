@@ -24,10 +24,33 @@ from citybrain.search.config import Segmenter
 
 USER_DICTIONARY = Path(__file__).resolve().parent / "data" / "userdict.txt"
 _TERM = re.compile(r"[^\W_]+")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+_HAN = re.compile(f"[{_HAN_CHARS}]+")
+_RUN = re.compile(f"[{_HAN_CHARS}]+|[^\\W_{_HAN_CHARS}]+")
 # Dropped from a query that has other words: they occur nearly everywhere and find nothing.
-QUERY_STOPWORDS = frozenset("的 了 和 与 及 在 是 吗 呢 啊 把 被 对 有 我 我们 你 请 问".split())
+QUERY_STOPWORDS = frozenset(
+    [
+        "的",
+        "了",
+        "和",
+        "与",
+        "及",
+        "在",
+        "是",
+        "吗",
+        "呢",
+        "啊",
+        "把",
+        "被",
+        "对",
+        "有",
+        "我",
+        "我们",
+        "你",
+        "请",
+        "问",
+    ]
+)
 
 _lock = threading.Lock()
 _tokenizer: object | None = None
@@ -128,7 +151,7 @@ def parse_query(text: str, segmenter: Segmenter) -> Query:
     runs = _RUN.findall(text)
     if segmenter == Segmenter.bigram:
         groups = tuple(tuple(_bigrams(run)) for run in runs)
-        marks = tuple(run.lower() for run in runs)
+        marks = [run.lower() for run in runs]
         return Query(tuple(g for g in groups if g), phrase=True, highlight=_longest_first(marks))
     words: list[str] = []
     for run in runs:

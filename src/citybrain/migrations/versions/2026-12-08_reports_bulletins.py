@@ -58,9 +58,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_attachment")),
         sa.UniqueConstraint("stored_name", name=op.f("uq_report_attachment_stored_name")),
     )  # fmt: skip
-    op.create_index(
-        op.f("ix_report_attachment_report_id"), "report_attachment", ["report_id"]
-    )
+    op.create_index(op.f("ix_report_attachment_report_id"), "report_attachment", ["report_id"])
 
 
 def downgrade() -> None:

@@ -67,7 +67,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_search_document_region_code", "search_document", ["region_code"])
     dialect = op.get_bind().dialect.name
-    for statement in SQLITE if dialect == "sqlite" else POSTGRESQL if dialect == "postgresql" else ():
+    for statement in (
+        SQLITE if dialect == "sqlite" else POSTGRESQL if dialect == "postgresql" else ()
+    ):
         op.execute(statement)
 
 
