@@ -24,7 +24,7 @@ from citybrain.reports.schemas import (
     AttachmentRead,
     ReportFilter,
     ReportPage,
-    ReportRead,
+    ReportDetail,
     ReportSummary,
 )
 from citybrain.reports.service import attachment_folder, find_visible
@@ -87,11 +87,11 @@ def summaries(session: Session, reports: list[Report]) -> list[ReportSummary]:
     ]  # fmt: skip
 
 
-def read_report(session: Session, report: Report, *, scope: Scope) -> ReportRead:
+def read_report(session: Session, report: Report, *, scope: Scope) -> ReportDetail:
     summary = summaries(session, [report])[0]
     draft = report.status == ReportStatus.draft
     region, department = report.region_code, report.department_code
-    return ReportRead(
+    return ReportDetail(
         **summary.model_dump(),
         body_html=report.body_html,
         published_by=report.published_by,
@@ -110,7 +110,7 @@ def read_report(session: Session, report: Report, *, scope: Scope) -> ReportRead
     )  # fmt: skip
 
 
-def get_report(session: Session, report_id: int, *, scope: Scope) -> ReportRead:
+def get_report(session: Session, report_id: int, *, scope: Scope) -> ReportDetail:
     """The report; NotFound ``report_not_found`` also when the caller may not see it."""
     return read_report(session, find_visible(session, report_id, scope=scope), scope=scope)
 

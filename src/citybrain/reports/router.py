@@ -21,7 +21,7 @@ from citybrain.reports.schemas import (
     ReportCreate,
     ReportFilter,
     ReportPage,
-    ReportRead,
+    ReportDetail,
     ReportUpdate,
 )
 
@@ -56,7 +56,7 @@ def list_reports(
 
 @router.post(
     "",
-    response_model=ReportRead,
+    response_model=ReportDetail,
     status_code=status.HTTP_201_CREATED,
     summary="新建专报草稿",
     description=(
@@ -64,7 +64,7 @@ def list_reports(
         "区划不在本辖区 403 region_out_of_scope, 部门不存在 404 department_not_found。"
     ),
 )
-def create_report(session: DbSession, principal: Writer, body: ReportCreate) -> ReportRead:
+def create_report(session: DbSession, principal: Writer, body: ReportCreate) -> ReportDetail:
     scope = Scope.of(principal)
     report = service.create_report(session, spec=body, scope=scope)
     return queries.read_report(session, report, scope=scope)
@@ -72,25 +72,25 @@ def create_report(session: DbSession, principal: Writer, body: ReportCreate) -> 
 
 @router.get(
     "/{report_id}",
-    response_model=ReportRead,
+    response_model=ReportDetail,
     summary="专报详情",
     description=(
         "一篇专报的正文与附件; 不存在或无权查看 (他辖区、他部门草稿) 时 404 report_not_found。"
     ),
 )
-def get_report(session: DbSession, principal: Reader, report_id: RowId) -> ReportRead:
+def get_report(session: DbSession, principal: Reader, report_id: RowId) -> ReportDetail:
     return queries.get_report(session, report_id, scope=Scope.of(principal))
 
 
 @router.patch(
     "/{report_id}",
-    response_model=ReportRead,
+    response_model=ReportDetail,
     summary="修改专报草稿",
     description="修改草稿的标题或正文; 已发布时 409 report_published (先撤回)。",
 )
 def update_report(
     session: DbSession, principal: Writer, report_id: RowId, body: ReportUpdate
-) -> ReportRead:
+) -> ReportDetail:
     scope = Scope.of(principal)
     report = service.update_report(session, report_id=report_id, changes=body, scope=scope)
     return queries.read_report(session, report, scope=scope)
@@ -114,11 +114,11 @@ def delete_report(
 
 @router.post(
     "/{report_id}/publish",
-    response_model=ReportRead,
+    response_model=ReportDetail,
     summary="发布专报",
     description="发布后本辖区及下级的读者可见, 并进入全局检索; 无正文且无附件时 422 report_empty。",
 )
-def publish_report(session: DbSession, principal: Publisher, report_id: RowId) -> ReportRead:
+def publish_report(session: DbSession, principal: Publisher, report_id: RowId) -> ReportDetail:
     scope = Scope.of(principal)
     report = service.publish_report(session, report_id=report_id, scope=scope)
     return queries.read_report(session, report, scope=scope)
@@ -126,7 +126,7 @@ def publish_report(session: DbSession, principal: Publisher, report_id: RowId) -
 
 @router.post(
     "/{report_id}/withdraw",
-    response_model=ReportRead,
+    response_model=ReportDetail,
     summary="撤回专报",
     description=(
         "把已发布的专报撤回为草稿, 读者不再可见, 检索不再命中; 未发布时 409 report_not_published。"
@@ -134,7 +134,7 @@ def publish_report(session: DbSession, principal: Publisher, report_id: RowId) -
 )
 def withdraw_report(
     session: DbSession, principal: Publisher, report_id: RowId, body: WithdrawRequest
-) -> ReportRead:
+) -> ReportDetail:
     scope = Scope.of(principal)
     report = service.withdraw_report(session, report_id=report_id, reason=body.reason, scope=scope)
     return queries.read_report(session, report, scope=scope)

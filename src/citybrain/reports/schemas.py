@@ -54,7 +54,7 @@ class ReportSummary(BaseModel):
     attachment_count: int
 
 
-class ReportRead(ReportSummary):
+class ReportDetail(ReportSummary):
     body_html: str
     published_by: str
     attachments: list[AttachmentRead]
