@@ -22,9 +22,9 @@ from citybrain.reports.permissions import PUBLISH, READ, WRITE
 from citybrain.reports.rules import ReportStatus
 from citybrain.reports.schemas import (
     AttachmentRead,
+    ReportDetail,
     ReportFilter,
     ReportPage,
-    ReportDetail,
     ReportSummary,
 )
 from citybrain.reports.service import attachment_folder, find_visible

@@ -19,9 +19,9 @@ from citybrain.reports.permissions import PUBLISH, READ, WRITE
 from citybrain.reports.schemas import (
     AttachmentRead,
     ReportCreate,
+    ReportDetail,
     ReportFilter,
     ReportPage,
-    ReportDetail,
     ReportUpdate,
 )
 
