@@ -317,6 +317,8 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 "data sources": f"{base}/api/v1/datasources",
                 "job schedules": f"{base}/api/v1/jobs/schedules",
                 "CKAN package_list": f"{base}/api/3/action/package_list",
+                # 人口 (percent-encoded for hey): global search over the demo catalog
+                "global search": f"{base}/api/v1/search?q=%E4%BA%BA%E5%8F%A3",
             }
         for route, url in targets.items():
             require(fetch(url, token=token)[0] == 200, f"{route} does not answer 200")

@@ -119,6 +119,8 @@ def _include_routers(app: FastAPI) -> None:
     from citybrain.iam.resolver import install as install_iam
     from citybrain.iam.router import router as iam_router
     from citybrain.regions.router import router as regions_router
+    from citybrain.reports.router import router as reports_router
+    from citybrain.search.router import router as search_router
 
     install_iam()
     for router in (
@@ -133,6 +135,8 @@ def _include_routers(app: FastAPI) -> None:
         masterdata_router,
         sharing_router,
         opendata_router,
+        search_router,
+        reports_router,
     ):
         app.include_router(router)
 

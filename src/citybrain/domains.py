@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
+from typing import Any
 
 PERMISSION_MODULES = (
     "citybrain.iam.permissions",
@@ -22,11 +23,34 @@ PERMISSION_MODULES = (
     "citybrain.datahub.masterdata.permissions",
     "citybrain.datahub.sharing.permissions",
     "citybrain.datahub.datasources.permissions",
+    "citybrain.search.permissions",
+    "citybrain.reports.permissions",
 )
+
+# Modules that react to other modules' domain events; each has ``install()`` (idempotent).
+SUBSCRIBER_MODULES = ("citybrain.search.indexer", "citybrain.reports.files")
+
+# Who can list every current document of a searchable kind, for ``citybrain search reindex``
+# (see citybrain/search/contract.py): kind → "module:function(session)".
+SEARCH_PROVIDERS = {
+    "catalog_resource": "citybrain.datahub.catalog.service:searchable_documents",
+    "report": "citybrain.reports.service:searchable_documents",
+}
 
 
 @cache
 def load() -> None:
-    """Import every domain's declarations (idempotent)."""
+    """Import every domain's declarations and subscribe the subscribers (idempotent)."""
     for name in PERMISSION_MODULES:
         importlib.import_module(name)
+    for name in SUBSCRIBER_MODULES:
+        importlib.import_module(name).install()
+
+
+def search_providers() -> dict[str, Any]:
+    """The reindex providers by kind (``citybrain.search.service.Provider``)."""
+    found: dict[str, Any] = {}
+    for kind, target in SEARCH_PROVIDERS.items():
+        module, _, function = target.partition(":")
+        found[kind] = getattr(importlib.import_module(module), function)
+    return found

@@ -56,6 +56,8 @@ from citybrain.datahub.sharing.rules import china_today
 from citybrain.iam import apikeys, auth, sessions
 from citybrain.iam import service as iam_service
 from citybrain.iam.departments import ensure_department
+from citybrain.reports import service as reports_service
+from citybrain.reports.schemas import ReportCreate
 
 REGIONS = ("620722", "510903")
 DEPARTMENTS = ("GA", "MZ")  # the two departments with users in each region
@@ -117,6 +119,10 @@ class Cell:
     grant_id: int = 0
     handler_id: int = 0
     handler_username: str = ""
+    draft_report_id: int = 0  # 专报 of this department, still a draft (its writers only)
+    draft_attachment_id: int = 0
+    published_report_id: int = 0  # published: every reader of the region, and search
+    published_attachment_id: int = 0
 
 
 @dataclass
@@ -211,6 +217,30 @@ def _write_persons(
     )  # fmt: skip
 
 
+def _write_reports(session: Session, cell: Cell, region_marker: str, settings: Settings) -> None:
+    """A draft and a published 专报 of the cell's department, each with an attachment. The
+    draft carries the department's marker; the published one, seen by the whole region, the
+    region's."""
+    ids = []
+    for what, marker in (("草稿", cell.marker), ("已发", region_marker)):
+        report = reports_service.create_report(
+            session,
+            spec=ReportCreate(
+                title=f"专报{what}{marker}", body_html=f"<p>网格员{marker}</p>",
+                region_code=cell.region, department_code=cell.department,
+            ),
+            scope=Scope.system(),
+        )  # fmt: skip
+        attachment = reports_service.add_attachment(
+            session, report_id=report.id, filename=f"{marker}.txt",
+            data=marker.encode(), scope=Scope.system(), settings=settings,
+        )  # fmt: skip
+        ids.append((report.id, attachment.id))
+    (cell.draft_report_id, cell.draft_attachment_id), published = ids
+    cell.published_report_id, cell.published_attachment_id = published
+    reports_service.publish_report(session, report_id=published[0], scope=Scope.system())
+
+
 def build_world(session: Session, settings: Settings, folder: Path) -> World:
     hub = HubStore(hub_path(settings))
     cells: dict[tuple[str, str], Cell] = {}
@@ -290,6 +320,7 @@ def build_world(session: Session, settings: Settings, folder: Path) -> World:
             )
             assert approved.grant is not None
             cell.approved_request_id, cell.grant_id = second.request.id, approved.grant.id
+            _write_reports(session, cell, objects.marker, settings)
             cell.handler_username = f"h{short.lower()}{region}{serial}"
             cell.handler_id, headers = _user(
                 session, role="handler", region=region, department=department,

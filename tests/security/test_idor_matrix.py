@@ -22,6 +22,7 @@ from idor_world import DEPARTMENTS, REGIONS, World
 CATALOG, INGEST, QUALITY = "/api/v1/catalog", "/api/v1/ingest", "/api/v1/quality"
 SHARING, MASTERDATA, IAM = "/api/v1/sharing", "/api/v1/masterdata", "/api/v1/iam"
 DATASOURCES = "/api/v1/datasources"
+REPORTS, SEARCH = "/api/v1/reports", "/api/v1/search"
 CSV = ("a.csv", "姓名,公民身份号码\n某人,1\n".encode(), "text/csv")
 
 
@@ -85,6 +86,19 @@ OPERATIONS: tuple[Op, ...] = (
     Op("datasource.update", "PATCH", DATASOURCES + "/{datasource}", False, {"description": "改"}),
     Op("datasource.test", "POST", DATASOURCES + "/{datasource}/test", False),
     Op("datasource.delete", "DELETE", DATASOURCES + "/{datasource}", False),
+    # 专报: a draft is its department's; a published one is its region's
+    Op("report.draft.read", "GET", REPORTS + "/{draft}", True),
+    Op("report.draft.update", "PATCH", REPORTS + "/{draft}", True, {"title": "改"}),
+    Op("report.draft.delete", "DELETE", REPORTS + "/{draft}", True),
+    Op("report.draft.publish", "POST", REPORTS + "/{draft}/publish", True),
+    Op("report.draft.attach", "POST", REPORTS + "/{draft}/attachments", True, upload=True),
+    Op("report.draft.file", "GET", REPORTS + "/{draft}/attachments/{draft_file}", True),
+    Op("report.draft.file.delete", "DELETE", REPORTS + "/{draft}/attachments/{draft_file}", True),
+    Op("report.published.read", "GET", REPORTS + "/{published}", False),
+    Op("report.published.withdraw", "POST", REPORTS + "/{published}/withdraw", False, {}),
+    Op(
+        "report.published.file", "GET", REPORTS + "/{published}/attachments/{published_file}", False
+    ),
 )
 
 
@@ -127,6 +141,12 @@ LISTS: tuple[ListOp, ...] = (
     ListOp("departments", IAM + "/departments", False, "code", "department"),
     ListOp("datasources", DATASOURCES + "?size=200", False, "id", "datasource"),
     ListOp("datasources.options", DATASOURCES + "/options", False, "id", "datasource"),
+    ListOp("reports.drafts", REPORTS + "?size=200", True, "id", "draft"),
+    ListOp("reports.published", REPORTS + "?size=200", False, "id", "published"),
+    # search hits: catalog resources and published 专报 (the world's names share these words)
+    ListOp("search.resources", SEARCH + "?q=人口资源&size=100", False, "key", "resource"),
+    ListOp("search.reports", SEARCH + "?q=网格员&size=100", False, "key", "published_key"),
+    ListOp("search.drafts", SEARCH + "?q=草稿&size=100", True, "key", "draft_key"),
 )
 
 ACTORS: tuple[tuple[str, str, str | None], ...] = (
@@ -162,6 +182,9 @@ def _targets(w: World, cell: tuple[str, str]) -> dict[str, Any]:
         "approved_request": c.approved_request_id, "grant": c.grant_id,
         "department": c.department, "user": c.handler_id, "person": r.person_id,
         "entity": r.entity_id, "apikey": r.api_key_id, "datasource": r.datasource_id,
+        "draft": c.draft_report_id, "draft_file": c.draft_attachment_id,
+        "published": c.published_report_id, "published_file": c.published_attachment_id,
+        "published_key": str(c.published_report_id), "draft_key": str(c.draft_report_id),
     }  # fmt: skip
 
 
@@ -250,6 +273,9 @@ def test_own_objects_are_reachable(
     targets = _targets(world, own)
     if role == "handler":
         assert api.get(f"{QUALITY}/orders/{targets['order']}", headers=headers).status_code == 200
+        assert api.get(f"{REPORTS}/{targets['draft']}", headers=headers).status_code == 200
+        hits = api.get(f"{SEARCH}?q=人口资源&size=100", headers=headers).json()
+        assert targets["resource"] in _identifiers(hits, "key")
         listed = api.get(f"{SHARING}/requests?size=200", headers=headers).json()
         assert targets["request"] in _identifiers(listed, "id")
     elif role == "analyst":
@@ -260,6 +286,11 @@ def test_own_objects_are_reachable(
         assert person.status_code == 200
         source = api.get(f"{DATASOURCES}/{targets['datasource']}", headers=headers)
         assert source.status_code == 200
+        hits = api.get(f"{SEARCH}?q=网格员&size=100", headers=headers).json()
+        for short in DEPARTMENTS:  # both departments' published 专报 of the region
+            other = _targets(world, (region, short))
+            assert other["published_key"] in _identifiers(hits, "key")
+            assert api.get(f"{REPORTS}/{other['draft']}", headers=headers).status_code == 200
     else:
         assert api.get(f"{IAM}/users/{targets['user']}", headers=headers).status_code == 200
 

@@ -1,5 +1,5 @@
 """Entry point: ``citybrain init | migrate | serve | worker | demo | backup | restore | regions |
-user | apikey | audit``."""
+user | apikey | audit | search``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from citybrain.cli import iam as iam_cli
 from citybrain.cli import ingest as ingest_cli
 from citybrain.cli import masterdata as masterdata_cli
 from citybrain.cli import regions as regions_cli
+from citybrain.cli import search as search_cli
 from citybrain.cli.context import (
     cli_engine,
     cli_session,
@@ -41,6 +42,7 @@ app.add_typer(iam_cli.apikey_app, name="apikey")
 app.add_typer(audit_app, name="audit")
 app.add_typer(ingest_cli.app, name="ingest")
 app.add_typer(masterdata_cli.app, name="masterdata")
+app.add_typer(search_cli.app, name="search")
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)
 

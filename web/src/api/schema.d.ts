@@ -2083,6 +2083,184 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 全局检索
+         * @description 在数据目录、专报 (及今后的指标、事件、新闻) 中检索, 只返回调用者所在辖区及下级、且有权查看的内容。每条结果给出所在位置 (如 数据目录 › 民政局 › 低保对象名册)、标题与摘要中命中的片段, 以及各类的命中数; kind 只检索一类。
+         *
+         *     所需权限: 全局检索 (`search:read`)
+         */
+        get: operations["search_api_v1_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 专报列表
+         * @description 本辖区及下级已发布的专报; 有撰写或发布权限者还能看到本部门的草稿。可按状态与标题筛选。
+         *
+         *     所需权限 (其一即可): 发布专报 (`reports:publish`)、查看专报 (`reports:read`)、撰写专报 (`reports:write`)
+         */
+        get: operations["list_reports_api_v1_reports_get"];
+        put?: never;
+        /**
+         * 新建专报草稿
+         * @description 正文为富文本 HTML, 保存时清洗 (去除脚本、样式、图片等)。部门用户只能为本部门撰写; 区划不在本辖区 403 region_out_of_scope, 部门不存在 404 department_not_found。
+         *
+         *     所需权限: 撰写专报 (`reports:write`)
+         */
+        post: operations["create_report_api_v1_reports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{report_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 专报详情
+         * @description 一篇专报的正文与附件; 不存在或无权查看 (他辖区、他部门草稿) 时 404 report_not_found。
+         *
+         *     所需权限 (其一即可): 发布专报 (`reports:publish`)、查看专报 (`reports:read`)、撰写专报 (`reports:write`)
+         */
+        get: operations["get_report_api_v1_reports__report_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * 删除专报草稿
+         * @description 删除草稿及其附件; 已发布时 409 report_published。
+         *
+         *     所需权限: 撰写专报 (`reports:write`)
+         */
+        delete: operations["delete_report_api_v1_reports__report_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * 修改专报草稿
+         * @description 修改草稿的标题或正文; 已发布时 409 report_published (先撤回)。
+         *
+         *     所需权限: 撰写专报 (`reports:write`)
+         */
+        patch: operations["update_report_api_v1_reports__report_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/reports/{report_id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 发布专报
+         * @description 发布后本辖区及下级的读者可见, 并进入全局检索; 无正文且无附件时 422 report_empty。
+         *
+         *     所需权限: 发布专报 (`reports:publish`)
+         */
+        post: operations["publish_report_api_v1_reports__report_id__publish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{report_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 撤回专报
+         * @description 把已发布的专报撤回为草稿, 读者不再可见, 检索不再命中; 未发布时 409 report_not_published。
+         *
+         *     所需权限: 发布专报 (`reports:publish`)
+         */
+        post: operations["withdraw_report_api_v1_reports__report_id__withdraw_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{report_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 上传专报附件
+         * @description 为草稿上传附件 (pdf、ofd、docx、xlsx、pptx、png、jpg、txt、csv), 按内容核对类型; 过大 413 attachment_too_large, 类型不允许或不符 422 attachment_type_not_allowed / attachment_type_mismatch。
+         *
+         *     所需权限: 撰写专报 (`reports:write`)
+         */
+        post: operations["add_attachment_api_v1_reports__report_id__attachments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{report_id}/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 下载专报附件
+         * @description 以附件方式下载; 专报或附件不存在或无权查看时 404。
+         *
+         *     所需权限 (其一即可): 发布专报 (`reports:publish`)、查看专报 (`reports:read`)、撰写专报 (`reports:write`)
+         */
+        get: operations["download_attachment_api_v1_reports__report_id__attachments__attachment_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * 删除专报附件
+         * @description 删除草稿的一个附件; 已发布时 409 report_published, 不存在 404 attachment_not_found。
+         *
+         *     所需权限: 撰写专报 (`reports:write`)
+         */
+        delete: operations["remove_attachment_api_v1_reports__report_id__attachments__attachment_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -2183,6 +2361,24 @@ export interface components {
             created_by: string;
             /** Last Used At */
             last_used_at: string | null;
+        };
+        /** AttachmentRead */
+        AttachmentRead: {
+            /** Id */
+            id: number;
+            /** Filename */
+            filename: string;
+            /** Content Type */
+            content_type: string;
+            /** Size */
+            size: number;
+            /** Uploaded By */
+            uploaded_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /**
          * AttributeValue
@@ -2455,6 +2651,14 @@ export interface components {
          * @enum {string}
          */
         BatchStatus: "queued" | "running" | "loaded" | "duplicate" | "rejected" | "failed";
+        /** Body_add_attachment_api_v1_reports__report_id__attachments_post */
+        Body_add_attachment_api_v1_reports__report_id__attachments_post: {
+            /**
+             * File
+             * @description 附件文件
+             */
+            file: string;
+        };
         /** Body_import_catalog_api_v1_catalog_import_post */
         Body_import_catalog_api_v1_catalog_import_post: {
             /**
@@ -3143,6 +3347,15 @@ export interface components {
             /** Worker */
             worker: string;
         };
+        /** KindCount */
+        KindCount: {
+            /** Kind */
+            kind: string;
+            /** Title */
+            title: string;
+            /** Total */
+            total: number;
+        };
         /**
          * Level
          * @description The six levels: 省, 市, 县, 乡镇/街道, 村/社区, 网格.
@@ -3608,6 +3821,81 @@ export interface components {
             /** Note */
             note: string;
         };
+        /** ReportCreate */
+        ReportCreate: {
+            /** Title */
+            title: string;
+            /**
+             * Body Html
+             * @description 富文本正文 (保存时清洗)
+             * @default
+             */
+            body_html: string;
+            /**
+             * Region Code
+             * @description 所属区划; 缺省为撰写人所在区划
+             */
+            region_code?: string | null;
+            /**
+             * Department Code
+             * @description 所属部门; 部门用户缺省且只能为本部门
+             */
+            department_code?: string | null;
+        };
+        /** ReportDetail */
+        ReportDetail: {
+            /** Id */
+            id: number;
+            /** Title */
+            title: string;
+            status: components["schemas"]["ReportStatus"];
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Department Code */
+            department_code: string | null;
+            /** Department Name */
+            department_name: string;
+            /** Author */
+            author: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Published At */
+            published_at: string | null;
+            /** Attachment Count */
+            attachment_count: number;
+            /** Body Html */
+            body_html: string;
+            /** Published By */
+            published_by: string;
+            /** Attachments */
+            attachments: components["schemas"]["AttachmentRead"][];
+            /**
+             * Can Edit
+             * @description 调用者能否修改 (草稿且有撰写权限)
+             */
+            can_edit: boolean;
+            /**
+             * Can Publish
+             * @description 调用者能否发布或撤回
+             */
+            can_publish: boolean;
+        };
+        /** ReportPage */
+        ReportPage: {
+            /** Items */
+            items: components["schemas"]["ReportSummary"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
         /** ReportRead */
         ReportRead: {
             /** Id */
@@ -3641,6 +3929,45 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * ReportStatus
+         * @enum {string}
+         */
+        ReportStatus: "draft" | "published";
+        /** ReportSummary */
+        ReportSummary: {
+            /** Id */
+            id: number;
+            /** Title */
+            title: string;
+            status: components["schemas"]["ReportStatus"];
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Department Code */
+            department_code: string | null;
+            /** Department Name */
+            department_name: string;
+            /** Author */
+            author: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Published At */
+            published_at: string | null;
+            /** Attachment Count */
+            attachment_count: number;
+        };
+        /** ReportUpdate */
+        ReportUpdate: {
+            /** Title */
+            title?: string | null;
+            /** Body Html */
+            body_html?: string | null;
         };
         /**
          * RequestStatus
@@ -3948,11 +4275,56 @@ export interface components {
             /** Next Slot At */
             next_slot_at: string | null;
         };
+        /** SearchHit */
+        SearchHit: {
+            /** Kind */
+            kind: string;
+            /** Kind Title */
+            kind_title: string;
+            /** Key */
+            key: string;
+            /** Title */
+            title: string;
+            /** Title Parts */
+            title_parts: components["schemas"]["TextPart"][];
+            /** Snippet */
+            snippet: components["schemas"]["TextPart"][];
+            /**
+             * Path
+             * @description 所在位置, 从上到下, 如 [数据目录, 民政局, 低保对象名册]
+             */
+            path: string[];
+            /**
+             * Url
+             * @description 前端页面路径
+             */
+            url: string;
+            /** Region Code */
+            region_code: string;
+            /** Updated At */
+            updated_at: string | null;
+        };
         /**
          * SearchKind
          * @enum {string}
          */
         SearchKind: "name" | "id_number" | "phone" | "all";
+        /** SearchPage */
+        SearchPage: {
+            /** Items */
+            items: components["schemas"]["SearchHit"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+            /**
+             * Kinds
+             * @description 本次检索在各类中的命中数 (不受 kind 筛选影响)
+             */
+            kinds: components["schemas"]["KindCount"][];
+        };
         /**
          * Sensitivity
          * @enum {string}
@@ -4095,6 +4467,16 @@ export interface components {
             size: number;
             /** Delivery Id */
             delivery_id: number;
+        };
+        /** TextPart */
+        TextPart: {
+            /** Text */
+            text: string;
+            /**
+             * Hit
+             * @description 是否命中检索词 (前端高亮)
+             */
+            hit: boolean;
         };
         /** TokenRead */
         TokenRead: {
@@ -4258,6 +4640,15 @@ export interface components {
             snapshot: {
                 [key: string]: unknown;
             };
+        };
+        /** WithdrawRequest */
+        WithdrawRequest: {
+            /**
+             * Reason
+             * @description 撤回原因
+             * @default
+             */
+            reason: string;
         };
         /**
          * Error
@@ -7605,6 +7996,378 @@ export interface operations {
                 content: {
                     "text/csv": unknown;
                 };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    search_api_v1_search_get: {
+        parameters: {
+            query: {
+                /** @description 检索词 (中文按词或字对切分) */
+                q: string;
+                /** @description 只检索一类: catalog_resource、report … */
+                kind?: string | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_reports_api_v1_reports_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["ReportStatus"] | null;
+                /** @description 标题关键字 */
+                q?: string;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_report_api_v1_reports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDetail"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_report_api_v1_reports__report_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDetail"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_report_api_v1_reports__report_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_report_api_v1_reports__report_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDetail"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    publish_report_api_v1_reports__report_id__publish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDetail"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    withdraw_report_api_v1_reports__report_id__withdraw_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WithdrawRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDetail"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    add_attachment_api_v1_reports__report_id__attachments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_add_attachment_api_v1_reports__report_id__attachments_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    download_attachment_api_v1_reports__report_id__attachments__attachment_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                report_id: number;
+                /** @description 附件编号 */
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    remove_attachment_api_v1_reports__report_id__attachments__attachment_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                report_id: number;
+                /** @description 附件编号 */
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description 请求参数不合法 */
             422: {

@@ -5,9 +5,19 @@ import { regionsRoutes } from '@/modules/regions/routes'
 import { auditRoutes } from '@/modules/audit/routes'
 import { jobsRoutes } from '@/modules/jobs/routes'
 import { datahubPublicRoutes, datahubRoutes } from '@/modules/datahub/routes'
+import { searchRoutes } from '@/modules/search/routes'
+import { reportsRoutes } from '@/modules/reports/routes'
 
 /** Layout children of every module, in menu order. */
-export const moduleRoutes: RouteRecordRaw[] = [...regionsRoutes, ...datahubRoutes, ...iamRoutes, ...auditRoutes, ...jobsRoutes]
+export const moduleRoutes: RouteRecordRaw[] = [
+  ...regionsRoutes,
+  ...datahubRoutes,
+  ...reportsRoutes,
+  ...iamRoutes,
+  ...auditRoutes,
+  ...jobsRoutes,
+  ...searchRoutes,
+]
 
 export const routes: RouteRecordRaw[] = [
   ...iamPublicRoutes,

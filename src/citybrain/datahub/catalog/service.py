@@ -9,13 +9,14 @@ region's subtree; ``Scope.system()`` is the demo and the CLI.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from citybrain.core import domain_events
 from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.context import actor_of
@@ -101,6 +102,7 @@ def retire_resource(
         object_id=code, region_code=resource.region_code,
         detail={"reason": reason, "version": resource.version},
     )  # fmt: skip
+    _publish_searchable(session, resource)
     return resource
 
 
@@ -296,6 +298,7 @@ def insert_resource(
         object_id=resource.code, region_code=resource.region_code,
         detail={"name": resource.name, "version": 1, "status": resource.status},
     )  # fmt: skip
+    _publish_searchable(session, resource)
     return resource
 
 
@@ -316,6 +319,7 @@ def apply_change(
         object_id=resource.code, region_code=resource.region_code,
         detail={"version": resource.version, "changed": changed},
     )  # fmt: skip
+    _publish_searchable(session, resource)
     return resource
 
 
@@ -327,6 +331,48 @@ def state_of(resource: CatalogResource) -> dict[str, Any]:
         "status": resource.status,
         "region_code": resource.region_code,
     }
+
+
+# --- global search (the contract: citybrain/search/contract.py) ---------------------------------
+
+SEARCH_KIND = "catalog_resource"
+
+
+def searchable(session: Session, resource: CatalogResource) -> dict[str, Any]:
+    """The resource as a ``searchable.changed`` payload: found by its name, summary, code,
+    provider and item titles; seen by catalog readers of its region and below (shared down the
+    tree, as the catalog shows it), whatever their department."""
+    department = session.get(Department, resource.provider_code)
+    provider = department.name if department is not None else resource.provider_code
+    items = "、".join(item.title for item in resource.items)
+    return {
+        "kind": SEARCH_KIND, "key": resource.code, "title": resource.name,
+        "body": "\n".join(filter(None, (resource.summary, items, provider, resource.code))),
+        "path": ["数据目录", provider, resource.name],
+        "url": f"/datahub/catalog?q={resource.code}", "region_code": resource.region_code,
+        "department_code": None, "permission": "catalog:read", "shared_down": True,
+        "updated_at": resource.updated_at,
+    }  # fmt: skip
+
+
+def searchable_documents(session: Session) -> Iterator[dict[str, Any]]:
+    """Every resource in use as a search document (``citybrain search reindex``)."""
+    query = (
+        select(CatalogResource)
+        .options(selectinload(CatalogResource.items))
+        .where(CatalogResource.status == ResourceStatus.active.value)
+        .order_by(CatalogResource.code)
+    )
+    for resource in session.execute(query).scalars():
+        yield searchable(session, resource)
+
+
+def _publish_searchable(session: Session, resource: CatalogResource) -> None:
+    # A retired resource leaves the default search, as it leaves the open APIs.
+    if resource.status == ResourceStatus.active:
+        domain_events.publish(session, "searchable.changed", **searchable(session, resource))
+    else:
+        domain_events.publish(session, "searchable.removed", kind=SEARCH_KIND, key=resource.code)
 
 
 # --- internals --------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 import type { Messages } from './zh-CN'
 import datahub from './datahub.en-US'
 import jobs from './jobs.en-US'
+import search from './search.en-US'
+import reports from './reports.en-US'
 
 // Typed as the zh-CN messages: a key missing here is a type error (and a failing unit test).
 const enUS: Messages = {
@@ -275,6 +277,8 @@ const enUS: Messages = {
   },
   ...datahub,
   ...jobs,
+  ...search,
+  ...reports,
   error: {
     forbidden: 'You may not open this page',
     notFound: 'This page does not exist',

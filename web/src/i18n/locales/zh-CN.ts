@@ -2,6 +2,8 @@
 // (checked by the type of en-US.ts and by tests/unit/i18n.spec.ts).
 import datahub from './datahub.zh-CN'
 import jobs from './jobs.zh-CN'
+import search from './search.zh-CN'
+import reports from './reports.zh-CN'
 
 const zhCN = {
   app: {
@@ -275,6 +277,8 @@ const zhCN = {
   },
   ...datahub,
   ...jobs,
+  ...search,
+  ...reports,
   error: {
     forbidden: '您没有访问该页面的权限',
     notFound: '您访问的页面不存在',

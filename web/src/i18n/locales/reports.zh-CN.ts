@@ -1,0 +1,42 @@
+// Messages of 专报 (citybrain.reports), spread into zh-CN.ts.
+const reportsZhCN = {
+  reports: {
+    title: '专报',
+    new: '撰写专报',
+    read: '专报详情',
+    edit: '编辑专报',
+    titleColumn: '标题',
+    titleFilter: '按标题查找',
+    titleRequired: '请填写标题',
+    body: '正文',
+    status: '状态',
+    statuses: { draft: '草稿', published: '已发布' },
+    where: '区划 · 部门',
+    author: '撰写人',
+    attachments: '附件',
+    addAttachment: '上传附件',
+    saveFirst: '先保存草稿再上传附件',
+    updatedAt: '时间',
+    publish: '发布',
+    publishConfirm: '发布后本辖区及下级的读者均可查看, 并可被全局检索找到。确定发布?',
+    withdraw: '撤回',
+    withdrawReason: '撤回原因',
+    preview: '预览',
+    saved: '已保存',
+    remove: '删除',
+    editor: {
+      bold: '加粗',
+      italic: '斜体',
+      underline: '下划线',
+      heading: '标题',
+      paragraph: '正文',
+      bullets: '列表',
+      numbers: '编号',
+      quote: '引用',
+      link: '链接',
+      linkPrompt: '链接地址 (http、https 或 mailto)',
+    },
+  },
+}
+
+export default reportsZhCN
