@@ -23,7 +23,7 @@ from sqlglot.errors import ParseError
 
 from citybrain.core.errors import BadInput
 
-CODE_PATTERN: Final = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+CODE_PATTERN: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_FORMULA_LENGTH: Final = 2000
 FORMULA_FUNCTIONS: Final = ("abs", "coalesce", "greatest", "least", "nullif", "round")
 
