@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
@@ -66,7 +67,7 @@ def label_of(value: object, granularity: Granularity) -> str:
         return label_of_date(value, granularity)
     if isinstance(value, bool):
         raise PeriodError(f"期间不能是布尔值: {value}")
-    if isinstance(value, int) or (hasattr(value, "is_integer") and _integral(value)):
+    if isinstance(value, int | Decimal | float) and _integral(value):
         if granularity is not Granularity.year:
             raise PeriodError(f"只有按年的指标可用整数表示期间: {value}")
         return check_label(str(int(value)), granularity)  # type: ignore[call-overload]
@@ -75,10 +76,10 @@ def label_of(value: object, granularity: Granularity) -> str:
     raise PeriodError(f"期间的取值无法识别: {value!r:.40}")
 
 
-def _integral(value: object) -> bool:
+def _integral(value: int | Decimal | float) -> bool:
     try:
-        return bool(value.is_integer())  # type: ignore[attr-defined]
-    except (AttributeError, TypeError, ValueError):
+        return int(value) == value
+    except (OverflowError, ValueError):  # inf, NaN
         return False
 
 
