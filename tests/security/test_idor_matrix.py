@@ -22,6 +22,7 @@ from idor_world import DEPARTMENTS, REGIONS, World
 CATALOG, INGEST, QUALITY = "/api/v1/catalog", "/api/v1/ingest", "/api/v1/quality"
 SHARING, MASTERDATA, IAM = "/api/v1/sharing", "/api/v1/masterdata", "/api/v1/iam"
 DATASOURCES = "/api/v1/datasources"
+INDICATORS = "/api/v1/indicators"
 CSV = ("a.csv", "姓名,公民身份号码\n某人,1\n".encode(), "text/csv")
 
 
@@ -85,6 +86,22 @@ OPERATIONS: tuple[Op, ...] = (
     Op("datasource.update", "PATCH", DATASOURCES + "/{datasource}", False, {"description": "改"}),
     Op("datasource.test", "POST", DATASOURCES + "/{datasource}/test", False),
     Op("datasource.delete", "DELETE", DATASOURCES + "/{datasource}", False),
+    # indicators (published ones are read across the region; definitions are the department's)
+    Op("indicator.read", "GET", INDICATORS + "/{indicator}", False),
+    Op("indicator.values", "GET", INDICATORS + "/{indicator}/values", False),
+    Op("indicator.history", "GET", INDICATORS + "/{indicator}/values/history?region={region}"
+       "&period=2024", False),
+    Op("indicator.durations", "GET", INDICATORS + "/{indicator}/durations", False),
+    Op("indicator.revisions", "GET", INDICATORS + "/{indicator}/revisions", True),
+    Op("indicator.revise", "PUT", INDICATORS + "/{indicator}", True,
+       {"name": "改", "set_code": "x", "owner_department_code": "x", "sql_text": "SELECT 1"}),
+    Op("indicator.submit", "POST", INDICATORS + "/{indicator}/submit", True, {"note": ""}),
+    Op("indicator.approve", "POST", INDICATORS + "/{indicator}/approve", True, {"note": ""}),
+    Op("indicator.reject", "POST", INDICATORS + "/{indicator}/reject", True, {"note": ""}),
+    Op("indicator.run", "POST", INDICATORS + "/runs", False,
+       {"codes": ["{indicator}"], "period_from": "2024", "period_to": "2024"}),
+    Op("indicator_app.update", "PATCH", INDICATORS + "/apps/{indicator_app}", True, {"name": "改"}),
+    Op("indicator_app.delete", "DELETE", INDICATORS + "/apps/{indicator_app}", True),
 )
 
 
@@ -127,6 +144,12 @@ LISTS: tuple[ListOp, ...] = (
     ListOp("departments", IAM + "/departments", False, "code", "department"),
     ListOp("datasources", DATASOURCES + "?size=200", False, "id", "datasource"),
     ListOp("datasources.options", DATASOURCES + "/options", False, "id", "datasource"),
+    ListOp("indicators", INDICATORS + "?size=200", False, "code", "indicator"),
+    ListOp("indicators.tree", INDICATORS + "/tree", False, "code", "indicator"),
+    ListOp("indicator.runs", INDICATORS + "/runs?size=200", False, "indicator_code", "indicator"),
+    ListOp("indicator.revisions", INDICATORS + "/revisions?size=200", True, "indicator_code",
+           "indicator"),
+    ListOp("indicator.apps", INDICATORS + "/apps?size=200", True, "id", "indicator_app"),
 )
 
 ACTORS: tuple[tuple[str, str, str | None], ...] = (
@@ -162,7 +185,19 @@ def _targets(w: World, cell: tuple[str, str]) -> dict[str, Any]:
         "approved_request": c.approved_request_id, "grant": c.grant_id,
         "department": c.department, "user": c.handler_id, "person": r.person_id,
         "entity": r.entity_id, "apikey": r.api_key_id, "datasource": r.datasource_id,
+        "indicator": c.indicator_code, "indicator_app": c.indicator_app_id, "region": cell[0],
     }  # fmt: skip
+
+
+def _fill(body: Any, targets: dict[str, Any]) -> Any:
+    """The body with ``{name}`` placeholders in its strings replaced by the target's values."""
+    if isinstance(body, str):
+        return body.format(**targets)
+    if isinstance(body, list):
+        return [_fill(v, targets) for v in body]
+    if isinstance(body, dict):
+        return {k: _fill(v, targets) for k, v in body.items()}
+    return body
 
 
 def _markers(w: World, cell: tuple[str, str]) -> tuple[str, str]:
@@ -208,7 +243,7 @@ def test_a_foreign_object_is_refused(
     if op.upload:
         kwargs["files"] = {"file": CSV}
     elif op.body is not None:
-        kwargs["json"] = op.body
+        kwargs["json"] = _fill(op.body, _targets(world, cell))
     answer = api.request(op.method, url, **kwargs)
     assert answer.status_code in (403, 404), f"{actor} {op.method} {url}: {answer.text[:300]}"
     assert answer.json()["code"]  # a stable error code, never the object
@@ -252,6 +287,10 @@ def test_own_objects_are_reachable(
         assert api.get(f"{QUALITY}/orders/{targets['order']}", headers=headers).status_code == 200
         listed = api.get(f"{SHARING}/requests?size=200", headers=headers).json()
         assert targets["request"] in _identifiers(listed, "id")
+        apps = api.get(f"{INDICATORS}/apps?size=200", headers=headers).json()
+        assert targets["indicator_app"] in _identifiers(apps, "id")
+        revisions = api.get(f"{INDICATORS}/{targets['indicator']}/revisions", headers=headers)
+        assert revisions.status_code == 200
     elif role == "analyst":
         for short in DEPARTMENTS:  # no department: every department of the region
             other = _targets(world, (region, short))
@@ -260,6 +299,8 @@ def test_own_objects_are_reachable(
         assert person.status_code == 200
         source = api.get(f"{DATASOURCES}/{targets['datasource']}", headers=headers)
         assert source.status_code == 200
+        values = api.get(f"{INDICATORS}/{targets['indicator']}/values", headers=headers)
+        assert values.status_code == 200 and values.json()["items"], values.text
     else:
         assert api.get(f"{IAM}/users/{targets['user']}", headers=headers).status_code == 200
 

@@ -393,7 +393,7 @@ def indicator_revisions(
     code: CodePath, session: DbSession, principal: Reviewer, page: Annotated[PageParams, Query()]
 ) -> RevisionPage:
     scope = Scope.of(principal)
-    service.get_indicator(session, code, scope=scope)
+    service.editable_indicator(session, code, scope=scope)
     return queries.list_revisions(session, scope=scope, page=page, code=code)
 
 
