@@ -10,7 +10,7 @@ from citybrain.core.config import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from indicator_fixtures import World, build_world  # noqa: E402
+from indicator_fixtures import World, build_world
 
 
 @pytest.fixture

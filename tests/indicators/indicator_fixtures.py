@@ -45,10 +45,14 @@ HEADER = ["所属乡镇", "签约日期", "金额", "人数", "状态", "公民�
 
 def author(name: str = "alice", region: str = COUNTY, department: str | None = None) -> Scope:
     return Scope(
-        region_code=region, department_code=department, all_departments=department is None,
-        actor=name, permissions=frozenset({"indicators:read", "indicators:edit",
-        "indicators:approve", "indicators:run"}),
-    )  # fmt: skip
+        region_code=region,
+        department_code=department,
+        all_departments=department is None,
+        actor=name,
+        permissions=frozenset(
+            {"indicators:read", "indicators:edit", "indicators:approve", "indicators:run"}
+        ),
+    )
 
 
 @dataclass
@@ -66,7 +70,8 @@ class World:
     def sql_count(self) -> str:
         return (
             f"SELECT town_code AS region_code, date_trunc('month', signed_on) AS period,"
-            f" count(*) AS value FROM {self.table} GROUP BY town_code, date_trunc('month', signed_on)"
+            f" count(*) AS value FROM {self.table}"
+            " GROUP BY town_code, date_trunc('month', signed_on)"
         )
 
 
@@ -80,8 +85,16 @@ def rows_for(towns: Sequence[str]) -> list[list[str]]:
                 continue
             for k in range(t + month):
                 n += 1
-                rows.append([town, f"2024-{month:02d}-{k + 1:02d}", f"{10 * (k + 1) + t}.5",
-                             str(k + 1), "在约" if k % 2 == 0 else "解约", _person(n)])  # fmt: skip
+                rows.append(
+                    [
+                        town,
+                        f"2024-{month:02d}-{k + 1:02d}",
+                        f"{10 * (k + 1) + t}.5",
+                        str(k + 1),
+                        "在约" if k % 2 == 0 else "解约",
+                        _person(n),
+                    ]
+                )
     return rows
 
 
@@ -95,14 +108,24 @@ def _person(n: int) -> str:
 def build_world(session: Session, settings: Settings, folder: Path) -> World:
     serial = next(_serial)
     department = f"{COUNTY}-WJ"
-    ensure_department(session, code=department, name="民乐县卫生健康局", short_name="卫健",
-                      region_code=COUNTY)  # fmt: skip
+    ensure_department(
+        session, code=department, name="民乐县卫生健康局", short_name="卫健", region_code=COUNTY
+    )
     code = f"{COUNTY}-WJ-{serial:06d}"
     spec = ResourceCreate.model_validate(
-        {"code": code, "name": f"签约记录{serial}", "provider_code": department,
-         "category": "department", "share_type": "conditional", "share_condition": "经审批",
-         "share_method": "api", "key_item": "", "version_item": "", "items": ITEMS,
-         "summary": "测试"}  # fmt: skip
+        {
+            "code": code,
+            "name": f"签约记录{serial}",
+            "provider_code": department,
+            "category": "department",
+            "share_type": "conditional",
+            "share_condition": "经审批",
+            "share_method": "api",
+            "key_item": "",
+            "version_item": "",
+            "items": ITEMS,
+            "summary": "测试",
+        }
     )
     register_resource(session, spec=spec, scope=Scope.system())
     towns = [r.code for r in region_queries.children(session, COUNTY)][:3]
@@ -113,30 +136,46 @@ def build_world(session: Session, settings: Settings, folder: Path) -> World:
         writer.writerow(HEADER)
         writer.writerows(rows)
     hub = HubStore(hub_path(settings))
-    result = ingest_service.ingest_file(session, resource_code=code, path=path, store=hub, settings=settings)
-    assert result.loaded_rows == len(rows), result
-    board = service.create_board(session, spec=BoardCreate(code=f"b{serial}", name="测试板块"), scope=author())
-    item = service.create_set(
-        session, spec=SetCreate(code=f"s{serial}", board_code=board.code, name="测试指标集"), scope=author()
+    result = ingest_service.ingest_file(
+        session, resource_code=code, path=path, store=hub, settings=settings
     )
-    return World(code, table_name(code), towns, board.code, item.code, department, hub, settings, rows)
+    assert result.loaded_rows == len(rows), result
+    board = service.create_board(
+        session, spec=BoardCreate(code=f"b{serial}", name="测试板块"), scope=author()
+    )
+    item = service.create_set(
+        session,
+        spec=SetCreate(code=f"s{serial}", board_code=board.code, name="测试指标集"),
+        scope=author(),
+    )
+    return World(
+        code, table_name(code), towns, board.code, item.code, department, hub, settings, rows
+    )
 
 
 def definition(world: World, code: str, **fields: Any) -> IndicatorCreate:
     data: dict[str, Any] = {
-        "code": code, "name": f"指标{code}", "set_code": world.set,
-        "owner_department_code": world.department, "sql_text": world.sql_count(),
-        "region_level": "town", "granularity": "month", "unit": "件",
-    }  # fmt: skip
+        "code": code,
+        "name": f"指标{code}",
+        "set_code": world.set,
+        "owner_department_code": world.department,
+        "sql_text": world.sql_count(),
+        "region_level": "town",
+        "granularity": "month",
+        "unit": "件",
+    }
     data.update(fields)
     return IndicatorCreate.model_validate(data)
 
 
 def create(session: Session, world: World, code: str, **fields: Any) -> Any:
     return service.create_indicator(
-        session, spec=definition(world, code, **fields), scope=author("alice"), hub=world.hub,
+        session,
+        spec=definition(world, code, **fields),
+        scope=author("alice"),
+        hub=world.hub,
         settings=world.settings,
-    )  # fmt: skip
+    )
 
 
 def publish(session: Session, code: str) -> None:
@@ -145,7 +184,9 @@ def publish(session: Session, code: str) -> None:
     service.review(session, code=code, action=Action.publish, scope=author("bob"))
 
 
-def run(session: Session, world: World, codes: list[str], first: str, last: str) -> list[runs.RunOutcome]:
+def run(
+    session: Session, world: World, codes: list[str], first: str, last: str
+) -> list[runs.RunOutcome]:
     """Queue and execute a batch on the test's connection (the runs' short transactions become
     savepoints of it)."""
     queued = runs.queue_runs(
@@ -153,4 +194,6 @@ def run(session: Session, world: World, codes: list[str], first: str, last: str)
     )
     session.flush()
     factory = make_session_factory(session.connection())
-    return runs.execute_batch(factory, batch_key=queued[0].batch_key, hub=world.hub, settings=world.settings)
+    return runs.execute_batch(
+        factory, batch_key=queued[0].batch_key, hub=world.hub, settings=world.settings
+    )

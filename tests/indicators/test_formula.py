@@ -30,7 +30,9 @@ def test_a_formula_names_its_inputs_and_computes() -> None:
         ("least(a, b, 2)", {"a": 1, "b": 3}, 1.0),
     ],
 )
-def test_the_allowed_elements_compute(text: str, values: dict[str, float | None], expected: float | None) -> None:
+def test_the_allowed_elements_compute(
+    text: str, values: dict[str, float | None], expected: float | None
+) -> None:
     assert formula.parse_formula(text).evaluate(values) == expected
 
 

@@ -4,6 +4,7 @@ and its source resources come from the catalog."""
 from __future__ import annotations
 
 import pytest
+from indicator_fixtures import World, author, create, definition, publish
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -12,17 +13,20 @@ from citybrain.indicators import service
 from citybrain.indicators.models import Indicator, IndicatorRevision
 from citybrain.indicators.schemas import IndicatorDefinition
 from citybrain.indicators.validation import validate
-from indicator_fixtures import World, author, create, definition, publish
 
 
 def _count(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(Indicator)).scalar_one())
 
 
-def test_a_good_definition_is_dry_run_and_traced_to_the_catalog(session: Session, world: World) -> None:
+def test_a_good_definition_is_dry_run_and_traced_to_the_catalog(
+    session: Session, world: World
+) -> None:
     spec = definition(world, "t_ok")
     body = IndicatorDefinition.model_validate(spec.model_dump(exclude={"code", "region_code"}))
-    result, _ = validate(session, body, code="t_ok", region_code="620722", hub=world.hub, settings=world.settings)
+    result, _ = validate(
+        session, body, code="t_ok", region_code="620722", hub=world.hub, settings=world.settings
+    )
     assert result.ok, result
     assert result.resources == [world.resource]
     assert result.tables == [world.table]
@@ -31,7 +35,8 @@ def test_a_good_definition_is_dry_run_and_traced_to_the_catalog(session: Session
     assert result.period_type == "date"
     assert result.engine == "duckdb"
     row = create(session, world, "t_ok")
-    assert row.status == "draft" and row.source_resources == f'["{world.resource}"]'
+    assert row.status == "draft"
+    assert row.source_resources == f'["{world.resource}"]'
 
 
 def _bad(world: World) -> list[tuple[str, dict[str, object]]]:
@@ -82,8 +87,9 @@ def test_a_derived_cycle_is_refused(session: Session, world: World) -> None:
     spec = definition(world, "t_d1", kind="derived", formula="t_d2 / 2")
     body = IndicatorDefinition.model_validate(spec.model_dump(exclude={"code", "region_code"}))
     with pytest.raises(DomainError) as caught:
-        service.revise_indicator(session, code="t_d1", spec=body, scope=author(), hub=world.hub,
-                                 settings=world.settings)  # fmt: skip
+        service.revise_indicator(
+            session, code="t_d1", spec=body, scope=author(), hub=world.hub, settings=world.settings
+        )
     assert caught.value.code == "derived_cycle"
     assert set(caught.value.detail["cycle"]) >= {"t_d1", "t_d2"}
     with pytest.raises(DomainError) as caught:
@@ -109,22 +115,42 @@ def test_review_needs_another_person_and_keeps_diffs(session: Session, world: Wo
     # A change of a published indicator is a new draft; the live definition stays until published.
     spec = definition(world, "t_rev", name="新名称", unit="个")
     body = IndicatorDefinition.model_validate(spec.model_dump(exclude={"code", "region_code"}))
-    revision = service.revise_indicator(session, code="t_rev", spec=body, scope=author("carol"),
-                                        hub=world.hub, settings=world.settings)  # fmt: skip
-    assert revision.number == 2 and revision.status == "draft"
-    assert '"name"' in revision.diff and "新名称" in revision.diff and '"unit"' in revision.diff
-    assert row.name == "指标t_rev" and row.status == "published"
+    revision = service.revise_indicator(
+        session,
+        code="t_rev",
+        spec=body,
+        scope=author("carol"),
+        hub=world.hub,
+        settings=world.settings,
+    )
+    assert revision.number == 2
+    assert revision.status == "draft"
+    assert '"name"' in revision.diff
+    assert "新名称" in revision.diff
+    assert '"unit"' in revision.diff
+    assert row.name == "指标t_rev"
+    assert row.status == "published"
     service.review(session, code="t_rev", action=Action.submit, scope=author("carol"))
     with pytest.raises(DomainError) as caught:
-        service.revise_indicator(session, code="t_rev", spec=body, scope=author("carol"),
-                                 hub=world.hub, settings=world.settings)  # fmt: skip
+        service.revise_indicator(
+            session,
+            code="t_rev",
+            spec=body,
+            scope=author("carol"),
+            hub=world.hub,
+            settings=world.settings,
+        )
     assert caught.value.code == "revision_pending"
     service.review(session, code="t_rev", action=Action.approve, scope=author("alice"))
     service.review(session, code="t_rev", action=Action.publish, scope=author("alice"))
     assert (row.name, row.live_revision) == ("新名称", 2)
-    statuses = dict(session.execute(
-        select(IndicatorRevision.number, IndicatorRevision.status).where(IndicatorRevision.indicator_id == row.id)
-    ).all())  # fmt: skip
+    statuses = dict(
+        session.execute(
+            select(IndicatorRevision.number, IndicatorRevision.status).where(
+                IndicatorRevision.indicator_id == row.id
+            )
+        ).all()
+    )
     assert statuses == {1: "superseded", 2: "published"}
 
 
@@ -135,9 +161,15 @@ def test_a_department_author_edits_only_its_own_department(session: Session, wor
     with pytest.raises(DomainError) as caught:
         service.editable_indicator(session, "t_dep", scope=other)
     assert caught.value.code == "indicator_not_found"
-    assert service.get_indicator(session, "t_dep", scope=other).code == "t_dep"  # reads are regional
+    assert (
+        service.get_indicator(session, "t_dep", scope=other).code == "t_dep"
+    )  # reads are regional
     with pytest.raises(DomainError) as caught:
         create(session, world, "t_dep2") if False else service.create_indicator(
-            session, spec=definition(world, "t_dep2"), scope=other, hub=world.hub, settings=world.settings
+            session,
+            spec=definition(world, "t_dep2"),
+            scope=other,
+            hub=world.hub,
+            settings=world.settings,
         )
     assert caught.value.code == "out_of_scope"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from indicator_fixtures import COUNTY, World, create, publish, run
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citybrain.indicators.models import IndicatorValue
-from indicator_fixtures import COUNTY, World, create, publish, run
 
 
 def _current(session: Session, indicator_id: int) -> dict[tuple[str, str], float | None]:

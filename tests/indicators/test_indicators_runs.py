@@ -4,6 +4,7 @@ history and trace to the run and its SQL."""
 from __future__ import annotations
 
 import pytest
+from indicator_fixtures import COUNTY, World, author, create, publish, run
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,6 @@ from citybrain.core.errors import DomainError
 from citybrain.indicators import queries
 from citybrain.indicators.engines import HubEngine, timeout_failure
 from citybrain.indicators.models import IndicatorRun, IndicatorValue
-from indicator_fixtures import COUNTY, World, author, create, publish, run
 
 
 def _current(session: Session, indicator_id: int) -> dict[tuple[str, str], float | None]:
@@ -33,7 +33,15 @@ def _rate_sql(world: World) -> str:
 
 
 def test_a_rate_rolls_up_as_numerator_over_denominator(session: Session, world: World) -> None:
-    row = create(session, world, "t_rate", sql_text=_rate_sql(world), rollup="ratio", ratio_scale=100, unit="%")
+    row = create(
+        session,
+        world,
+        "t_rate",
+        sql_text=_rate_sql(world),
+        rollup="ratio",
+        ratio_scale=100,
+        unit="%",
+    )
     publish(session, "t_rate")
     assert [o.status.value for o in run(session, world, ["t_rate"], "2024-01", "2024-03")] == ["ok"]
     values = _current(session, row.id)
@@ -54,7 +62,8 @@ def test_derived_runs_after_its_inputs_and_is_skipped_when_they_fail(
     outcomes = run(session, world, ["t_twice", "t_in"], "2024-01", "2024-03")
     assert [(o.code, o.status.value) for o in outcomes] == [("t_in", "ok"), ("t_twice", "ok")]
     base_values, twice = _current(session, base.id), _current(session, derived.id)
-    assert twice and all(twice[key] == base_values[key] * 2 + 1 for key in twice)
+    assert twice
+    assert all(twice[key] == base_values[key] * 2 + 1 for key in twice)
     assert twice[(COUNTY, "2024-01")] == base_values[(COUNTY, "2024-01")] * 2 + 1
 
     def too_slow(self: HubEngine, sql: str, *, timeout_seconds: float) -> object:
@@ -63,13 +72,15 @@ def test_derived_runs_after_its_inputs_and_is_skipped_when_they_fail(
     monkeypatch.setattr(HubEngine, "execute", too_slow)
     outcomes = run(session, world, ["t_in", "t_twice"], "2024-01", "2024-03")
     assert [(o.code, o.status.value, o.error_code) for o in outcomes] == [
-        ("t_in", "timeout", "timeout"), ("t_twice", "skipped", "upstream_failed")
-    ]  # fmt: skip
+        ("t_in", "timeout", "timeout"),
+        ("t_twice", "skipped", "upstream_failed"),
+    ]
     # nothing partial: the previous values stay current
     assert _current(session, base.id) == base_values
     assert _current(session, derived.id) == twice
     failed = session.get(IndicatorRun, outcomes[0].run_id)
-    assert failed is not None and failed.error_detail.startswith("INTERRUPT")
+    assert failed is not None
+    assert failed.error_detail.startswith("INTERRUPT")
 
 
 def test_a_rerun_adds_a_version_traced_to_its_run_and_sql(session: Session, world: World) -> None:
@@ -80,18 +91,29 @@ def test_a_rerun_adds_a_version_traced_to_its_run_and_sql(session: Session, worl
     town = world.towns[1]
     history = queries.value_history(session, "t_ver", scope=author(), region=town, period="2024-02")
     assert [(h.version, h.current, h.run_id) for h in history] == [
-        (2, True, second.run_id), (1, False, first.run_id)
-    ]  # fmt: skip
-    assert history[0].sql_text and world.table in history[0].sql_text
+        (2, True, second.run_id),
+        (1, False, first.run_id),
+    ]
+    assert history[0].sql_text
+    assert world.table in history[0].sql_text
     assert "2024-03-31" in history[0].sql_text  # the range pushed into the engine's SQL
-    reader = author().__class__(region_code=COUNTY, all_departments=True, actor="viewer",
-                                permissions=frozenset({"indicators:read"}))  # fmt: skip
+    reader = author().__class__(
+        region_code=COUNTY,
+        all_departments=True,
+        actor="viewer",
+        permissions=frozenset({"indicators:read"}),
+    )
     hidden = queries.value_history(session, "t_ver", scope=reader, region=town, period="2024-02")
     assert hidden[0].sql_text is None  # internals only for operators
-    listed = queries.list_runs(session, filters=queries.RunFilter(indicator="t_ver", period="2024-01"),
-                               page=queries.PageParams(), scope=reader)  # fmt: skip
+    listed = queries.list_runs(
+        session,
+        filters=queries.RunFilter(indicator="t_ver", period="2024-01"),
+        page=queries.PageParams(),
+        scope=reader,
+    )
     assert [r.id for r in listed.items] == [first.run_id]
-    assert listed.items[0].sql_text is None and listed.items[0].periods["2024-01"] > 0
+    assert listed.items[0].sql_text is None
+    assert listed.items[0].periods["2024-01"] > 0
     assert _current(session, row.id)[(town, "2024-01")] is not None  # not in the re-run: kept
     points = queries.durations(session, "t_ver", scope=reader)
     assert [p.run_id for p in points] == [first.run_id, second.run_id]

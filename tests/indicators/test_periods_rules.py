@@ -6,11 +6,13 @@ from datetime import date, datetime
 
 import pytest
 
+from citybrain.core.errors import BadInput
 from citybrain.indicators import periods, rules
-from citybrain.indicators.periods import Granularity as G
-from citybrain.indicators.periods import PeriodError
+from citybrain.indicators.periods import Granularity, PeriodError
 from citybrain.indicators.rules import Rollup, RunRefused, Value
 from citybrain.regions.scope import Level
+
+G = Granularity
 
 
 @pytest.mark.parametrize(
@@ -31,7 +33,13 @@ def test_labels(value: object, granularity: G, label: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "granularity"),
-    [("2024-13", G.month), ("2024Q5", G.quarter), ("2024-02-30", G.day), (2024, G.month), (True, G.year)],
+    [
+        ("2024-13", G.month),
+        ("2024Q5", G.quarter),
+        ("2024-02-30", G.day),
+        (2024, G.month),
+        (True, G.year),
+    ],
 )
 def test_bad_labels(value: object, granularity: G) -> None:
     with pytest.raises(PeriodError):
@@ -39,7 +47,12 @@ def test_bad_labels(value: object, granularity: G) -> None:
 
 
 def test_ranges_and_shifts() -> None:
-    assert periods.between("2023-11", "2024-02", G.month) == ["2023-11", "2023-12", "2024-01", "2024-02"]
+    assert periods.between("2023-11", "2024-02", G.month) == [
+        "2023-11",
+        "2023-12",
+        "2024-01",
+        "2024-02",
+    ]
     assert periods.between("2023Q4", "2024Q1", G.quarter) == ["2023Q4", "2024Q1"]
     assert periods.shift("2024-01-01", G.day, -1) == "2023-12-31"
     assert periods.recent(date(2024, 1, 15), G.month, 3) == ("2023-11", "2024-01")
@@ -55,14 +68,18 @@ def test_a_rate_rolls_up_as_summed_numerator_over_denominator() -> None:
         Value(TOWNS[0], "2024-01", 50.0, 1, 2),  # 1 of 2
         Value(TOWNS[1], "2024-01", 10.0, 1, 10),  # 1 of 10
     ]
-    rolled = rules.by_key(rules.roll_up(base, rollup=Rollup.ratio, root_region="620722", ratio_scale=100))
+    rolled = rules.by_key(
+        rules.roll_up(base, rollup=Rollup.ratio, root_region="620722", ratio_scale=100)
+    )
     county = rolled[("620722", "2024-01")]
     assert county.value == pytest.approx(2 / 12 * 100)
     assert county.value != pytest.approx((50 + 10) / 2)  # never the average of rates
     assert (county.numerator, county.denominator) == (2, 12)
 
 
-@pytest.mark.parametrize(("rollup", "expected"), [(Rollup.sum, 5.0), (Rollup.max, 3.0), (Rollup.min, 2.0)])
+@pytest.mark.parametrize(
+    ("rollup", "expected"), [(Rollup.sum, 5.0), (Rollup.max, 3.0), (Rollup.min, 2.0)]
+)
 def test_sum_max_min(rollup: Rollup, expected: float) -> None:
     base = [Value(TOWNS[0], "2024", 2.0), Value(TOWNS[1], "2024", 3.0)]
     rolled = rules.by_key(rules.roll_up(base, rollup=rollup, root_region="620722"))
@@ -70,8 +87,11 @@ def test_sum_max_min(rollup: Rollup, expected: float) -> None:
 
 
 def test_villages_roll_up_through_towns_to_the_county() -> None:
-    base = [Value("620722100201", "2024", 1.0), Value("620722100202", "2024", 2.0),
-            Value("620722101201", "2024", 4.0)]  # fmt: skip
+    base = [
+        Value("620722100201", "2024", 1.0),
+        Value("620722100202", "2024", 2.0),
+        Value("620722101201", "2024", 4.0),
+    ]
     rolled = rules.by_key(rules.roll_up(base, rollup=Rollup.sum, root_region="620722"))
     assert rolled[("620722100", "2024")].value == 3.0
     assert rolled[("620722", "2024")].value == 7.0
@@ -80,17 +100,22 @@ def test_villages_roll_up_through_towns_to_the_county() -> None:
 
 
 def test_rollup_must_fit_the_columns() -> None:
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(BadInput) as caught:
         rules.check_rollup(Rollup.ratio, has_ratio=False)
     assert getattr(caught.value, "code", "") == "rollup_mismatch"
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(BadInput) as caught:
         rules.check_rollup(Rollup.sum, has_ratio=True)
     assert getattr(caught.value, "code", "") == "rollup_mismatch"
 
 
 def _values(rows: list[tuple[object, ...]], level: Level = Level.town) -> list[Value]:
-    return rules.to_values(("region_code", "period", "value"), rows, granularity=G.month,
-                           region_level=level, root_region="620722")  # fmt: skip
+    return rules.to_values(
+        ("region_code", "period", "value"),
+        rows,
+        granularity=G.month,
+        region_level=level,
+        root_region="620722",
+    )
 
 
 @pytest.mark.parametrize(
@@ -102,7 +127,10 @@ def _values(rows: list[tuple[object, ...]], level: Level = Level.town) -> list[V
         ([("620722100", "2024/01", 1)], "bad_output_period"),
         ([("620722100", "2024-01", "many")], "wrong_output_type"),
         ([("620722100", "2024-01", float("inf"))], "division_by_zero"),
-        ([("620722100", "2024-01", 1), ("620722100000", date(2024, 1, 9), 2)], "duplicate_output_row"),
+        (
+            [("620722100", "2024-01", 1), ("620722100000", date(2024, 1, 9), 2)],
+            "duplicate_output_row",
+        ),
     ],
 )
 def test_bad_rows_are_refused(rows: list[tuple[object, ...]], code: str) -> None:

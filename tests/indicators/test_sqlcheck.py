@@ -52,13 +52,19 @@ def test_ctes_and_ratios_pass() -> None:
         (GOOD.replace(" AS value", " AS amount"), "wrong_output_columns"),
         ("SELECT * FROM hub_a", "wrong_output_columns"),
         (GOOD.replace(" AS value", " AS value, 1 AS numerator"), "wrong_output_columns"),
-        (GOOD.replace("GROUP BY town_code, date_trunc('month', signed_on)", "GROUP BY ALL"),
-         "syntax_not_portable"),
+        (
+            GOOD.replace("GROUP BY town_code, date_trunc('month', signed_on)", "GROUP BY ALL"),
+            "syntax_not_portable",
+        ),
         (GOOD.replace("count(*)", "count(*) OVER ()").split(" GROUP BY")[0], "syntax_not_portable"),
-        (GOOD.replace("date_trunc('month', signed_on) AS period",
-                      "strftime(signed_on, '%Y/%m') AS period"), "time_format_not_allowed"),
+        (
+            GOOD.replace(
+                "date_trunc('month', signed_on) AS period", "strftime(signed_on, '%Y/%m') AS period"
+            ),
+            "time_format_not_allowed",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_sql_is_refused_with_its_code(sql: str, code: str) -> None:
     with pytest.raises(SqlRefused) as caught:
         sqlcheck.check(sql, SCHEMA)
@@ -76,7 +82,9 @@ def test_the_range_filter_wraps_the_query_on_the_period_column() -> None:
     from datetime import date
 
     checked = sqlcheck.check(GOOD, SCHEMA)
-    wrapped = sqlcheck.restricted(checked.expression, lower=date(2024, 1, 1), upper=date(2024, 3, 31))
+    wrapped = sqlcheck.restricted(
+        checked.expression, lower=date(2024, 1, 1), upper=date(2024, 3, 31)
+    )
     text = sqlcheck.to_dialect(wrapped, "postgres")
     assert "q.period >= CAST('2024-01-01' AS DATE)" in text
     assert "q.period <= CAST('2024-03-31' AS DATE)" in text

@@ -252,7 +252,9 @@ def _indicators(
                                  trigger="manual", scope=Scope.system())  # fmt: skip
         session.flush()
         factory = make_session_factory(session.connection())
-        done = runs.execute_batch(factory, batch_key=queued[0].batch_key, hub=hub, settings=settings)
+        done = runs.execute_batch(
+            factory, batch_key=queued[0].batch_key, hub=hub, settings=settings
+        )
         assert [o.status.value for o in done] == ["ok"], done
         cell.indicator_code = code
         app = apps.create_app(

@@ -89,17 +89,31 @@ OPERATIONS: tuple[Op, ...] = (
     # indicators (published ones are read across the region; definitions are the department's)
     Op("indicator.read", "GET", INDICATORS + "/{indicator}", False),
     Op("indicator.values", "GET", INDICATORS + "/{indicator}/values", False),
-    Op("indicator.history", "GET", INDICATORS + "/{indicator}/values/history?region={region}"
-       "&period=2024", False),
+    Op(
+        "indicator.history",
+        "GET",
+        INDICATORS + "/{indicator}/values/history?region={region}&period=2024",
+        False,
+    ),
     Op("indicator.durations", "GET", INDICATORS + "/{indicator}/durations", False),
     Op("indicator.revisions", "GET", INDICATORS + "/{indicator}/revisions", True),
-    Op("indicator.revise", "PUT", INDICATORS + "/{indicator}", True,
-       {"name": "改", "set_code": "x", "owner_department_code": "x", "sql_text": "SELECT 1"}),
+    Op(
+        "indicator.revise",
+        "PUT",
+        INDICATORS + "/{indicator}",
+        True,
+        {"name": "改", "set_code": "x", "owner_department_code": "x", "sql_text": "SELECT 1"},
+    ),
     Op("indicator.submit", "POST", INDICATORS + "/{indicator}/submit", True, {"note": ""}),
     Op("indicator.approve", "POST", INDICATORS + "/{indicator}/approve", True, {"note": ""}),
     Op("indicator.reject", "POST", INDICATORS + "/{indicator}/reject", True, {"note": ""}),
-    Op("indicator.run", "POST", INDICATORS + "/runs", False,
-       {"codes": ["{indicator}"], "period_from": "2024", "period_to": "2024"}),
+    Op(
+        "indicator.run",
+        "POST",
+        INDICATORS + "/runs",
+        False,
+        {"codes": ["{indicator}"], "period_from": "2024", "period_to": "2024"},
+    ),
     Op("indicator_app.update", "PATCH", INDICATORS + "/apps/{indicator_app}", True, {"name": "改"}),
     Op("indicator_app.delete", "DELETE", INDICATORS + "/apps/{indicator_app}", True),
 )
@@ -147,8 +161,13 @@ LISTS: tuple[ListOp, ...] = (
     ListOp("indicators", INDICATORS + "?size=200", False, "code", "indicator"),
     ListOp("indicators.tree", INDICATORS + "/tree", False, "code", "indicator"),
     ListOp("indicator.runs", INDICATORS + "/runs?size=200", False, "indicator_code", "indicator"),
-    ListOp("indicator.revisions", INDICATORS + "/revisions?size=200", True, "indicator_code",
-           "indicator"),
+    ListOp(
+        "indicator.revisions",
+        INDICATORS + "/revisions?size=200",
+        True,
+        "indicator_code",
+        "indicator",
+    ),
     ListOp("indicator.apps", INDICATORS + "/apps?size=200", True, "id", "indicator_app"),
 )
 
@@ -300,7 +319,8 @@ def test_own_objects_are_reachable(
         source = api.get(f"{DATASOURCES}/{targets['datasource']}", headers=headers)
         assert source.status_code == 200
         values = api.get(f"{INDICATORS}/{targets['indicator']}/values", headers=headers)
-        assert values.status_code == 200 and values.json()["items"], values.text
+        assert values.status_code == 200, values.text
+        assert values.json()["items"]
     else:
         assert api.get(f"{IAM}/users/{targets['user']}", headers=headers).status_code == 200
 

@@ -39,8 +39,11 @@ def _visible(scope: Scope):  # type: ignore[no-untyped-def]  # a Select of Indic
 
 
 def get_app(session: Session, app_id: int, *, scope: Scope) -> IndicatorApp:
-    """An application of the caller's region and department; NotFound ``indicator_app_not_found``."""
-    row = session.execute(_visible(scope).where(IndicatorApp.id == app_id)).scalar_one_or_none()
+    """An application of the caller's region and department; else NotFound
+    ``indicator_app_not_found``."""
+    row: IndicatorApp | None = session.execute(
+        _visible(scope).where(IndicatorApp.id == app_id)
+    ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"应用 {app_id} 不存在", code="indicator_app_not_found", detail=app_id)
     return row
@@ -69,18 +72,29 @@ def create_app(
         raise PermissionDenied("只能为本辖区、本部门登记应用", code="out_of_scope")
     now = utcnow()
     row = IndicatorApp(
-        name=spec.name, app_type=spec.app_type, description=spec.description,
-        references=_references(session, spec.references), requester=spec.requester,
-        department_code=department.code, region_code=region, due_on=spec.due_on,
-        created_by=scope.actor, created_at=now, updated_at=now,
-    )  # fmt: skip
+        name=spec.name,
+        app_type=spec.app_type,
+        description=spec.description,
+        references=_references(session, spec.references),
+        requester=spec.requester,
+        department_code=department.code,
+        region_code=region,
+        due_on=spec.due_on,
+        created_by=scope.actor,
+        created_at=now,
+        updated_at=now,
+    )
     _set_phone(row, spec.phone, settings)
     session.add(row)
     session.flush()
     audit.record(
-        session, action="indicator.app.create", object_type="indicator_app", object_id=str(row.id),
-        region_code=region, detail={"name": row.name, "department": row.department_code},
-    )  # fmt: skip
+        session,
+        action="indicator.app.create",
+        object_type="indicator_app",
+        object_id=str(row.id),
+        region_code=region,
+        detail={"name": row.name, "department": row.department_code},
+    )
     return row
 
 
@@ -106,18 +120,26 @@ def update_app(
     row.updated_at = utcnow()
     session.flush()
     audit.record(
-        session, action="indicator.app.update", object_type="indicator_app", object_id=str(row.id),
-        region_code=row.region_code, detail={"fields": sorted(fields)},
-    )  # fmt: skip
+        session,
+        action="indicator.app.update",
+        object_type="indicator_app",
+        object_id=str(row.id),
+        region_code=row.region_code,
+        detail={"fields": sorted(fields)},
+    )
     return row
 
 
 def delete_app(session: Session, *, app_id: int, scope: Scope) -> None:
     row = get_app(session, app_id, scope=scope)
     audit.record(
-        session, action="indicator.app.delete", object_type="indicator_app", object_id=str(row.id),
-        region_code=row.region_code, detail={"name": row.name},
-    )  # fmt: skip
+        session,
+        action="indicator.app.delete",
+        object_type="indicator_app",
+        object_id=str(row.id),
+        region_code=row.region_code,
+        detail={"name": row.name},
+    )
     session.delete(row)
     session.flush()
 
@@ -157,6 +179,6 @@ def read_many(session: Session, rows: list[IndicatorApp]) -> list[AppRead]:
             created_by=r.created_by,
             created_at=r.created_at,
             updated_at=r.updated_at,
-        )  # fmt: skip
+        )
         for r in rows
     ]

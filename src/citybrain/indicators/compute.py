@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlglot import exp
 
 from citybrain.analytics.hub import HubStore, table_name
 from citybrain.core.config import Settings
@@ -154,8 +155,8 @@ def source_schema(engine: Any, tables: Sequence[str]) -> dict[str, dict[str, str
 
 def tables_read(sql: str) -> list[str]:
     statement = sqlcheck.parse(sql)
-    ctes = {cte.alias_or_name.lower() for cte in statement.find_all(sqlcheck.exp.CTE)}
-    return sorted({t.name for t in statement.find_all(sqlcheck.exp.Table)} - ctes)
+    ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
+    return sorted({t.name for t in statement.find_all(exp.Table)} - ctes)
 
 
 # --- preparing ----------------------------------------------------------------------------
@@ -256,8 +257,9 @@ def compute(
     if prepared.formula is not None:
         values = derived_values(session, definition, prepared.formula, first=first, last=last)
         return Outcome(values, prepared.formula.text, "formula", 0)
-    assert prepared.checked is not None and prepared.engine is not None  # noqa: S101 - prepare()
-    expression: sqlcheck.exp.Query = prepared.checked.expression
+    assert prepared.checked is not None  # noqa: S101 - prepare() sets both for a base indicator
+    assert prepared.engine is not None  # noqa: S101
+    expression: exp.Query = prepared.checked.expression
     bounds = _bounds(definition, first, last) if first and last else None
     if bounds is not None:
         expression = sqlcheck.restricted(expression, lower=bounds[0], upper=bounds[1])

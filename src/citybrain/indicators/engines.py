@@ -18,6 +18,7 @@ stable code; the engine's own message is kept as ``internal`` (shown to operator
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -102,10 +103,9 @@ class HubEngine:
                 raise EngineFailure("engine_error", "查询执行失败", internal=str(exc)) from exc
             finally:
                 timer.cancel()
-                try:
+                # an interrupted statement may have ended the transaction already
+                with contextlib.suppress(duckdb.Error):
                     con.execute("ROLLBACK")
-                except duckdb.Error:
-                    pass  # an interrupted statement may have ended the transaction already
         return ResultSet(columns, rows, int((time.perf_counter() - started) * 1000))
 
 
@@ -146,7 +146,7 @@ class SqlEngine:
                         sa.text("SELECT set_config('search_path', :s, true)"), {"s": self.schema}
                     )
                 result = conn.exec_driver_sql(sql)
-                columns = tuple(str(c).lower() for c in result.keys())
+                columns = tuple(str(c).lower() for c in result)
                 rows = [tuple(row) for row in result.fetchall()]
                 conn.rollback()
         except sa.exc.DBAPIError as exc:

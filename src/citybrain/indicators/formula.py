@@ -39,7 +39,7 @@ class DivisionByZero(ArithmeticError):
 @dataclass(frozen=True, slots=True)
 class Formula:
     text: str
-    tree: exp.Expression
+    tree: exp.Expr
     inputs: tuple[str, ...]  # indicator codes, sorted
 
     def evaluate(self, values: Mapping[str, float | None]) -> float | None:
@@ -126,7 +126,7 @@ _BINARY: Final = {
 }
 
 
-def _eval(node: exp.Expression, values: Mapping[str, float | None]) -> float | None:
+def _eval(node: exp.Expr, values: Mapping[str, float | None]) -> float | None:
     if isinstance(node, exp.Column):
         value = values.get(node.name)
         return None if value is None else float(value)
@@ -158,11 +158,11 @@ def _eval(node: exp.Expression, values: Mapping[str, float | None]) -> float | N
     raise FormulaRefused("公式含不支持的元素", code="formula_not_allowed")  # parse refuses first
 
 
-def _arguments(node: exp.Expression) -> list[exp.Expression]:
-    found = [node.this] if isinstance(node.this, exp.Expression) else []
+def _arguments(node: exp.Expr) -> list[exp.Expr]:
+    found = [node.this] if isinstance(node.this, exp.Expr) else []
     for key in ("expression", "decimals"):
         value = node.args.get(key)
-        if isinstance(value, exp.Expression):
+        if isinstance(value, exp.Expr):
             found.append(value)
     found.extend(node.expressions)
     return found

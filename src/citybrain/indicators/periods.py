@@ -70,7 +70,7 @@ def label_of(value: object, granularity: Granularity) -> str:
     if isinstance(value, int | Decimal | float) and _integral(value):
         if granularity is not Granularity.year:
             raise PeriodError(f"只有按年的指标可用整数表示期间: {value}")
-        return check_label(str(int(value)), granularity)  # type: ignore[call-overload]
+        return check_label(str(int(value)), granularity)
     if isinstance(value, str):
         return check_label(value.strip(), granularity)
     raise PeriodError(f"期间的取值无法识别: {value!r:.40}")

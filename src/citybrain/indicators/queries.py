@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from citybrain.core.errors import BadInput, PermissionDenied
 from citybrain.core.pagination import PageParams, paginate
@@ -51,18 +51,18 @@ from citybrain.regions import queries as region_queries
 from citybrain.regions.scope import ancestors, normalise_code
 
 
-def seen_clause(scope: Scope, column: ColumnElement[str] | object) -> ColumnElement[bool]:
+def seen_clause(scope: Scope, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
     """SQL: a region code of the caller's subtree or one of its ancestors."""
     if scope.unrestricted:
         return true()
     if not scope.region_code:
         return false()
-    below = region_queries.within_scope(column, scope.region_code)  # type: ignore[arg-type]
+    below = region_queries.within_scope(column, scope.region_code)
     above = ancestors(scope.region_code)
-    return or_(below, column.in_(above)) if above else below  # type: ignore[attr-defined]
+    return or_(below, column.in_(above)) if above else below
 
 
-def _indicators(scope: Scope) -> Select[tuple[Indicator, IndicatorSet, IndicatorBoard]]:
+def _indicators(scope: Scope) -> Select[Indicator, IndicatorSet, IndicatorBoard]:
     return (
         select(Indicator, IndicatorSet, IndicatorBoard)
         .join(IndicatorSet, IndicatorSet.id == Indicator.set_id)
@@ -98,7 +98,8 @@ def read_indicator(session: Session, code: str, *, scope: Scope) -> IndicatorRea
     row = get_indicator(session, code, scope=scope)
     item = session.get(IndicatorSet, row.set_id)
     board = session.get(IndicatorBoard, item.board_id) if item else None
-    assert item is not None and board is not None  # noqa: S101 - foreign keys
+    assert item is not None  # noqa: S101 - foreign keys
+    assert board is not None  # noqa: S101
     return read_many(session, [(row, item, board)])[0]
 
 
@@ -190,7 +191,7 @@ def read_many(
                 )
                 if run
                 else None,
-            )  # fmt: skip
+            )
         )
     return result
 
@@ -202,8 +203,12 @@ def tree(session: Session, *, scope: Scope) -> list[TreeBoard]:
         .where(seen_clause(scope, IndicatorBoard.region_code))
         .order_by(IndicatorBoard.position, IndicatorBoard.code)
     ).scalars()
-    result = {b.id: TreeBoard(code=b.code, name=b.name, region_code=b.region_code,
-                              description=b.description, sets=[]) for b in boards}  # fmt: skip
+    result = {
+        b.id: TreeBoard(
+            code=b.code, name=b.name, region_code=b.region_code, description=b.description, sets=[]
+        )
+        for b in boards
+    }
     sets: dict[int, TreeSet] = {}
     for item in session.execute(
         select(IndicatorSet)
@@ -231,9 +236,13 @@ def tree(session: Session, *, scope: Scope) -> list[TreeBoard]:
 
 
 def list_revisions(
-    session: Session, *, scope: Scope, page: PageParams, status: RevisionStatus | None = None,
+    session: Session,
+    *,
+    scope: Scope,
+    page: PageParams,
+    status: RevisionStatus | None = None,
     code: str | None = None,
-) -> RevisionPage:  # fmt: skip
+) -> RevisionPage:
     """Revisions the caller could review or edit (its region and departments), newest first;
     the review queue is ``status=submitted`` and ``status=approved``."""
     query = (
@@ -241,11 +250,12 @@ def list_revisions(
         .join(Indicator, Indicator.id == IndicatorRevision.indicator_id)
         .where(
             region_queries.within_scope(Indicator.region_code, scope.region_code)
-            if not scope.unrestricted else true(),
-            scope.department_clause(Indicator.owner_department_code),  # type: ignore[arg-type]
+            if not scope.unrestricted
+            else true(),
+            scope.department_clause(Indicator.owner_department_code),
         )
         .order_by(IndicatorRevision.id.desc())
-    )  # fmt: skip
+    )
     if status is not None:
         query = query.where(IndicatorRevision.status == status.value)
     if code:
@@ -258,14 +268,23 @@ def list_revisions(
 
 def revision_read(revision: IndicatorRevision, row: Indicator) -> RevisionRead:
     return RevisionRead(
-        id=revision.id, indicator_code=row.code, indicator_name=row.name,
-        number=revision.number, status=revision.status, diff=json.loads(revision.diff or "{}"),
-        snapshot=json.loads(revision.snapshot or "{}"), author=revision.author,
-        created_at=revision.created_at, submitted_by=revision.submitted_by,
-        submitted_at=revision.submitted_at, reviewed_by=revision.reviewed_by,
-        reviewed_at=revision.reviewed_at, review_note=revision.review_note,
-        published_by=revision.published_by, published_at=revision.published_at,
-    )  # fmt: skip
+        id=revision.id,
+        indicator_code=row.code,
+        indicator_name=row.name,
+        number=revision.number,
+        status=revision.status,
+        diff=json.loads(revision.diff or "{}"),
+        snapshot=json.loads(revision.snapshot or "{}"),
+        author=revision.author,
+        created_at=revision.created_at,
+        submitted_by=revision.submitted_by,
+        submitted_at=revision.submitted_at,
+        reviewed_by=revision.reviewed_by,
+        reviewed_at=revision.reviewed_at,
+        review_note=revision.review_note,
+        published_by=revision.published_by,
+        published_at=revision.published_at,
+    )
 
 
 # --- runs ---------------------------------------------------------------------------------
@@ -297,15 +316,28 @@ def list_runs(session: Session, *, filters: RunFilter, page: PageParams, scope: 
 
 def run_read(run: IndicatorRun, row: Indicator, *, internals: bool) -> RunRead:
     return RunRead(
-        id=run.id, indicator_code=row.code, indicator_name=row.name, revision=run.revision,
-        batch_key=run.batch_key, trigger=run.trigger, period_from=run.period_from,
-        period_to=run.period_to, engine=run.engine, status=run.status, rows=run.rows,
-        periods=json.loads(run.periods or "{}"), queued_at=run.queued_at,
-        started_at=run.started_at, finished_at=run.finished_at, duration_ms=run.duration_ms,
-        error_code=run.error_code, error_message=run.error_message,
+        id=run.id,
+        indicator_code=row.code,
+        indicator_name=row.name,
+        revision=run.revision,
+        batch_key=run.batch_key,
+        trigger=run.trigger,
+        period_from=run.period_from,
+        period_to=run.period_to,
+        engine=run.engine,
+        status=run.status,
+        rows=run.rows,
+        periods=json.loads(run.periods or "{}"),
+        queued_at=run.queued_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        duration_ms=run.duration_ms,
+        error_code=run.error_code,
+        error_message=run.error_message,
         error_detail=run.error_detail if internals else None,
-        sql_text=run.sql_text if internals else None, triggered_by=run.triggered_by,
-    )  # fmt: skip
+        sql_text=run.sql_text if internals else None,
+        triggered_by=run.triggered_by,
+    )
 
 
 def durations(session: Session, code: str, *, scope: Scope, limit: int = 30) -> list[DurationPoint]:
@@ -318,10 +350,15 @@ def durations(session: Session, code: str, *, scope: Scope, limit: int = 30) -> 
         .limit(limit)
     ).scalars()
     points = [
-        DurationPoint(run_id=r.id, finished_at=r.finished_at, duration_ms=r.duration_ms,
-                      status=r.status, rows=r.rows)
+        DurationPoint(
+            run_id=r.id,
+            finished_at=r.finished_at,
+            duration_ms=r.duration_ms,
+            status=r.status,
+            rows=r.rows,
+        )
         for r in runs
-    ]  # fmt: skip
+    ]
     return points[::-1]
 
 
@@ -347,9 +384,14 @@ def _period(value: str | None, granularity: Granularity) -> str | None:
 
 
 def values(
-    session: Session, code: str, *, scope: Scope, region: str | None, first: str | None,
+    session: Session,
+    code: str,
+    *,
+    scope: Scope,
+    region: str | None,
+    first: str | None,
     last: str | None,
-) -> ValueList:  # fmt: skip
+) -> ValueList:
     """Current values of a published indicator for ``region`` (default: the caller's) and its
     direct children, oldest period first. PermissionDenied ``out_of_scope`` for a region
     outside the caller's; NotFound ``indicator_not_found`` for an unpublished indicator."""
@@ -381,8 +423,14 @@ def values(
         ValueRow(region_code=c, region_name=names.get(c, ""), period=p, value=v, colour=None)
         for c, p, v in found
     ]
-    return ValueList(code=row.code, name=row.name, unit=row.unit, granularity=row.granularity,
-                     region_code=wanted, items=items)  # fmt: skip
+    return ValueList(
+        code=row.code,
+        name=row.name,
+        unit=row.unit,
+        granularity=row.granularity,
+        region_code=wanted,
+        items=items,
+    )
 
 
 def value_history(
@@ -418,7 +466,7 @@ def value_history(
             revision=run.revision,
             computed_at=v.computed_at,
             sql_text=run.sql_text if internals else None,
-        )  # fmt: skip
+        )
         for v, run in rows
     ]
 

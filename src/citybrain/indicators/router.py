@@ -28,9 +28,9 @@ from citybrain.indicators.schemas import (
     IndicatorFilter,
     IndicatorPage,
     IndicatorRead,
+    ReviewNote,
     RevisionPage,
     RevisionRead,
-    ReviewNote,
     RunFilter,
     RunPage,
     RunQueued,
@@ -108,8 +108,13 @@ def indicator_tree(session: DbSession, principal: Reader) -> list[TreeBoard]:
 )
 def create_board(session: DbSession, principal: Editor, body: BoardCreate) -> TreeBoard:
     board = service.create_board(session, spec=body, scope=Scope.of(principal))
-    return TreeBoard(code=board.code, name=board.name, region_code=board.region_code,
-                     description=board.description, sets=[])  # fmt: skip
+    return TreeBoard(
+        code=board.code,
+        name=board.name,
+        region_code=board.region_code,
+        description=board.description,
+        sets=[],
+    )
 
 
 @router.post(
@@ -174,7 +179,9 @@ def create_indicator(
 
 @router.get(
     "/revisions",
-    description="指标修订列表 (审核队列: status=submitted 待审核, approved 待发布), 含每次修改的差异。",
+    description=(
+        "指标修订列表 (审核队列: status=submitted 待审核, approved 待发布), 含每次修改的差异。"
+    ),
     response_model=RevisionPage,
     summary="指标修订与审核队列",
 )
@@ -227,9 +234,13 @@ def request_runs(
 ) -> RunQueued:
     scope = Scope.of(principal)
     queued = runs.queue_runs(
-        session, codes=body.codes, period_from=body.period_from, period_to=body.period_to,
-        trigger="manual", scope=scope,
-    )  # fmt: skip
+        session,
+        codes=body.codes,
+        period_from=body.period_from,
+        period_to=body.period_to,
+        trigger="manual",
+        scope=scope,
+    )
     batch = queued[0].batch_key
     # queued after the response, i.e. after the runs' transaction committed (core.web)
     background.add_task(tasks.queue_batch, request.app.state.jobs, batch)
@@ -241,7 +252,9 @@ def request_runs(
 
 @router.get(
     "/apps",
-    description="应用管理: 使用指标的应用 (大屏、驾驶舱、报表) 及其申请人、部门、期限; 电话脱敏显示。",
+    description=(
+        "应用管理: 使用指标的应用 (大屏、驾驶舱、报表) 及其申请人、部门、期限; 电话脱敏显示。"
+    ),
     response_model=AppPage,
     summary="指标应用列表",
 )
@@ -295,7 +308,10 @@ def delete_app(app_id: RowId, session: DbSession, principal: Editor) -> None:
 
 @router.get(
     "/{code}",
-    description="一个指标的定义、状态与最近一次运行; 不可见或 (对只读调用方) 未发布 404 indicator_not_found。",
+    description=(
+        "一个指标的定义、状态与最近一次运行; 不可见或 (对只读调用方) 未发布"
+        " 404 indicator_not_found。"
+    ),
     response_model=IndicatorRead,
     summary="指标详情",
 )
@@ -319,9 +335,12 @@ def get_indicator(code: CodePath, session: DbSession, principal: Reader) -> Indi
     summary="修改指标定义",
 )
 def revise_indicator(
-    code: CodePath, session: DbSession, principal: Editor, settings: AppSettings,
+    code: CodePath,
+    session: DbSession,
+    principal: Editor,
+    settings: AppSettings,
     body: IndicatorDefinition,
-) -> RevisionRead:  # fmt: skip
+) -> RevisionRead:
     scope = Scope.of(principal)
     revision = service.revise_indicator(
         session, code=code, spec=body, scope=scope, hub=default_store(settings), settings=settings

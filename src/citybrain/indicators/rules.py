@@ -47,7 +47,7 @@ class Rollup(StrEnum):
 
 class Direction(StrEnum):
     higher = "higher"  # higher is better
-    lower = "lower"
+    lower = "lower"  # type: ignore[assignment]  # the member shadows str.lower, on purpose
 
 
 class Frequency(StrEnum):

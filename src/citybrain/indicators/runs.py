@@ -87,18 +87,28 @@ def queue_runs(
     for position, code in enumerate(formula.order(graph)):
         row = rows[code]
         run = IndicatorRun(
-            indicator_id=row.id, revision=row.live_revision or 0, job_run_id=job_run_id,
-            batch_key=batch, position=position, trigger=trigger, period_from=period_from,
-            period_to=period_to, status=RunStatus.queued.value, queued_at=now,
+            indicator_id=row.id,
+            revision=row.live_revision or 0,
+            job_run_id=job_run_id,
+            batch_key=batch,
+            position=position,
+            trigger=trigger,
+            period_from=period_from,
+            period_to=period_to,
+            status=RunStatus.queued.value,
+            queued_at=now,
             triggered_by=scope.actor,
-        )  # fmt: skip
+        )
         session.add(run)
         queued.append(run)
     session.flush()
     audit.record(
-        session, action="indicator.run.request", object_type="indicator_run", object_id=batch,
+        session,
+        action="indicator.run.request",
+        object_type="indicator_run",
+        object_id=batch,
         detail={"codes": list(rows), "from": period_from, "to": period_to, "trigger": trigger},
-    )  # fmt: skip
+    )
     return queued
 
 
@@ -129,6 +139,7 @@ def execute_batch(
         if progress is not None:
             progress(code, done, len(pending))
         upstream = sorted(set(json.loads(inputs or "[]")) & failed)
+        outcome: RunOutcome | None
         if upstream:
             outcome = _skip(factory, run_id, code, upstream)
         else:
@@ -179,7 +190,8 @@ def execute_run(
             set_actor(session, actor="scheduler", role="indicators-job", source_ip="local")
             run = session.get(IndicatorRun, run_id)
             row = session.get(Indicator, run.indicator_id) if run is not None else None
-            assert run is not None and row is not None  # noqa: S101 - claimed just now
+            assert run is not None  # noqa: S101 - claimed just now
+            assert row is not None  # noqa: S101
             run.revision = row.live_revision or run.revision  # published meanwhile: the new one
             definition = Definition.of(row)
             code, first, last = row.code, run.period_from, run.period_to
@@ -232,10 +244,13 @@ def _publish(
             select(Indicator.region_code).where(Indicator.id == run.indicator_id)
         ).scalar_one()
         audit.record(
-            session, action="indicator.run.finish", object_type="indicator", object_id=code,
+            session,
+            action="indicator.run.finish",
+            object_type="indicator",
+            object_id=code,
             region_code=region,
             detail={"run": run_id, "rows": run.rows, "from": run.period_from, "to": run.period_to},
-        )  # fmt: skip
+        )
     return RunOutcome(run_id, code, RunStatus.ok, len(outcome.values), duration)
 
 
@@ -279,7 +294,7 @@ def write_values(
                     "current": True,
                     "run_id": run.id,
                     "computed_at": now,
-                }  # fmt: skip
+                }
                 for v in values
             ],
         )
@@ -303,9 +318,13 @@ def _fail(
         run.status, run.finished_at, run.duration_ms = status.value, utcnow(), duration
         run.error_code, run.error_message, run.error_detail = code, message[:2000], internal[:4000]
         audit.record(
-            session, action="indicator.run.fail", object_type="indicator",
-            object_id=row.code if row else "", region_code=row.region_code if row else None,
-            outcome="failure", detail={"run": run_id, "code": code},
-        )  # fmt: skip
+            session,
+            action="indicator.run.fail",
+            object_type="indicator",
+            object_id=row.code if row else "",
+            region_code=row.region_code if row else None,
+            outcome="failure",
+            detail={"run": run_id, "code": code},
+        )
         name = row.code if row else ""
     return RunOutcome(run_id, name, status, 0, duration, code)

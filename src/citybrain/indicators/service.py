@@ -58,15 +58,23 @@ def create_board(session: Session, *, spec: BoardCreate, scope: Scope) -> Indica
     region = _region(scope, spec.region_code)
     _check_code_free(session, IndicatorBoard, spec.code, "板块")
     board = IndicatorBoard(
-        code=spec.code, name=spec.name, region_code=region, description=spec.description,
-        position=spec.position, created_at=utcnow(),
-    )  # fmt: skip
+        code=spec.code,
+        name=spec.name,
+        region_code=region,
+        description=spec.description,
+        position=spec.position,
+        created_at=utcnow(),
+    )
     session.add(board)
     session.flush()
     audit.record(
-        session, action="indicator.board.create", object_type="indicator_board",
-        object_id=board.code, region_code=region, detail={"name": board.name},
-    )  # fmt: skip
+        session,
+        action="indicator.board.create",
+        object_type="indicator_board",
+        object_id=board.code,
+        region_code=region,
+        detail={"name": board.name},
+    )
     return board
 
 
@@ -93,15 +101,23 @@ def create_set(session: Session, *, spec: SetCreate, scope: Scope) -> IndicatorS
     _region(scope, board.region_code)
     _check_code_free(session, IndicatorSet, spec.code, "指标集")
     item = IndicatorSet(
-        board_id=board.id, code=spec.code, name=spec.name, description=spec.description,
-        position=spec.position, created_at=utcnow(),
-    )  # fmt: skip
+        board_id=board.id,
+        code=spec.code,
+        name=spec.name,
+        description=spec.description,
+        position=spec.position,
+        created_at=utcnow(),
+    )
     session.add(item)
     session.flush()
     audit.record(
-        session, action="indicator.set.create", object_type="indicator_set", object_id=item.code,
-        region_code=board.region_code, detail={"name": item.name, "board": board.code},
-    )  # fmt: skip
+        session,
+        action="indicator.set.create",
+        object_type="indicator_set",
+        object_id=item.code,
+        region_code=board.region_code,
+        detail={"name": item.name, "board": board.code},
+    )
     return item
 
 
@@ -162,19 +178,39 @@ def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 def _apply(row: Indicator, snapshot: dict[str, Any], set_id: int) -> None:
     row.set_id = set_id
     for key in (
-        "name", "caliber", "unit", "owner_department_code", "kind", "sql_text", "formula",
-        "engine", "datasource_id", "update_frequency", "region_level", "granularity",
-        "direction", "weight", "rollup", "ratio_scale", "timeout_seconds", "period_type",
-    ):  # fmt: skip
+        "name",
+        "caliber",
+        "unit",
+        "owner_department_code",
+        "kind",
+        "sql_text",
+        "formula",
+        "engine",
+        "datasource_id",
+        "update_frequency",
+        "region_level",
+        "granularity",
+        "direction",
+        "weight",
+        "rollup",
+        "ratio_scale",
+        "timeout_seconds",
+        "period_type",
+    ):
         setattr(row, key, snapshot.get(key))
     row.source_resources = json.dumps(snapshot.get("source_resources", []), ensure_ascii=False)
     row.inputs = json.dumps(snapshot.get("inputs", []), ensure_ascii=False)
 
 
 def _checked(
-    session: Session, spec: IndicatorDefinition, *, code: str, region: str, hub: HubStore,
+    session: Session,
+    spec: IndicatorDefinition,
+    *,
+    code: str,
+    region: str,
+    hub: HubStore,
     settings: Settings,
-) -> ValidationResult:  # fmt: skip
+) -> ValidationResult:
     result, _ = validate(session, spec, code=code, region_code=region, hub=hub, settings=settings)
     if not result.ok:
         raise BadInput(result.message, code=result.code, detail=result.detail)
@@ -205,24 +241,37 @@ def create_indicator(
     snapshot = _snapshot(definition, result)
     now = utcnow()
     row = Indicator(
-        code=spec.code, region_code=region, status=RevisionStatus.draft.value, head_revision=1,
-        created_by=scope.actor, created_at=now, updated_at=now,
-    )  # fmt: skip
+        code=spec.code,
+        region_code=region,
+        status=RevisionStatus.draft.value,
+        head_revision=1,
+        created_by=scope.actor,
+        created_at=now,
+        updated_at=now,
+    )
     _apply(row, snapshot, item.id)
     session.add(row)
     session.flush()
     session.add(
         IndicatorRevision(
-            indicator_id=row.id, number=1, snapshot=json.dumps(snapshot, ensure_ascii=False),
+            indicator_id=row.id,
+            number=1,
+            snapshot=json.dumps(snapshot, ensure_ascii=False),
             diff=json.dumps(_diff({}, snapshot), ensure_ascii=False),
-            status=RevisionStatus.draft.value, author=scope.actor, created_at=now,
+            status=RevisionStatus.draft.value,
+            author=scope.actor,
+            created_at=now,
         )
-    )  # fmt: skip
+    )
     session.flush()
     audit.record(
-        session, action="indicator.create", object_type="indicator", object_id=row.code,
-        region_code=region, detail={"name": row.name, "revision": 1},
-    )  # fmt: skip
+        session,
+        action="indicator.create",
+        object_type="indicator",
+        object_id=row.code,
+        region_code=region,
+        detail={"name": row.name, "revision": 1},
+    )
     return row
 
 
@@ -235,9 +284,14 @@ def head(session: Session, row: Indicator) -> IndicatorRevision:
 
 
 def revise_indicator(
-    session: Session, *, code: str, spec: IndicatorDefinition, scope: Scope, hub: HubStore,
+    session: Session,
+    *,
+    code: str,
+    spec: IndicatorDefinition,
+    scope: Scope,
+    hub: HubStore,
     settings: Settings,
-) -> IndicatorRevision:  # fmt: skip
+) -> IndicatorRevision:
     """Save a change as a new draft revision with its diff. A published indicator keeps
     running its live definition until the new revision is published. InvalidState
     ``revision_pending`` while a submitted or approved revision awaits its review; the
@@ -257,11 +311,14 @@ def revise_indicator(
         raise BadInput("定义没有变化", code="no_changes")
     now = utcnow()
     revision = IndicatorRevision(
-        indicator_id=row.id, number=row.head_revision + 1,
+        indicator_id=row.id,
+        number=row.head_revision + 1,
         snapshot=json.dumps(snapshot, ensure_ascii=False),
-        diff=json.dumps(changes, ensure_ascii=False), status=RevisionStatus.draft.value,
-        author=scope.actor, created_at=now,
-    )  # fmt: skip
+        diff=json.dumps(changes, ensure_ascii=False),
+        status=RevisionStatus.draft.value,
+        author=scope.actor,
+        created_at=now,
+    )
     session.add(revision)
     row.head_revision = revision.number
     row.updated_at = now
@@ -270,9 +327,13 @@ def revise_indicator(
         row.status = RevisionStatus.draft.value
     session.flush()
     audit.record(
-        session, action="indicator.revise", object_type="indicator", object_id=row.code,
-        region_code=row.region_code, detail={"revision": revision.number, "fields": sorted(changes)},
-    )  # fmt: skip
+        session,
+        action="indicator.revise",
+        object_type="indicator",
+        object_id=row.code,
+        region_code=row.region_code,
+        detail={"revision": revision.number, "fields": sorted(changes)},
+    )
     return revision
 
 
@@ -309,10 +370,13 @@ def review(
     row.updated_at = now
     session.flush()
     audit.record(
-        session, action=f"indicator.{action.value}", object_type="indicator", object_id=row.code,
+        session,
+        action=f"indicator.{action.value}",
+        object_type="indicator",
+        object_id=row.code,
         region_code=row.region_code,
         detail={"revision": revision.number, "status": target.value, "note": note[:200]},
-    )  # fmt: skip
+    )
     return revision
 
 

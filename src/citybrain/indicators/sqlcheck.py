@@ -25,6 +25,8 @@ from sqlglot.optimizer.qualify import qualify
 
 from citybrain.core.errors import BadInput
 
+__all__ = ["ALLOWED_NAMES", "CheckedSql", "SqlRefused", "check", "exp", "parse"]
+
 DIALECT: Final = "duckdb"
 REQUIRED_COLUMNS: Final = ("region_code", "period", "value")
 OPTIONAL_COLUMNS: Final = ("numerator", "denominator")
@@ -32,7 +34,7 @@ MAX_SQL_LENGTH: Final = 20_000
 
 # sqlglot expression class → the name people write. Each is used by an indicator of the
 # cross-engine test, which fails when one is not.
-ALLOWED_FUNCTIONS: Final[Mapping[type[exp.Expression], str]] = {
+ALLOWED_FUNCTIONS: Final[Mapping[type[exp.Expr], str]] = {
     exp.Count: "count",
     exp.Sum: "sum",
     exp.Avg: "avg",
@@ -63,7 +65,7 @@ ALLOWED_NAMES: Final = tuple(sorted(set(ALLOWED_FUNCTIONS.values())))
 # strftime formats whose PostgreSQL translation is tested.
 ALLOWED_TIME_FORMATS: Final = frozenset({"%Y", "%m", "%Y-%m", "%Y-%m-%d"})
 # Syntax DuckDB accepts that PostgreSQL does not, or that reaches outside the data.
-_REFUSED_SYNTAX: Final[Mapping[type[exp.Expression], str]] = {
+_REFUSED_SYNTAX: Final[Mapping[type[exp.Expr], str]] = {
     exp.Qualify: "QUALIFY",
     exp.TableSample: "USING SAMPLE / TABLESAMPLE",
     exp.Pivot: "PIVOT",
@@ -136,7 +138,7 @@ def check(sql: str, schema: Mapping[str, Mapping[str, str]]) -> CheckedSql:
     return CheckedSql(statement, tables, functions, columns)
 
 
-def _check_syntax(statement: exp.Expression) -> None:
+def _check_syntax(statement: exp.Expr) -> None:
     for node in statement.walk():
         for kind, name in _REFUSED_SYNTAX.items():
             if isinstance(node, kind):
@@ -157,7 +159,7 @@ def _check_syntax(statement: exp.Expression) -> None:
             )
 
 
-def _check_functions(statement: exp.Expression) -> tuple[str, ...]:
+def _check_functions(statement: exp.Expr) -> tuple[str, ...]:
     used: set[str] = set()
     for node in statement.walk():
         if not isinstance(node, exp.Func):
@@ -183,13 +185,11 @@ def _check_functions(statement: exp.Expression) -> tuple[str, ...]:
     return tuple(sorted(used))
 
 
-def _cte_names(statement: exp.Expression) -> set[str]:
+def _cte_names(statement: exp.Expr) -> set[str]:
     return {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
 
 
-def _check_tables(
-    statement: exp.Expression, schema: Mapping[str, Mapping[str, str]]
-) -> tuple[str, ...]:
+def _check_tables(statement: exp.Expr, schema: Mapping[str, Mapping[str, str]]) -> tuple[str, ...]:
     ctes = _cte_names(statement)
     known = {name.lower() for name in schema}
     read: set[str] = set()
@@ -219,8 +219,10 @@ def _check_tables(
     return tuple(sorted(read))
 
 
-def _check_columns(statement: exp.Expression, schema: Mapping[str, Mapping[str, str]]) -> None:
-    lowered = {t.lower(): {c.lower(): ty for c, ty in cols.items()} for t, cols in schema.items()}
+def _check_columns(statement: exp.Expr, schema: Mapping[str, Mapping[str, str]]) -> None:
+    lowered: dict[str, object] = {
+        t.lower(): {c.lower(): ty for c, ty in cols.items()} for t, cols in schema.items()
+    }
     try:
         qualify(
             statement.copy(),
@@ -272,7 +274,7 @@ def _output_columns(statement: exp.Query) -> tuple[str, ...]:
     return tuple(names)
 
 
-def to_dialect(expression: exp.Expression, dialect: str) -> str:
+def to_dialect(expression: exp.Expr, dialect: str) -> str:
     """The SQL of ``expression`` for ``dialect`` (``duckdb``, ``postgres``, ``spark``); raises
     SqlRefused ``syntax_not_portable`` when sqlglot knows it cannot translate a part."""
     try:

@@ -89,9 +89,14 @@ def scheduled_batches(
             first, last = recent(today, granularity, config.recent_periods)
             first = shift(first, granularity, -min(missed, MAX_CATCH_UP))
             queued = runs.queue_runs(
-                session, codes=wanted, period_from=first, period_to=last, trigger="schedule",
-                scope=Scope.system(), job_run_id=ctx.run_id,
-            )  # fmt: skip
+                session,
+                codes=wanted,
+                period_from=first,
+                period_to=last,
+                trigger="schedule",
+                scope=Scope.system(),
+                job_run_id=ctx.run_id,
+            )
             batches.append(queued[0].batch_key)
     return batches
 
