@@ -146,7 +146,7 @@ class SqlEngine:
                         sa.text("SELECT set_config('search_path', :s, true)"), {"s": self.schema}
                     )
                 result = conn.exec_driver_sql(sql)
-                columns = tuple(str(c).lower() for c in result)
+                columns = tuple(str(c).lower() for c in list(result.keys()))
                 rows = [tuple(row) for row in result.fetchall()]
                 conn.rollback()
         except sa.exc.DBAPIError as exc:
