@@ -128,3 +128,41 @@ def test_only_published_indicators_run_and_periods_must_fit(session: Session, wo
     with pytest.raises(DomainError) as caught:
         run(session, world, ["t_draft"], "2024Q1", "2024Q2")
     assert caught.value.code == "bad_period"
+
+
+def test_a_schedule_slot_recomputes_recent_periods_and_catches_up(
+    session: Session, world: World
+) -> None:
+    from datetime import UTC, datetime
+
+    from citybrain.core.db import make_session_factory
+    from citybrain.core.jobs.registry import JobContext, Registry
+    from citybrain.indicators import tasks
+    from citybrain.indicators.rules import Frequency
+
+    create(session, world, "t_sched", update_frequency="monthly")
+    create(session, world, "t_daily", update_frequency="daily")
+    publish(session, "t_sched")
+    publish(session, "t_daily")
+    session.flush()
+    factory = make_session_factory(session.connection())
+    ctx = JobContext(factory=factory, settings=world.settings, run_id=0, attempt=1)
+    slot = datetime(2024, 3, 1, 18, 30, tzinfo=UTC)  # 2 March, 02:30 in Shanghai
+    batches = tasks.scheduled_batches(ctx, Frequency.monthly, now=slot, missed=1)
+    queued = (
+        session.execute(select(IndicatorRun).where(IndicatorRun.batch_key.in_(batches)))
+        .scalars()
+        .all()
+    )
+    assert [(r.trigger, r.period_from, r.period_to) for r in queued] == [
+        ("schedule", "2024-01", "2024-03")  # two recent periods and one missed
+    ]
+    from citybrain.indicators import runs as indicator_runs
+
+    done = indicator_runs.execute_batch(
+        factory, batch_key=batches[0], hub=world.hub, settings=world.settings
+    )
+    assert [o.code for o in done] == ["t_sched"]
+    registry = Registry()
+    tasks.register_jobs(registry)
+    assert set(registry.schedules) == {f"indicators.scheduled_{f.value}" for f in Frequency}
