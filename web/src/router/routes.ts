@@ -4,10 +4,11 @@ import { iamPublicRoutes, iamRoutes } from '@/modules/iam/routes'
 import { regionsRoutes } from '@/modules/regions/routes'
 import { auditRoutes } from '@/modules/audit/routes'
 import { jobsRoutes } from '@/modules/jobs/routes'
+import { indicatorsRoutes } from '@/modules/indicators/routes'
 import { datahubPublicRoutes, datahubRoutes } from '@/modules/datahub/routes'
 
 /** Layout children of every module, in menu order. */
-export const moduleRoutes: RouteRecordRaw[] = [...regionsRoutes, ...datahubRoutes, ...iamRoutes, ...auditRoutes, ...jobsRoutes]
+export const moduleRoutes: RouteRecordRaw[] = [...regionsRoutes, ...datahubRoutes, ...iamRoutes, ...auditRoutes, ...jobsRoutes, ...indicatorsRoutes]
 
 export const routes: RouteRecordRaw[] = [
   ...iamPublicRoutes,
