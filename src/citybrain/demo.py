@@ -86,9 +86,9 @@ def demo_grid_user(session: Session) -> tuple[int, str] | None:
 
 
 def load_demo(session: Session, settings: Settings, *, console: Console) -> None:
+    from citybrain.analytics.hub import default_store
     from citybrain.datahub.demo import load_datahub_demo
     from citybrain.datahub.demo.activity import seed_demo_activity
-    from citybrain.analytics.hub import default_store
     from citybrain.datahub.demo.progress import label
     from citybrain.indicators.demo import seed_demo_indicators
     from citybrain.regions.demo_members import seed_demo_grid_members

@@ -1,6 +1,7 @@
-"""The demo's first indicators over 民乐县's hub tables (低保, 家庭医生签约, 参保, 企业登记), defined,
-reviewed by a second person, published and computed for the last 24 months of the demo data
-through the real services, so the indicator pages are not empty. Idempotent: indicators that
+# ruff: noqa: S608 - indicator definitions (text checked by sqlcheck) built from constants
+"""The demo's first indicators over 民乐县's hub tables (低保, 家庭医生签约, 参保, 企业登记),
+defined, reviewed by a second person, published and computed for the last 24 months of the demo
+data through the real services, so the indicator pages are not empty. Idempotent: indicators that
 exist are left alone (the later demo of 40 indicators adds to the same boards)."""
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def indicators(region: str) -> list[DemoIndicator]:
         }),
         DemoIndicator("wj_signing_new", "家庭医生新增签约人数", "shbz", "WJ", {
             "sql_text": _month_count(wj, "signed_on"), "unit": "人",
-            "caliber": "按签约日期所在月份统计的家庭医生新签约居民人数", "update_frequency": "daily",
+            "caliber": "按签约日期所在月份统计的家庭医生新签约居民人数",
+            "update_frequency": "daily",
         }),
         DemoIndicator("rs_payment_rate", "参保缴费正常率", "shbz", "RS", {
             "sql_text": (
@@ -73,7 +75,9 @@ def indicators(region: str) -> list[DemoIndicator]:
             ),
             "unit": "%", "granularity": "year", "rollup": "ratio", "ratio_scale": 100,
             "update_frequency": "yearly",
-            "caliber": "按参保年度, 缴费状态为正常的参保人次占全部参保人次的比例 (上级区域按分子分母汇总)",
+            "caliber": (
+                "按参保年度, 缴费状态为正常的参保人次占全部参保人次的比例 (上级区域按分子分母汇总)"
+            ),
         }),
         DemoIndicator("sj_new_enterprises", "新登记企业数", "sczt", "SJ", {
             "sql_text": (
@@ -101,11 +105,17 @@ def seed_demo_indicators(session: Session, settings: Settings, *, hub: HubStore)
     region = settings.demo_region
     author, approver = _scope(region, AUTHOR), _scope(region, APPROVER)
     for code, name, description in BOARDS:
-        if session.execute(select(IndicatorBoard.id).where(IndicatorBoard.code == code)).first() is None:
+        if (
+            session.execute(select(IndicatorBoard.id).where(IndicatorBoard.code == code)).first()
+            is None
+        ):
             spec = BoardCreate(code=code, name=name, description=description, region_code=region)
             service.create_board(session, spec=spec, scope=author)
     for code, board, name, description in SETS:
-        if session.execute(select(IndicatorSet.id).where(IndicatorSet.code == code)).first() is None:
+        if (
+            session.execute(select(IndicatorSet.id).where(IndicatorSet.code == code)).first()
+            is None
+        ):
             spec_set = SetCreate(code=code, board_code=board, name=name, description=description)
             service.create_set(session, spec=spec_set, scope=author)
     existing = set(session.execute(select(Indicator.code)).scalars())
@@ -136,7 +146,9 @@ def seed_demo_indicators(session: Session, settings: Settings, *, hub: HubStore)
 
 def _compute(session: Session, settings: Settings, hub: HubStore, codes: list[str]) -> None:
     """Runs on the caller's connection (their short transactions become savepoints)."""
-    rows = session.execute(select(Indicator.code, Indicator.granularity).where(Indicator.code.in_(codes)))
+    rows = session.execute(
+        select(Indicator.code, Indicator.granularity).where(Indicator.code.in_(codes))
+    )
     by_granularity: dict[str, list[str]] = {}
     for code, granularity in rows:
         by_granularity.setdefault(granularity, []).append(code)

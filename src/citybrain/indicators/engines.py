@@ -66,46 +66,56 @@ def division_failure(internal: str = "") -> EngineFailure:
 
 
 class HubEngine:
-    """The hub (DuckDB), read in a read-only transaction."""
+    """The hub (DuckDB), read in a read-only transaction. The connection is opened at the first
+    statement and kept until :meth:`close` (opening the file costs tens of milliseconds), so a
+    caller running several indicators closes the engine when done."""
 
     name = "duckdb"
     dialect = "duckdb"
 
     def __init__(self, store: HubStore) -> None:
         self.store = store
+        self._stack: contextlib.ExitStack | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
 
     def close(self) -> None:
-        return None  # a connection is opened per statement
+        if self._stack is not None:
+            self._stack.close()
+        self._stack = self._con = None
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            self._stack = contextlib.ExitStack()
+            self._con = self._stack.enter_context(self.store.connect())
+        return self._con
 
     def execute(self, sql: str, *, timeout_seconds: float) -> ResultSet:
         started = time.perf_counter()
-        with self.store.connect() as con:
-            timer = threading.Timer(timeout_seconds, con.interrupt)
-            con.execute("BEGIN TRANSACTION READ ONLY")
-            timer.start()
-            try:
-                cursor = con.execute(sql)
-                columns = tuple(str(d[0]).lower() for d in cursor.description or ())
-                rows = cursor.fetchall()
-            except duckdb.InterruptException as exc:
-                raise timeout_failure(timeout_seconds, str(exc)) from exc
-            except duckdb.CatalogException as exc:
-                if "does not exist" in str(exc) and "Table" in str(exc):
-                    raise EngineFailure(
-                        "hub_table_missing",
-                        "所读的中枢表还没有数据 (资源尚未归集)",
-                        internal=str(exc),
-                    ) from exc
-                raise EngineFailure("engine_error", "查询执行失败", internal=str(exc)) from exc
-            except duckdb.Error as exc:
-                if "Division by zero" in str(exc):
-                    raise division_failure(str(exc)) from exc
-                raise EngineFailure("engine_error", "查询执行失败", internal=str(exc)) from exc
-            finally:
-                timer.cancel()
-                # an interrupted statement may have ended the transaction already
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
+        con = self._connection()
+        timer = threading.Timer(timeout_seconds, con.interrupt)
+        con.execute("BEGIN TRANSACTION READ ONLY")
+        timer.start()
+        try:
+            cursor = con.execute(sql)
+            columns = tuple(str(d[0]).lower() for d in cursor.description or ())
+            rows = cursor.fetchall()
+        except duckdb.InterruptException as exc:
+            raise timeout_failure(timeout_seconds, str(exc)) from exc
+        except duckdb.CatalogException as exc:
+            if "does not exist" in str(exc) and "Table" in str(exc):
+                raise EngineFailure(
+                    "hub_table_missing", "所读的中枢表还没有数据 (资源尚未归集)", internal=str(exc)
+                ) from exc
+            raise EngineFailure("engine_error", "查询执行失败", internal=str(exc)) from exc
+        except duckdb.Error as exc:
+            if "Division by zero" in str(exc):
+                raise division_failure(str(exc)) from exc
+            raise EngineFailure("engine_error", "查询执行失败", internal=str(exc)) from exc
+        finally:
+            timer.cancel()
+            # an interrupted statement may have ended the transaction already
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
         return ResultSet(columns, rows, int((time.perf_counter() - started) * 1000))
 
 
