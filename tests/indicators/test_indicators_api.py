@@ -104,6 +104,9 @@ def test_a_rerun_is_queued_and_run_by_the_job_system(
     )
     assert answer.status_code == 202, answer.text
     batch = answer.json()["batch_key"]
+    assert [(r["indicator_code"], r["status"]) for r in answer.json()["runs"]] == [
+        ("t_pub", "queued")
+    ]
     runs = client.get(f"{API}/runs", params={"indicator": "t_pub"}, headers=analyst).json()["items"]
     mine = [r for r in runs if r["batch_key"] == batch]
     assert [r["status"] for r in mine] == ["ok"], mine  # jobs run at once in tests

@@ -314,6 +314,18 @@ def list_runs(session: Session, *, filters: RunFilter, page: PageParams, scope: 
     return RunPage(items=items, total=total, page=page.page, size=page.size)
 
 
+def batch_runs(session: Session, batch_key: str, *, scope: Scope) -> list[RunRead]:
+    """The runs of one batch in their order (what a re-run request queued)."""
+    rows = session.execute(
+        select(IndicatorRun, Indicator)
+        .join(Indicator, Indicator.id == IndicatorRun.indicator_id)
+        .where(IndicatorRun.batch_key == batch_key, seen_clause(scope, Indicator.region_code))
+        .order_by(IndicatorRun.position)
+    ).all()
+    internals = scope.has(permissions.RUN)
+    return [run_read(run, row, internals=internals) for run, row in rows]
+
+
 def run_read(run: IndicatorRun, row: Indicator, *, internals: bool) -> RunRead:
     return RunRead(
         id=run.id,

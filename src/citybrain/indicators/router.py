@@ -244,10 +244,7 @@ def request_runs(
     batch = queued[0].batch_key
     # queued after the response, i.e. after the runs' transaction committed (core.web)
     background.add_task(tasks.queue_batch, request.app.state.jobs, batch)
-    listed = queries.list_runs(
-        session, filters=RunFilter(), page=PageParams(size=len(queued)), scope=scope
-    )
-    return RunQueued(batch_key=batch, runs=[r for r in listed.items if r.batch_key == batch])
+    return RunQueued(batch_key=batch, runs=queries.batch_runs(session, batch, scope=scope))
 
 
 @router.get(

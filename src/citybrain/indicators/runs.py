@@ -26,7 +26,7 @@ from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings
 from citybrain.core.context import set_actor
 from citybrain.core.db import reading
-from citybrain.core.errors import BadInput, DomainError, InvalidState
+from citybrain.core.errors import BadInput, DomainError, InvalidState, NotFound
 from citybrain.core.scope import Scope
 from citybrain.indicators import compute, formula
 from citybrain.indicators.compute import Definition
@@ -67,10 +67,8 @@ def queue_runs(
     rows: dict[str, Indicator] = {}
     for code in dict.fromkeys(codes):
         row = get_indicator(session, code, scope=scope)
-        if not scope.covers_region(row.region_code):
-            raise InvalidState(
-                f"指标 {code} 不属于本人辖区", code="indicator_not_found", detail=code
-            )
+        if not scope.covers_region(row.region_code):  # seen from below, run only inside
+            raise NotFound(f"指标 {code} 不存在", code="indicator_not_found", detail=code)
         if row.live_revision is None:
             raise InvalidState(
                 f"指标 {code} 尚未发布, 不能运行", code="indicator_not_published", detail=code
