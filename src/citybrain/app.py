@@ -100,10 +100,12 @@ def register_jobs() -> None:
     from citybrain.datahub.ingest import tasks as ingest_tasks
     from citybrain.datahub.masterdata import tasks as masterdata_tasks
     from citybrain.datahub.sharing import tasks as sharing_tasks
+    from citybrain.indicators import tasks as indicators_tasks
 
     ingest_tasks.register_jobs()
     sharing_tasks.register_jobs()
     masterdata_tasks.register_jobs()
+    indicators_tasks.register_jobs()
 
 
 def _include_routers(app: FastAPI) -> None:
@@ -118,6 +120,7 @@ def _include_routers(app: FastAPI) -> None:
     from citybrain.datahub.sharing.router import router as sharing_router
     from citybrain.iam.resolver import install as install_iam
     from citybrain.iam.router import router as iam_router
+    from citybrain.indicators.router import router as indicators_router
     from citybrain.regions.router import router as regions_router
     from citybrain.reports.router import router as reports_router
     from citybrain.search.router import router as search_router
@@ -137,6 +140,7 @@ def _include_routers(app: FastAPI) -> None:
         opendata_router,
         search_router,
         reports_router,
+        indicators_router,
     ):
         app.include_router(router)
 

@@ -25,6 +25,7 @@ PERMISSION_MODULES = (
     "citybrain.datahub.datasources.permissions",
     "citybrain.search.permissions",
     "citybrain.reports.permissions",
+    "citybrain.indicators.permissions",
 )
 
 # Modules that react to other modules' domain events; each has ``install()`` (idempotent).

@@ -123,6 +123,8 @@ class Cell:
     draft_attachment_id: int = 0
     published_report_id: int = 0  # published: every reader of the region, and search
     published_attachment_id: int = 0
+    indicator_code: str = ""
+    indicator_app_id: int = 0
 
 
 @dataclass
@@ -241,6 +243,59 @@ def _write_reports(session: Session, cell: Cell, region_marker: str, settings: S
     reports_service.publish_report(session, report_id=published[0], scope=Scope.system())
 
 
+def _indicators(
+    session: Session, hub: HubStore, settings: Settings, region: str, objects: RegionObjects,
+    cells: dict[tuple[str, str], Cell], serial: int,
+) -> None:  # fmt: skip
+    """A published indicator (with values) and an application per department of ``region``."""
+    from citybrain.analytics.hub import table_name
+    from citybrain.indicators import apps, runs, service
+    from citybrain.indicators.schemas import AppCreate, BoardCreate, IndicatorCreate, SetCreate
+    from citybrain.indicators.workflow import Action
+
+    def as_(name: str) -> Scope:
+        return Scope(region_code=region, all_departments=True, actor=f"{name}{serial}")
+
+    board = service.create_board(
+        session, spec=BoardCreate(code=f"idor_b{region}_{serial}", name=f"板块{objects.marker}"),
+        scope=as_("a"),
+    )  # fmt: skip
+    item = service.create_set(
+        session, spec=SetCreate(code=f"idor_s{region}_{serial}", board_code=board.code,
+                                name=f"指标集{objects.marker}"), scope=as_("a"),
+    )  # fmt: skip
+    for short in DEPARTMENTS:
+        cell = cells[(region, short)]
+        code = f"idor_{short.lower()}{region}_{serial}"
+        sql = (f"SELECT town_code AS region_code, 2024 AS period, count(*) AS value"
+               f" FROM {table_name(cell.resource_code)} GROUP BY town_code")  # fmt: skip
+        spec = IndicatorCreate(
+            code=code, name=f"指标{cell.marker}", set_code=item.code, caliber=cell.marker,
+            owner_department_code=cell.department, sql_text=sql, region_level="county",
+            granularity="year", update_frequency="yearly",
+        )  # fmt: skip
+        service.create_indicator(session, spec=spec, scope=as_("a"), hub=hub, settings=settings)
+        service.review(session, code=code, action=Action.submit, scope=as_("a"))
+        service.review(session, code=code, action=Action.approve, scope=as_("b"))
+        service.review(session, code=code, action=Action.publish, scope=as_("b"))
+        queued = runs.queue_runs(session, codes=[code], period_from="2024", period_to="2024",
+                                 trigger="manual", scope=Scope.system())  # fmt: skip
+        session.flush()
+        factory = make_session_factory(session.connection())
+        done = runs.execute_batch(
+            factory, batch_key=queued[0].batch_key, hub=hub, settings=settings
+        )
+        assert [o.status.value for o in done] == ["ok"], done
+        cell.indicator_code = code
+        app = apps.create_app(
+            session, spec=AppCreate(name=f"应用{cell.marker}", app_type="大屏", requester="张三",
+                                    phone="13900000001", department_code=cell.department,
+                                    description=cell.marker),
+            scope=Scope.system(), settings=settings,
+        )  # fmt: skip
+        cell.indicator_app_id = app.id
+
+
 def build_world(session: Session, settings: Settings, folder: Path) -> World:
     hub = HubStore(hub_path(settings))
     cells: dict[tuple[str, str], Cell] = {}
@@ -329,6 +384,7 @@ def build_world(session: Session, settings: Settings, folder: Path) -> World:
             actors[f"handler@{region}/{short}"] = Actor(
                 f"handler@{region}/{short}", "handler", region, department, headers
             )
+        _indicators(session, hub, settings, region, objects, cells, serial)
         _write_persons(session, hub, settings, person_codes, serial)
         masterdata_service.rebuild_entities(session, hub=hub, resource_codes=entity_codes)
         objects.person_id = session.execute(
@@ -348,7 +404,7 @@ def build_world(session: Session, settings: Settings, folder: Path) -> World:
             actors[f"{role}@{region}"] = Actor(f"{role}@{region}", role, region, None, headers)
         key, _ = apikeys.create_api_key(
             session, name=f"部门系统{objects.marker}", region_code=region,
-            scopes=["catalog:read"],
+            scopes=["catalog:read", "indicators:read"],
         )  # fmt: skip
         objects.api_key_id = key.id
         source = create_source(

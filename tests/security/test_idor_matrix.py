@@ -23,6 +23,7 @@ CATALOG, INGEST, QUALITY = "/api/v1/catalog", "/api/v1/ingest", "/api/v1/quality
 SHARING, MASTERDATA, IAM = "/api/v1/sharing", "/api/v1/masterdata", "/api/v1/iam"
 DATASOURCES = "/api/v1/datasources"
 REPORTS, SEARCH = "/api/v1/reports", "/api/v1/search"
+INDICATORS = "/api/v1/indicators"
 CSV = ("a.csv", "姓名,公民身份号码\n某人,1\n".encode(), "text/csv")
 
 
@@ -99,6 +100,36 @@ OPERATIONS: tuple[Op, ...] = (
     Op(
         "report.published.file", "GET", REPORTS + "/{published}/attachments/{published_file}", False
     ),
+    # indicators (published ones are read across the region; definitions are the department's)
+    Op("indicator.read", "GET", INDICATORS + "/{indicator}", False),
+    Op("indicator.values", "GET", INDICATORS + "/{indicator}/values", False),
+    Op(
+        "indicator.history",
+        "GET",
+        INDICATORS + "/{indicator}/values/history?region={region}&period=2024",
+        False,
+    ),
+    Op("indicator.durations", "GET", INDICATORS + "/{indicator}/durations", False),
+    Op("indicator.revisions", "GET", INDICATORS + "/{indicator}/revisions", True),
+    Op(
+        "indicator.revise",
+        "PUT",
+        INDICATORS + "/{indicator}",
+        True,
+        {"name": "改", "set_code": "x", "owner_department_code": "x", "sql_text": "SELECT 1"},
+    ),
+    Op("indicator.submit", "POST", INDICATORS + "/{indicator}/submit", True, {"note": ""}),
+    Op("indicator.approve", "POST", INDICATORS + "/{indicator}/approve", True, {"note": ""}),
+    Op("indicator.reject", "POST", INDICATORS + "/{indicator}/reject", True, {"note": ""}),
+    Op(
+        "indicator.run",
+        "POST",
+        INDICATORS + "/runs",
+        False,
+        {"codes": ["{indicator}"], "period_from": "2024", "period_to": "2024"},
+    ),
+    Op("indicator_app.update", "PATCH", INDICATORS + "/apps/{indicator_app}", True, {"name": "改"}),
+    Op("indicator_app.delete", "DELETE", INDICATORS + "/apps/{indicator_app}", True),
 )
 
 
@@ -147,6 +178,17 @@ LISTS: tuple[ListOp, ...] = (
     ListOp("search.resources", SEARCH + "?q=人口资源&size=100", False, "key", "resource"),
     ListOp("search.reports", SEARCH + "?q=网格员&size=100", False, "key", "published_key"),
     ListOp("search.drafts", SEARCH + "?q=草稿&size=100", True, "key", "draft_key"),
+    ListOp("indicators", INDICATORS + "?size=200", False, "code", "indicator"),
+    ListOp("indicators.tree", INDICATORS + "/tree", False, "code", "indicator"),
+    ListOp("indicator.runs", INDICATORS + "/runs?size=200", False, "indicator_code", "indicator"),
+    ListOp(
+        "indicator.revisions",
+        INDICATORS + "/revisions?size=200",
+        True,
+        "indicator_code",
+        "indicator",
+    ),
+    ListOp("indicator.apps", INDICATORS + "/apps?size=200", True, "id", "indicator_app"),
 )
 
 ACTORS: tuple[tuple[str, str, str | None], ...] = (
@@ -185,7 +227,19 @@ def _targets(w: World, cell: tuple[str, str]) -> dict[str, Any]:
         "draft": c.draft_report_id, "draft_file": c.draft_attachment_id,
         "published": c.published_report_id, "published_file": c.published_attachment_id,
         "published_key": str(c.published_report_id), "draft_key": str(c.draft_report_id),
+        "indicator": c.indicator_code, "indicator_app": c.indicator_app_id, "region": cell[0],
     }  # fmt: skip
+
+
+def _fill(body: Any, targets: dict[str, Any]) -> Any:
+    """The body with ``{name}`` placeholders in its strings replaced by the target's values."""
+    if isinstance(body, str):
+        return body.format(**targets)
+    if isinstance(body, list):
+        return [_fill(v, targets) for v in body]
+    if isinstance(body, dict):
+        return {k: _fill(v, targets) for k, v in body.items()}
+    return body
 
 
 def _markers(w: World, cell: tuple[str, str]) -> tuple[str, str]:
@@ -231,7 +285,7 @@ def test_a_foreign_object_is_refused(
     if op.upload:
         kwargs["files"] = {"file": CSV}
     elif op.body is not None:
-        kwargs["json"] = op.body
+        kwargs["json"] = _fill(op.body, _targets(world, cell))
     answer = api.request(op.method, url, **kwargs)
     assert answer.status_code in (403, 404), f"{actor} {op.method} {url}: {answer.text[:300]}"
     assert answer.json()["code"]  # a stable error code, never the object
@@ -278,6 +332,10 @@ def test_own_objects_are_reachable(
         assert targets["resource"] in _identifiers(hits, "key")
         listed = api.get(f"{SHARING}/requests?size=200", headers=headers).json()
         assert targets["request"] in _identifiers(listed, "id")
+        apps = api.get(f"{INDICATORS}/apps?size=200", headers=headers).json()
+        assert targets["indicator_app"] in _identifiers(apps, "id")
+        revisions = api.get(f"{INDICATORS}/{targets['indicator']}/revisions", headers=headers)
+        assert revisions.status_code == 200
     elif role == "analyst":
         for short in DEPARTMENTS:  # no department: every department of the region
             other = _targets(world, (region, short))
@@ -291,6 +349,9 @@ def test_own_objects_are_reachable(
             other = _targets(world, (region, short))
             assert other["published_key"] in _identifiers(hits, "key")
             assert api.get(f"{REPORTS}/{other['draft']}", headers=headers).status_code == 200
+        values = api.get(f"{INDICATORS}/{targets['indicator']}/values", headers=headers)
+        assert values.status_code == 200, values.text
+        assert values.json()["items"]
     else:
         assert api.get(f"{IAM}/users/{targets['user']}", headers=headers).status_code == 200
 

@@ -1,5 +1,5 @@
 """Entry point: ``citybrain init | migrate | serve | worker | demo | backup | restore | regions |
-user | apikey | audit | search``."""
+user | apikey | audit | search | indicators``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from citybrain import domains
 from citybrain.cli import backup as backup_cli
 from citybrain.cli import iam as iam_cli
+from citybrain.cli import indicators as indicators_cli
 from citybrain.cli import ingest as ingest_cli
 from citybrain.cli import masterdata as masterdata_cli
 from citybrain.cli import regions as regions_cli
@@ -43,6 +44,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(ingest_cli.app, name="ingest")
 app.add_typer(masterdata_cli.app, name="masterdata")
 app.add_typer(search_cli.app, name="search")
+app.add_typer(indicators_cli.app, name="indicators")
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)
 

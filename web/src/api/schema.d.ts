@@ -2261,6 +2261,432 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/indicators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标列表
+         * @description 分页列出本辖区可见的指标 (items, total), 可按状态 status (published 等)、板块 board、指标集 set、文字 q 筛选; 没有编写或审核权限的调用方 (含 API 密钥) 只看到已发布的指标。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["list_indicators_api_v1_indicators_get"];
+        put?: never;
+        /**
+         * 新建指标
+         * @description 新建指标 (草稿, 第 1 版修订)。保存前校验并试运行, 未通过时 422 并给出错误代码: sql_parse_error, function_not_allowed, unknown_table, unknown_column, wrong_output_columns, division_by_zero, timeout, derived_cycle 等, 不保存任何内容。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        post: operations["create_indicator_api_v1_indicators_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/tree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标树
+         * @description 板块 → 指标集 → 指标 的树 (本辖区可见的部分), 供指标管理页左侧导航。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["indicator_tree_api_v1_indicators_tree_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/boards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 新建板块
+         * @description 新建板块 (如 经济和社会发展); 代码重复 409 indicator_board_code_taken。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        post: operations["create_board_api_v1_indicators_boards_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/sets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 新建指标集
+         * @description 在板块下新建指标集; 板块不存在 404 indicator_board_not_found。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        post: operations["create_set_api_v1_indicators_sets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 校验与试运行指标定义
+         * @description 校验并试运行一个指标定义 (不保存): 解析 SQL、检查函数白名单、表与列是否在目录中、输出列, 再在引擎上试运行, 返回样例行与耗时; 未通过时 ok=false 并给出错误代码与中文说明。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        post: operations["validate_definition_api_v1_indicators_validate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标修订与审核队列
+         * @description 指标修订列表 (审核队列: status=submitted 待审核, approved 待发布), 含每次修改的差异。
+         *
+         *     所需权限 (其一即可): 审核与发布指标定义 (`indicators:approve`)、编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        get: operations["list_revisions_api_v1_indicators_revisions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标运行日志
+         * @description 指标运行日志: 每次运行的指标、期间、开始结束时间、行数、耗时、状态与错误; 引擎原始错误与 SQL 仅对持有 indicators:run 的运维人员显示。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["list_runs_api_v1_indicators_runs_get"];
+        put?: never;
+        /**
+         * 重算与补算指标
+         * @description 重算或补算一批已发布指标的一段期间 (按依赖顺序排队, 由任务系统执行); 未发布 409 indicator_not_published, 期间格式不对 422 bad_period。失败或超时的运行不发布任何数值。
+         *
+         *     所需权限: 运行与补算指标, 查看运行详情 (`indicators:run`)
+         */
+        post: operations["request_runs_api_v1_indicators_runs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标应用列表
+         * @description 应用管理: 使用指标的应用 (大屏、驾驶舱、报表) 及其申请人、部门、期限; 电话脱敏显示。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["list_apps_api_v1_indicators_apps_get"];
+        put?: never;
+        /**
+         * 登记指标应用
+         * @description 登记使用指标的应用; 引用的指标须存在 (422 indicator_not_found)。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        post: operations["create_app_api_v1_indicators_apps_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/apps/{app_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * 删除指标应用
+         * @description 删除指标应用; 不存在 404 indicator_app_not_found。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        delete: operations["delete_app_api_v1_indicators_apps__app_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * 修改指标应用
+         * @description 修改指标应用; 不存在或不在本人辖区与部门 404 indicator_app_not_found。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        patch: operations["update_app_api_v1_indicators_apps__app_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/indicators/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标详情
+         * @description 一个指标的定义、状态与最近一次运行; 不可见或 (对只读调用方) 未发布 404 indicator_not_found。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["get_indicator_api_v1_indicators__code__get"];
+        /**
+         * 修改指标定义
+         * @description 修改指标定义: 保存为新的草稿修订并记录差异; 已发布的指标在新修订发布前照旧运行。有待审核的修订时 409 revision_pending; 校验错误同新建。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        put: operations["revise_indicator_api_v1_indicators__code__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{code}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 提交指标审核
+         * @description 把最新修订提交审核 (草稿 → 待审核)。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        post: operations["submit_api_v1_indicators__code__submit_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{code}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 指标审核通过
+         * @description 审核通过 (待审核 → 已审核); 审核人不能是编写人或提交人 (403 reviewer_is_author)。
+         *
+         *     所需权限: 审核与发布指标定义 (`indicators:approve`)
+         */
+        post: operations["approve_api_v1_indicators__code__approve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{code}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 退回指标修订
+         * @description 退回待审核或已审核的修订, 附意见。
+         *
+         *     所需权限: 审核与发布指标定义 (`indicators:approve`)
+         */
+        post: operations["reject_api_v1_indicators__code__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{code}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 发布指标
+         * @description 发布已审核的修订: 其成为运行与接口使用的定义 (发布人同样不能是编写人)。
+         *
+         *     所需权限: 审核与发布指标定义 (`indicators:approve`)
+         */
+        post: operations["publish_api_v1_indicators__code__publish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{code}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标修订历史
+         * @description 一个指标的全部修订 (新的在前), 含每次修改的差异与审核记录。
+         *
+         *     所需权限 (其一即可): 审核与发布指标定义 (`indicators:approve`)、编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        get: operations["indicator_revisions_api_v1_indicators__code__revisions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{code}/values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标数值
+         * @description 已发布指标在某区划 (默认本人辖区) 及其直接下级的当前数值, 可按期间 from/to 筛选; 每行含 region_code, region_name, period, value, colour (尚无预警时为空)。区划不在本人辖区 403 out_of_scope。可用 API 密钥调用。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["indicator_values_api_v1_indicators__code__values_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{code}/values/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标数值的版本与来源
+         * @description 一个数值的全部版本 (每次重算新增一版), 可追溯到产生它的运行; SQL 仅运维人员可见。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["value_history_api_v1_indicators__code__values_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{code}/durations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标运行耗时趋势
+         * @description 最近 30 次运行的耗时 (旧的在前), 供耗时趋势图。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["indicator_durations_api_v1_indicators__code__durations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -2361,6 +2787,103 @@ export interface components {
             created_by: string;
             /** Last Used At */
             last_used_at: string | null;
+        };
+        /** AppCreate */
+        AppCreate: {
+            /** Name */
+            name: string;
+            /**
+             * App Type
+             * @description 类型, 如 大屏、驾驶舱、报表
+             */
+            app_type: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * References
+             * @description 引用的指标代码
+             * @default []
+             */
+            references: string[];
+            /** Requester */
+            requester: string;
+            /**
+             * Phone
+             * @default
+             */
+            phone: string;
+            /** Department Code */
+            department_code: string;
+            /** Due On */
+            due_on?: string | null;
+        };
+        /** AppPage */
+        AppPage: {
+            /** Items */
+            items: components["schemas"]["AppRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** AppRead */
+        AppRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** App Type */
+            app_type: string;
+            /** Description */
+            description: string;
+            /** References */
+            references: string[];
+            /** Requester */
+            requester: string;
+            /** Phone Masked */
+            phone_masked: string;
+            /** Department Code */
+            department_code: string;
+            /** Department Name */
+            department_name: string;
+            /** Region Code */
+            region_code: string;
+            /** Due On */
+            due_on: string | null;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** AppUpdate */
+        AppUpdate: {
+            /** Name */
+            name?: string | null;
+            /** App Type */
+            app_type?: string | null;
+            /** Description */
+            description?: string | null;
+            /** References */
+            references?: string[] | null;
+            /** Requester */
+            requester?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Due On */
+            due_on?: string | null;
         };
         /** AttachmentRead */
         AttachmentRead: {
@@ -2651,6 +3174,28 @@ export interface components {
          * @enum {string}
          */
         BatchStatus: "queued" | "running" | "loaded" | "duplicate" | "rejected" | "failed";
+        /** BoardCreate */
+        BoardCreate: {
+            /**
+             * Code
+             * @description 代码: 小写字母开头, 字母数字下划线
+             */
+            code: string;
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Position
+             * @default 0
+             */
+            position: number;
+            /** Region Code */
+            region_code?: string | null;
+        };
         /** Body_add_attachment_api_v1_reports__report_id__attachments_post */
         Body_add_attachment_api_v1_reports__report_id__attachments_post: {
             /**
@@ -3007,6 +3552,29 @@ export interface components {
             /** Open Orders */
             open_orders: number;
         };
+        /**
+         * Direction
+         * @enum {string}
+         */
+        Direction: "higher" | "lower";
+        /** DurationPoint */
+        DurationPoint: {
+            /** Run Id */
+            run_id: number;
+            /** Finished At */
+            finished_at: string | null;
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** Status */
+            status: string;
+            /** Rows */
+            rows: number;
+        };
+        /**
+         * EngineKind
+         * @enum {string}
+         */
+        EngineKind: "hub" | "datasource";
         /** EntityPage */
         EntityPage: {
             /** Items */
@@ -3092,6 +3660,11 @@ export interface components {
             /** Features */
             features: components["schemas"]["GeoFeature"][];
         };
+        /**
+         * Frequency
+         * @enum {string}
+         */
+        Frequency: "daily" | "weekly" | "monthly" | "quarterly" | "yearly";
         /** GeoFeature */
         GeoFeature: {
             /**
@@ -3176,6 +3749,11 @@ export interface components {
          * @enum {string}
          */
         GrantState: "active" | "not_started" | "expired" | "revoked";
+        /**
+         * Granularity
+         * @enum {string}
+         */
+        Granularity: "day" | "month" | "quarter" | "year";
         /** GridImportResult */
         GridImportResult: {
             /** Created */
@@ -3239,6 +3817,239 @@ export interface components {
             codes_created: string[];
             /** Codes Updated */
             codes_updated: string[];
+        };
+        /** IndicatorCreate */
+        IndicatorCreate: {
+            /** Name */
+            name: string;
+            /** Set Code */
+            set_code: string;
+            /**
+             * Caliber
+             * @description 口径: 用文字说明统计什么、怎么统计
+             * @default
+             */
+            caliber: string;
+            /**
+             * Unit
+             * @default
+             */
+            unit: string;
+            /** Owner Department Code */
+            owner_department_code: string;
+            /** @default base */
+            kind: components["schemas"]["Kind"];
+            /**
+             * Sql Text
+             * @description 基础指标的 SQL (DuckDB 方言)
+             * @default
+             */
+            sql_text: string;
+            /**
+             * Formula
+             * @description 派生指标的公式, 如 a / b * 100
+             * @default
+             */
+            formula: string;
+            /** @default hub */
+            engine: components["schemas"]["EngineKind"];
+            /** Datasource Id */
+            datasource_id?: number | null;
+            /** @default monthly */
+            update_frequency: components["schemas"]["Frequency"];
+            /** @default town */
+            region_level: components["schemas"]["Level"];
+            /** @default month */
+            granularity: components["schemas"]["Granularity"];
+            /** @default higher */
+            direction: components["schemas"]["Direction"];
+            /**
+             * Weight
+             * @default 0
+             */
+            weight: number;
+            /** @default sum */
+            rollup: components["schemas"]["Rollup"];
+            /**
+             * Ratio Scale
+             * @default 1
+             */
+            ratio_scale: number;
+            /**
+             * Timeout Seconds
+             * @default 60
+             */
+            timeout_seconds: number;
+            /**
+             * Code
+             * @description 代码: 小写字母开头, 字母数字下划线
+             */
+            code: string;
+            /**
+             * Region Code
+             * @description 所属区划, 默认本人辖区
+             */
+            region_code?: string | null;
+        };
+        /**
+         * IndicatorDefinition
+         * @description Everything an author writes about an indicator (saved as one revision).
+         */
+        IndicatorDefinition: {
+            /** Name */
+            name: string;
+            /** Set Code */
+            set_code: string;
+            /**
+             * Caliber
+             * @description 口径: 用文字说明统计什么、怎么统计
+             * @default
+             */
+            caliber: string;
+            /**
+             * Unit
+             * @default
+             */
+            unit: string;
+            /** Owner Department Code */
+            owner_department_code: string;
+            /** @default base */
+            kind: components["schemas"]["Kind"];
+            /**
+             * Sql Text
+             * @description 基础指标的 SQL (DuckDB 方言)
+             * @default
+             */
+            sql_text: string;
+            /**
+             * Formula
+             * @description 派生指标的公式, 如 a / b * 100
+             * @default
+             */
+            formula: string;
+            /** @default hub */
+            engine: components["schemas"]["EngineKind"];
+            /** Datasource Id */
+            datasource_id?: number | null;
+            /** @default monthly */
+            update_frequency: components["schemas"]["Frequency"];
+            /** @default town */
+            region_level: components["schemas"]["Level"];
+            /** @default month */
+            granularity: components["schemas"]["Granularity"];
+            /** @default higher */
+            direction: components["schemas"]["Direction"];
+            /**
+             * Weight
+             * @default 0
+             */
+            weight: number;
+            /** @default sum */
+            rollup: components["schemas"]["Rollup"];
+            /**
+             * Ratio Scale
+             * @default 1
+             */
+            ratio_scale: number;
+            /**
+             * Timeout Seconds
+             * @default 60
+             */
+            timeout_seconds: number;
+        };
+        /** IndicatorPage */
+        IndicatorPage: {
+            /** Items */
+            items: components["schemas"]["IndicatorRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** IndicatorRead */
+        IndicatorRead: {
+            /** Id */
+            id: number;
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Set Code */
+            set_code: string;
+            /** Set Name */
+            set_name: string;
+            /** Board Code */
+            board_code: string;
+            /** Board Name */
+            board_name: string;
+            /** Region Code */
+            region_code: string;
+            /** Owner Department Code */
+            owner_department_code: string;
+            /** Owner Department Name */
+            owner_department_name: string;
+            /** Caliber */
+            caliber: string;
+            /** Unit */
+            unit: string;
+            /** Kind */
+            kind: string;
+            /** Sql Text */
+            sql_text: string;
+            /** Formula */
+            formula: string;
+            /** Engine */
+            engine: string;
+            /** Datasource Id */
+            datasource_id: number | null;
+            /** Source Resources */
+            source_resources: string[];
+            /** Inputs */
+            inputs: string[];
+            /** Update Frequency */
+            update_frequency: string;
+            /** Region Level */
+            region_level: string;
+            /** Granularity */
+            granularity: string;
+            /** Direction */
+            direction: string;
+            /** Weight */
+            weight: number;
+            /** Rollup */
+            rollup: string;
+            /** Ratio Scale */
+            ratio_scale: number;
+            /** Timeout Seconds */
+            timeout_seconds: number;
+            /** Status */
+            status: string;
+            /** Live Revision */
+            live_revision: number | null;
+            /** Head Revision */
+            head_revision: number;
+            /**
+             * Pending Status
+             * @description 已发布指标有待审修订时, 该修订的状态
+             */
+            pending_status?: string | null;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Published At */
+            published_at: string | null;
+            last_run?: components["schemas"]["RunSummary"] | null;
         };
         /** ItemRead */
         ItemRead: {
@@ -3347,6 +4158,11 @@ export interface components {
             /** Worker */
             worker: string;
         };
+        /**
+         * Kind
+         * @enum {string}
+         */
+        Kind: "base" | "derived";
         /** KindCount */
         KindCount: {
             /** Kind */
@@ -4175,6 +4991,72 @@ export interface components {
              */
             reason: string;
         };
+        /** ReviewNote */
+        ReviewNote: {
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+        };
+        /** RevisionPage */
+        RevisionPage: {
+            /** Items */
+            items: components["schemas"]["RevisionRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** RevisionRead */
+        RevisionRead: {
+            /** Id */
+            id: number;
+            /** Indicator Code */
+            indicator_code: string;
+            /** Indicator Name */
+            indicator_name: string;
+            /** Number */
+            number: number;
+            /** Status */
+            status: string;
+            /** Diff */
+            diff: {
+                [key: string]: unknown;
+            };
+            /** Snapshot */
+            snapshot: {
+                [key: string]: unknown;
+            };
+            /** Author */
+            author: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Submitted By */
+            submitted_by: string;
+            /** Submitted At */
+            submitted_at: string | null;
+            /** Reviewed By */
+            reviewed_by: string;
+            /** Reviewed At */
+            reviewed_at: string | null;
+            /** Review Note */
+            review_note: string;
+            /** Published By */
+            published_by: string;
+            /** Published At */
+            published_at: string | null;
+        };
+        /**
+         * RevisionStatus
+         * @enum {string}
+         */
+        RevisionStatus: "draft" | "submitted" | "approved" | "published" | "rejected" | "superseded";
         /** RevokeBody */
         RevokeBody: {
             /** Reason */
@@ -4212,6 +5094,11 @@ export interface components {
             /** Permissions */
             permissions: string[];
         };
+        /**
+         * Rollup
+         * @enum {string}
+         */
+        Rollup: "sum" | "ratio" | "max" | "min" | "none";
         /**
          * RuleKind
          * @enum {string}
@@ -4259,6 +5146,100 @@ export interface components {
              * @default true
              */
             enabled: boolean;
+        };
+        /** RunPage */
+        RunPage: {
+            /** Items */
+            items: components["schemas"]["RunRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** RunQueued */
+        RunQueued: {
+            /** Batch Key */
+            batch_key: string;
+            /** Runs */
+            runs: components["schemas"]["RunRead"][];
+        };
+        /** RunRead */
+        RunRead: {
+            /** Id */
+            id: number;
+            /** Indicator Code */
+            indicator_code: string;
+            /** Indicator Name */
+            indicator_name: string;
+            /** Revision */
+            revision: number;
+            /** Batch Key */
+            batch_key: string;
+            /** Trigger */
+            trigger: string;
+            /** Period From */
+            period_from: string;
+            /** Period To */
+            period_to: string;
+            /** Engine */
+            engine: string;
+            /** Status */
+            status: string;
+            /** Rows */
+            rows: number;
+            /** Periods */
+            periods: {
+                [key: string]: number;
+            };
+            /**
+             * Queued At
+             * Format: date-time
+             */
+            queued_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** Error Code */
+            error_code: string;
+            /** Error Message */
+            error_message: string;
+            /**
+             * Error Detail
+             * @description 引擎原始错误, 仅运维人员可见
+             */
+            error_detail?: string | null;
+            /**
+             * Sql Text
+             * @description 实际执行的 SQL, 仅运维人员可见
+             */
+            sql_text?: string | null;
+            /** Triggered By */
+            triggered_by: string;
+        };
+        /** RunRequest */
+        RunRequest: {
+            /** Codes */
+            codes: string[];
+            /** Period From */
+            period_from: string;
+            /** Period To */
+            period_to: string;
+        };
+        /** RunSummary */
+        RunSummary: {
+            /** Run Id */
+            run_id: number;
+            /** Status */
+            status: string;
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** Finished At */
+            finished_at: string | null;
         };
         /** ScheduleRead */
         ScheduleRead: {
@@ -4330,6 +5311,28 @@ export interface components {
          * @enum {string}
          */
         Sensitivity: "public" | "internal" | "sensitive" | "core";
+        /** SetCreate */
+        SetCreate: {
+            /**
+             * Code
+             * @description 代码: 小写字母开头, 字母数字下划线
+             */
+            code: string;
+            /** Board Code */
+            board_code: string;
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Position
+             * @default 0
+             */
+            position: number;
+        };
         /**
          * ShareMethod
          * @enum {string}
@@ -4530,6 +5533,43 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** TreeBoard */
+        TreeBoard: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /** Description */
+            description: string;
+            /** Sets */
+            sets: components["schemas"]["TreeSet"][];
+        };
+        /** TreeIndicator */
+        TreeIndicator: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+            /** Kind */
+            kind: string;
+            /** Unit */
+            unit: string;
+        };
+        /** TreeSet */
+        TreeSet: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Indicators */
+            indicators: components["schemas"]["TreeIndicator"][];
+        };
         /** UnmaskRequest */
         UnmaskRequest: {
             /**
@@ -4624,6 +5664,220 @@ export interface components {
         UserRolesUpdate: {
             /** Roles */
             roles: string[];
+        };
+        /** ValidationRequest */
+        ValidationRequest: {
+            /** Name */
+            name: string;
+            /** Set Code */
+            set_code: string;
+            /**
+             * Caliber
+             * @description 口径: 用文字说明统计什么、怎么统计
+             * @default
+             */
+            caliber: string;
+            /**
+             * Unit
+             * @default
+             */
+            unit: string;
+            /** Owner Department Code */
+            owner_department_code: string;
+            /** @default base */
+            kind: components["schemas"]["Kind"];
+            /**
+             * Sql Text
+             * @description 基础指标的 SQL (DuckDB 方言)
+             * @default
+             */
+            sql_text: string;
+            /**
+             * Formula
+             * @description 派生指标的公式, 如 a / b * 100
+             * @default
+             */
+            formula: string;
+            /** @default hub */
+            engine: components["schemas"]["EngineKind"];
+            /** Datasource Id */
+            datasource_id?: number | null;
+            /** @default monthly */
+            update_frequency: components["schemas"]["Frequency"];
+            /** @default town */
+            region_level: components["schemas"]["Level"];
+            /** @default month */
+            granularity: components["schemas"]["Granularity"];
+            /** @default higher */
+            direction: components["schemas"]["Direction"];
+            /**
+             * Weight
+             * @default 0
+             */
+            weight: number;
+            /** @default sum */
+            rollup: components["schemas"]["Rollup"];
+            /**
+             * Ratio Scale
+             * @default 1
+             */
+            ratio_scale: number;
+            /**
+             * Timeout Seconds
+             * @default 60
+             */
+            timeout_seconds: number;
+            /**
+             * Code
+             * @description 代码: 小写字母开头, 字母数字下划线
+             */
+            code: string;
+            /** Region Code */
+            region_code?: string | null;
+        };
+        /**
+         * ValidationResult
+         * @description The static checks and the dry run of a definition.
+         */
+        ValidationResult: {
+            /** Ok */
+            ok: boolean;
+            /**
+             * Code
+             * @description 未通过时的错误代码
+             * @default
+             */
+            code: string;
+            /**
+             * Message
+             * @default
+             */
+            message: string;
+            /** Detail */
+            detail?: unknown;
+            /**
+             * Tables
+             * @default []
+             */
+            tables: string[];
+            /**
+             * Resources
+             * @default []
+             */
+            resources: string[];
+            /**
+             * Functions
+             * @default []
+             */
+            functions: string[];
+            /**
+             * Inputs
+             * @default []
+             */
+            inputs: string[];
+            /**
+             * Columns
+             * @default []
+             */
+            columns: string[];
+            /**
+             * Rows
+             * @default []
+             */
+            rows: unknown[][];
+            /**
+             * Row Count
+             * @default 0
+             */
+            row_count: number;
+            /**
+             * Elapsed Ms
+             * @default 0
+             */
+            elapsed_ms: number;
+            /**
+             * Engine
+             * @default
+             */
+            engine: string;
+            /**
+             * Engine Sql
+             * @description 转换为运行引擎方言后的 SQL
+             * @default
+             */
+            engine_sql: string;
+            /**
+             * Period Type
+             * @default
+             */
+            period_type: string;
+            /**
+             * Warnings
+             * @default []
+             */
+            warnings: string[];
+        };
+        /** ValueList */
+        ValueList: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Unit */
+            unit: string;
+            /** Granularity */
+            granularity: string;
+            /** Region Code */
+            region_code: string;
+            /** Items */
+            items: components["schemas"]["ValueRow"][];
+        };
+        /** ValueRow */
+        ValueRow: {
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Period */
+            period: string;
+            /** Value */
+            value: number | null;
+            /**
+             * Colour
+             * @description 五色预警颜色 (red/orange/yellow/blue/green); 尚无预警时为空
+             */
+            colour?: string | null;
+        };
+        /** ValueVersion */
+        ValueVersion: {
+            /** Region Code */
+            region_code: string;
+            /** Period */
+            period: string;
+            /** Value */
+            value: number | null;
+            /** Numerator */
+            numerator: number | null;
+            /** Denominator */
+            denominator: number | null;
+            /** Version */
+            version: number;
+            /** Current */
+            current: boolean;
+            /** Run Id */
+            run_id: number;
+            /** Revision */
+            revision: number;
+            /**
+             * Computed At
+             * Format: date-time
+             */
+            computed_at: string;
+            /**
+             * Sql Text
+             * @description 产生该值的 SQL, 仅运维人员可见
+             */
+            sql_text?: string | null;
         };
         /** VersionRead */
         VersionRead: {
@@ -8368,6 +9622,789 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_indicators_api_v1_indicators_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["RevisionStatus"] | null;
+                /** @description 板块代码 */
+                board?: string | null;
+                /** @description 指标集代码 */
+                set?: string | null;
+                /** @description 按代码或名称查找 */
+                q?: string | null;
+                kind?: components["schemas"]["Kind"] | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_indicator_api_v1_indicators_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndicatorCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    indicator_tree_api_v1_indicators_tree_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeBoard"][];
+                };
+            };
+        };
+    };
+    create_board_api_v1_indicators_boards_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BoardCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeBoard"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_set_api_v1_indicators_sets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeBoard"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    validate_definition_api_v1_indicators_validate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValidationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationResult"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_revisions_api_v1_indicators_revisions_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                size?: number;
+                status?: components["schemas"]["RevisionStatus"] | null;
+                code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_runs_api_v1_indicators_runs_get: {
+        parameters: {
+            query?: {
+                /** @description 指标代码 */
+                indicator?: string | null;
+                status?: string | null;
+                /** @description 覆盖该期间的运行 */
+                period?: string | null;
+                trigger?: string | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    request_runs_api_v1_indicators_runs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunQueued"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_apps_api_v1_indicators_apps_get: {
+        parameters: {
+            query?: {
+                q?: string | null;
+                department_code?: string | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_app_api_v1_indicators_apps_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_app_api_v1_indicators_apps__app_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                app_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_app_api_v1_indicators_apps__app_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                app_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_indicator_api_v1_indicators__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revise_indicator_api_v1_indicators__code__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndicatorDefinition"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    submit_api_v1_indicators__code__submit_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewNote"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    approve_api_v1_indicators__code__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewNote"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reject_api_v1_indicators__code__reject_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewNote"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    publish_api_v1_indicators__code__publish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewNote"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    indicator_revisions_api_v1_indicators__code__revisions_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    indicator_values_api_v1_indicators__code__values_get: {
+        parameters: {
+            query?: {
+                /** @description 区划代码 */
+                region?: string | null;
+                /** @description 起始期间 */
+                from?: string | null;
+                /** @description 截止期间 */
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueList"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    value_history_api_v1_indicators__code__values_history_get: {
+        parameters: {
+            query: {
+                region: string;
+                period: string;
+            };
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueVersion"][];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    indicator_durations_api_v1_indicators__code__durations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DurationPoint"][];
+                };
             };
             /** @description 请求参数不合法 */
             422: {

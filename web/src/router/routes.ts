@@ -4,6 +4,7 @@ import { iamPublicRoutes, iamRoutes } from '@/modules/iam/routes'
 import { regionsRoutes } from '@/modules/regions/routes'
 import { auditRoutes } from '@/modules/audit/routes'
 import { jobsRoutes } from '@/modules/jobs/routes'
+import { indicatorsRoutes } from '@/modules/indicators/routes'
 import { datahubPublicRoutes, datahubRoutes } from '@/modules/datahub/routes'
 import { searchRoutes } from '@/modules/search/routes'
 import { reportsRoutes } from '@/modules/reports/routes'
@@ -16,6 +17,7 @@ export const moduleRoutes: RouteRecordRaw[] = [
   ...iamRoutes,
   ...auditRoutes,
   ...jobsRoutes,
+  ...indicatorsRoutes,
   ...searchRoutes,
 ]
 

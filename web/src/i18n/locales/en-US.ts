@@ -3,6 +3,7 @@ import datahub from './datahub.en-US'
 import jobs from './jobs.en-US'
 import search from './search.en-US'
 import reports from './reports.en-US'
+import indicators from './indicators.en-US'
 
 // Typed as the zh-CN messages: a key missing here is a type error (and a failing unit test).
 const enUS: Messages = {
@@ -279,6 +280,7 @@ const enUS: Messages = {
   ...jobs,
   ...search,
   ...reports,
+  ...indicators,
   error: {
     forbidden: 'You may not open this page',
     notFound: 'This page does not exist',

@@ -4,6 +4,7 @@ import datahub from './datahub.zh-CN'
 import jobs from './jobs.zh-CN'
 import search from './search.zh-CN'
 import reports from './reports.zh-CN'
+import indicators from './indicators.zh-CN'
 
 const zhCN = {
   app: {
@@ -279,6 +280,7 @@ const zhCN = {
   ...jobs,
   ...search,
   ...reports,
+  ...indicators,
   error: {
     forbidden: '您没有访问该页面的权限',
     notFound: '您访问的页面不存在',
