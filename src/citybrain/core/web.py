@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Annotated
 
 import anyio
@@ -38,23 +39,56 @@ def after_transaction(session: Session, callback: Callable[[], object]) -> None:
     session.info.setdefault(_AFTER, []).append(callback)
 
 
-def request_session(request: Request) -> Iterator[Session]:
+async def request_session(request: Request) -> AsyncIterator[Session]:
     """One request, one transaction: committed when the handler returns, rolled back on error.
-    A GET (HEAD, OPTIONS) begins as a reader; every other method as a writer."""
+    A GET (HEAD, OPTIONS) begins as a reader; every other method as a writer.
+
+    Asynchronous, so that opening the session costs no hop to the worker-thread pool: nothing
+    here does I/O until the first query (the session connects lazily, in the handler's or a
+    dependency's thread). Only the end — commit or rollback, closing, the after-transaction
+    callbacks — runs in a worker thread, shielded from cancellation so that a client that
+    goes away cannot leave a transaction open or a connection out of the pool."""
     factory = request.app.state.session_factory
     if request.method in READ_METHODS:
         factory = reading(factory)
     pending: list[Callable[[], object]] = []
+    session = factory()
+    session.info[_AFTER] = pending
+    set_settings(session, settings_of_app(request))
+    set_actor(
+        session,
+        source_ip=request.client.host if request.client else "",
+        request_id=request.headers.get("X-Request-ID") or uuid.uuid4().hex,
+    )
+    session.begin()
     try:
-        with factory() as session, session.begin():
-            session.info[_AFTER] = pending
-            set_settings(session, app_settings(request))
-            set_actor(
-                session,
-                source_ip=request.client.host if request.client else "",
-                request_id=request.headers.get("X-Request-ID") or uuid.uuid4().hex,
-            )
-            yield session
+        yield session
+    except BaseException:
+        await _end_in_thread(session, pending, commit=False)
+        raise
+    await _end_in_thread(session, pending, commit=True)
+
+
+async def _end_in_thread(
+    session: Session, pending: list[Callable[[], object]], *, commit: bool
+) -> None:
+    # A limiter of its own (as FastAPI gives a sync dependency's exit): ending a transaction
+    # must never wait for a token of the shared pool, which requests may all hold.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(
+            partial(_end, session, pending, commit=commit), limiter=anyio.CapacityLimiter(1)
+        )
+
+
+def _end(session: Session, pending: list[Callable[[], object]], *, commit: bool) -> None:
+    try:
+        try:
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
     finally:
         for callback in pending:
             try:
@@ -68,11 +102,16 @@ def request_session(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(request_session, scope="function")]
 
 
-def app_settings(request: Request) -> Settings:
+def settings_of_app(request: Request) -> Settings:
     """The settings the app was created with (``create_app(settings)``), so that a test or a
     second app in one process works in its own home and hub; the process settings otherwise."""
     value = getattr(request.app.state, "settings", None)
     return value if isinstance(value, Settings) else get_settings()
+
+
+async def app_settings(request: Request) -> Settings:
+    """:func:`settings_of_app` as a dependency (asynchronous: no thread hop)."""
+    return settings_of_app(request)
 
 
 AppSettings = Annotated[Settings, Depends(app_settings)]
