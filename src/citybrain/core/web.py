@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.context import set_actor, set_settings
-from citybrain.core.db import reading
+from citybrain.core.db import offer_writer, reading
 from citybrain.core.errors import error_body
 
 log = logging.getLogger(__name__)
@@ -48,12 +48,15 @@ async def request_session(request: Request) -> AsyncIterator[Session]:
     dependency's thread). Only the end — commit or rollback, closing, the after-transaction
     callbacks — runs in a worker thread, shielded from cancellation so that a client that
     goes away cannot leave a transaction open or a connection out of the pool."""
-    factory = request.app.state.session_factory
-    if request.method in READ_METHODS:
+    writer = factory = request.app.state.session_factory
+    reader = request.method in READ_METHODS
+    if reader:
         factory = reading(factory)
     pending: list[Callable[[], object]] = []
     session = factory()
     session.info[_AFTER] = pending
+    if reader:  # the audit of a read is appended beside it (core/audit/reads.py)
+        offer_writer(session, writer)
     set_settings(session, settings_of_app(request))
     set_actor(
         session,
