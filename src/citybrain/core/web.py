@@ -3,11 +3,12 @@ admission of requests to the database (see "Concurrency" in docs/architecture.md
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Requests that begin their transaction as readers (on SQLite: deferred, no write lock)."""
 _AFTER = "citybrain.after_transaction"
+_ENDED = "citybrain.transaction_ended"
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def after_transaction(session: Session, callback: Callable[[], object]) -> None:
@@ -67,9 +71,11 @@ async def request_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        await _end_in_thread(session, pending, commit=False)
+        if not session.info.get(_ENDED):
+            await _end_in_thread(session, pending, commit=False)
         raise
-    await _end_in_thread(session, pending, commit=True)
+    if not session.info.get(_ENDED):  # a single-hop handler has ended it already
+        await _end_in_thread(session, pending, commit=True)
 
 
 async def _end_in_thread(
@@ -84,6 +90,9 @@ async def _end_in_thread(
 
 
 def _end(session: Session, pending: list[Callable[[], object]], *, commit: bool) -> None:
+    if session.info.get(_ENDED):
+        return
+    session.info[_ENDED] = True
     try:
         try:
             if commit:
@@ -98,6 +107,35 @@ def _end(session: Session, pending: list[Callable[[], object]], *, commit: bool)
                 callback()
             except Exception:  # book-keeping must not turn an answer into a 500
                 log.exception("after-transaction callback failed")
+
+
+def single_hop(handler: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+    """A route handler that costs one hop to the worker-thread pool instead of three.
+
+    FastAPI runs a plain ``def`` handler in a worker thread, then validates its answer in
+    another, and the request's transaction ends in a third. Decorated, the handler runs in
+    one worker thread together with the end of its request's transaction (the commit and the
+    after-transaction callbacks, exactly as :func:`request_session` would run them), and
+    FastAPI, seeing a coroutine, validates and serialises the answer on the event loop — cheap
+    for a pydantic model built by the handler. On an error the handler's transaction is left
+    to :func:`request_session`, which rolls it back as usual.
+
+    For reads on the hot paths. The handler must answer with pydantic models or plain data,
+    never ORM objects: its session is closed before the answer is serialised."""
+
+    @functools.wraps(handler)
+    async def endpoint(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await anyio.to_thread.run_sync(partial(_run_and_end, handler, *args, **kwargs))
+
+    return endpoint
+
+
+def _run_and_end(handler: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    result = handler(*args, **kwargs)
+    for value in kwargs.values():
+        if isinstance(value, Session) and _AFTER in value.info:  # a request's session
+            _end(value, value.info[_AFTER], commit=True)
+    return result
 
 
 # scope="function": commit before the response is sent, so a client never sees 200 for a change
