@@ -17,6 +17,7 @@ import ipaddress
 import json
 import os
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -270,23 +271,26 @@ def load_key_file(path: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
-_key_files: dict[str, tuple[tuple[int, int, int], dict[str, str]]] = {}
+_key_files: dict[str, tuple[float, tuple[int, int, int], dict[str, str]]] = {}
+_KEY_FILE_RECHECK_SECONDS = 1.0
 
 
 def _stored_keys(path: Path) -> dict[str, str]:
     """The key file's contents, read again only when the file changed (its inode, size or
-    modification time): every request needs a key (the session MAC, the audit chain), and
-    reading and parsing the file each time was a tenth of a simple request's cost."""
+    modification time, looked at no more than once a second): every request needs a key (the
+    session MAC, the audit chain), and reading and parsing the file each time was a tenth of
+    a simple request's cost. Keys are never rotated in place (see :func:`ensure_key_file`)."""
+    now = time.monotonic()
+    cached = _key_files.get(str(path))
+    if cached is not None and now - cached[0] < _KEY_FILE_RECHECK_SECONDS:
+        return cached[2]
     try:
         stat = os.stat(path)
     except FileNotFoundError:
         return {}
     signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    cached = _key_files.get(str(path))
-    if cached is not None and cached[0] == signature:
-        return cached[1]
-    data = load_key_file(path)
-    _key_files[str(path)] = (signature, data)
+    data = cached[2] if cached is not None and cached[1] == signature else load_key_file(path)
+    _key_files[str(path)] = (now, signature, data)
     return data
 
 

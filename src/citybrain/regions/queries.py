@@ -10,7 +10,18 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from shapely.geometry import mapping
-from sqlalchemy import BindParameter, ColumnElement, Float, and_, bindparam, false, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Float,
+    RowMapping,
+    and_,
+    bindparam,
+    false,
+    func,
+    select,
+)
+from sqlalchemy import exists as sql_exists
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from citybrain.core.errors import BadInput, NotFound
@@ -89,6 +100,30 @@ def children(session: Session, code: str) -> list[Region]:
     """Direct children ordered by code (empty for a leaf)."""
     query = select(Region).where(Region.parent_code == normalise_code(code)).order_by(Region.code)
     return list(session.execute(query).scalars())
+
+
+_CHILD = Region.__table__.alias("child")
+_CHILDREN_READ = (
+    select(
+        Region.code,
+        Region.name,
+        Region.level,
+        Region.parent_code,
+        Region.properties,
+        sql_exists(select(_CHILD.c.code).where(_CHILD.c.parent_code == Region.code)).label(
+            "has_children"
+        ),
+    )
+    .where(Region.parent_code == bindparam("parent"))
+    .order_by(Region.code)
+)
+
+
+def children_rows(session: Session, code: str) -> Sequence[RowMapping]:
+    """The direct children of ``code`` ordered by code, as rows (code, name, level,
+    parent_code, properties, has_children): one prepared query, for the region picker that
+    every screen opens."""
+    return session.execute(_CHILDREN_READ, {"parent": normalise_code(code)}).mappings().all()
 
 
 def descendants(session: Session, code: str, level: Level | None = None) -> list[Region]:

@@ -121,9 +121,8 @@ def read_region(session: DbSession, region: RegionInScope, _: CanRead) -> Region
 def read_children(session: DbSession, code: CodePath, principal: CanRead) -> list[RegionRead]:
     # The region is loaded here, not by RegionInScope: one hop to a worker thread, not two.
     region = load_in_scope(session, code, principal)
-    rows = queries.children(session, region.code)
-    parents = queries.codes_with_children(session, [r.code for r in rows])
-    return [RegionRead.of(r, has_children=r.code in parents, parent_name=region.name) for r in rows]
+    rows = queries.children_rows(session, region.code)
+    return [RegionRead.of_row(row, parent_name=region.name) for row in rows]
 
 
 @router.get("/{code}/path", summary="区划路径", response_model=list[RegionPathItem])
