@@ -39,15 +39,15 @@ def _until(condition: Callable[[], bool]) -> None:
 
 
 class _GatedAppend:
-    """Wraps ``service.append``: the first call waits for ``gate``; ``fail_call`` raises."""
+    """Wraps ``service.append_rows``: the first call waits for ``gate``; ``fail_call`` raises."""
 
     def __init__(self, fail_call: int | None = None) -> None:
         self.sizes: list[int] = []
         self.gate = threading.Event()
         self.fail_call = fail_call
-        self.original = service.append
+        self.original = service.append_rows
 
-    def __call__(self, session: Session, drafts: Sequence[service.Draft]) -> list[AuditRecord]:
+    def __call__(self, session: Session, drafts: Sequence[service.Draft]) -> int:
         self.sizes.append(len(drafts))
         if len(self.sizes) == 1:
             self.gate.wait(20)
@@ -87,7 +87,7 @@ def test_reads_arriving_during_an_append_are_appended_together(
     connection: Connection, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gated = _GatedAppend()
-    monkeypatch.setattr(service, "append", gated)
+    monkeypatch.setattr(service, "append_rows", gated)
     outcomes = _read_in_threads(connection, session, gated, 5)
     assert outcomes == [None] * 5
     assert gated.sizes == [1, 4]  # two transactions for five reads
@@ -103,7 +103,7 @@ def test_a_failed_append_fails_every_read_of_its_group(
     connection: Connection, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gated = _GatedAppend(fail_call=2)
-    monkeypatch.setattr(service, "append", gated)
+    monkeypatch.setattr(service, "append_rows", gated)
     outcomes = _read_in_threads(connection, session, gated, 4)
     assert outcomes[0] is None
     assert all(isinstance(o, OperationalError) for o in outcomes[1:])
@@ -137,3 +137,25 @@ def test_without_a_writer_the_read_is_appended_in_the_callers_transaction(
     assert [r.object_id for r in _records(session)] == ["8"]
     nested.rollback()  # the caller's transaction fails: its read leaves no record
     assert _records(session) == []
+
+
+def test_rows_appended_beside_and_records_appended_inside_make_one_chain(
+    connection: Connection, session: Session
+) -> None:
+    set_actor(session, actor="甲", role="analyst", region_code="620722", request_id="r-2")
+    inside = service.record(session, action=ACTION, object_id="in", detail={"n": 1})
+    service.append_rows(session, [service.draft(session, action=ACTION, object_id="beside")])
+    service.record(session, action=ACTION, object_id="in-again")
+    records = _records(session)
+    assert [r.object_id for r in records] == ["in", "beside", "in-again"]
+    assert [r.seq for r in records] == [inside.seq, inside.seq + 1, inside.seq + 2]
+    beside = records[1]
+    assert (beside.actor, beside.role, beside.region_code, beside.request_id) == (
+        "甲",
+        "analyst",
+        "620722",
+        "r-2",
+    )
+    assert beside.prev_mac == inside.mac
+    verdict = service.verify(session)
+    assert verdict.ok, verdict.message

@@ -96,6 +96,18 @@ def names_of(session: Session, codes: Iterable[str]) -> dict[str, str]:
     return {str(code): str(name) for code, name in rows.all()}
 
 
+_NAME_OF = select(Region.name).where(Region.code == bindparam("code"))
+
+
+def name_of(session: Session, code: str) -> str:
+    """The name of the region ``code`` as stored ("" when not loaded): one prepared query,
+    cheaper than :func:`names_of` for the single region a record shows."""
+    if not code:
+        return ""
+    name = session.execute(_NAME_OF, {"code": code}).scalar_one_or_none()
+    return "" if name is None else str(name)
+
+
 def children(session: Session, code: str) -> list[Region]:
     """Direct children ordered by code (empty for a leaf)."""
     query = select(Region).where(Region.parent_code == normalise_code(code)).order_by(Region.code)

@@ -9,7 +9,8 @@ one another. Here the record is appended in a short transaction of its own, comm
 :func:`record_read` returns, so the answer still leaves only once its record is in the ledger;
 reads that arrive while one such transaction is writing are appended together in the next one
 (group commit: one head lock and one commit for the lot). The chain is the same as ever:
-:func:`citybrain.core.audit.service.append` links each record to the one before, in order.
+:func:`citybrain.core.audit.service.append_rows` links each record to the one before, in
+order.
 
 If the append fails, every read of its group fails with the error (the data is not served);
 if a read fails after its record was appended, the ledger holds a read that was not answered —
@@ -87,7 +88,7 @@ def append_committed(factory: sessionmaker[Session], draft: service.Draft, **con
             with factory() as writer, writer.begin():
                 if "settings" in context:
                     set_settings(writer, context["settings"])  # where checkpoints go
-                service.append(writer, [d for d, _ in batch])
+                service.append_rows(writer, [d for d, _ in batch])
         except BaseException as exc:  # handed to every read of the group below
             error = exc
         with group.ready:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from citybrain.core.audit import anchor, checkpoints
@@ -130,6 +130,56 @@ def append(session: Session, drafts: Sequence[Draft]) -> list[AuditRecord]:
     for entry in entries:
         anchor.note_append(session, entry.seq)
     return entries
+
+
+_HEAD = cast(Table, AuditHead.__table__)
+_LOCK_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=_HEAD.c.seq + bindparam("count"))
+    .returning(_HEAD.c.seq, _HEAD.c.mac)
+)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(mac=bindparam("mac"), tag=bindparam("tag"))
+_INSERT_RECORD = insert(cast(Table, AuditRecord.__table__))
+
+
+@dataclass(frozen=True, slots=True)
+class _Chained:
+    """A draft in its place in the chain: what :func:`compute_mac` reads."""
+
+    seq: int
+    fields: Draft
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fields, name)
+
+
+def append_rows(session: Session, drafts: Sequence[Draft]) -> int:
+    """:func:`append` for a transaction of its own that only appends (core/audit/reads.py):
+    the same chain, written with prepared Core statements instead of through the unit of
+    work, which costs a third of the time. The seq of the last record."""
+    moved = session.execute(_LOCK_HEAD, {"count": len(drafts)}).one_or_none()
+    if moved is None:
+        session.execute(insert(_HEAD).values(id=1, seq=len(drafts), mac=GENESIS_MAC, tag=""))
+        head_seq, prev_mac = 0, GENESIS_MAC
+    else:
+        head_seq, prev_mac = int(moved.seq) - len(drafts), str(moved.mac)
+    key = audit_key()
+    rows = []
+    for offset, fields in enumerate(drafts, start=1):
+        seq = head_seq + offset
+        mac = compute_mac(key, prev_mac, _Chained(seq, fields))  # type: ignore[arg-type]
+        rows.append(
+            {"seq": seq, **{f: getattr(fields, f) for f in _DRAFTED}, "prev_mac": prev_mac,
+             "mac": mac}
+        )  # fmt: skip
+        prev_mac = mac
+    session.execute(_INSERT_RECORD, rows)
+    last = rows[-1]["seq"]
+    session.execute(_MOVE_HEAD, {"mac": prev_mac, "tag": head_tag(key, last, prev_mac)})
+    for row in rows:
+        anchor.note_append(session, row["seq"])
+    return int(last)
 
 
 def _lock_head(session: Session, count: int = 1) -> tuple[int, str]:
