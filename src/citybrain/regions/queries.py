@@ -115,6 +115,7 @@ def children(session: Session, code: str) -> list[Region]:
 
 
 _CHILD = Region.__table__.alias("child")
+_PARENT = Region.__table__.alias("parent")
 _CHILDREN_READ = (
     select(
         Region.code,
@@ -125,7 +126,9 @@ _CHILDREN_READ = (
         sql_exists(select(_CHILD.c.code).where(_CHILD.c.parent_code == Region.code)).label(
             "has_children"
         ),
+        _PARENT.c.name.label("parent_name"),
     )
+    .join(_PARENT, _PARENT.c.code == Region.parent_code)
     .where(Region.parent_code == bindparam("parent"))
     .order_by(Region.code)
 )
@@ -133,9 +136,14 @@ _CHILDREN_READ = (
 
 def children_rows(session: Session, code: str) -> Sequence[RowMapping]:
     """The direct children of ``code`` ordered by code, as rows (code, name, level,
-    parent_code, properties, has_children): one prepared query, for the region picker that
-    every screen opens."""
-    return session.execute(_CHILDREN_READ, {"parent": normalise_code(code)}).mappings().all()
+    parent_code, properties, has_children, parent_name): one prepared query, for the region
+    picker that every screen opens. ``NotFound`` (``region_not_found``) when ``code`` is
+    unknown; a leaf has no rows."""
+    canonical = normalise_code(code)
+    rows = session.execute(_CHILDREN_READ, {"parent": canonical}).mappings().all()
+    if not rows:
+        get(session, canonical)  # a leaf, or no such region (404)
+    return rows
 
 
 def descendants(session: Session, code: str, level: Level | None = None) -> list[Region]:
