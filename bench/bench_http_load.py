@@ -19,7 +19,12 @@ Goal: no failed request, p95 ≤ 250 ms at 200 req/s offered, back to normal wit
 Run by hand (not in the test suite); only 127.0.0.1 is ever contacted:
 
     PYTHONPATH=src .venv/bin/python bench/bench_http_load.py [--duration 60] \
-        [--backend sqlite|postgresql|both] [--pg-url postgresql+psycopg://...@127.0.0.1/test]
+        [--backend sqlite|postgresql|both] [--pg-url postgresql+psycopg://...@127.0.0.1/test] \
+        [--src path/to/another/checkout/src]
+
+``--src`` serves another checkout's code with the same load (say the commit before a change,
+exported with ``git worktree add``), so that two versions can be measured side by side on a
+machine whose load changes; the load average is printed with every phase for the same reason.
 """
 
 # ruff: noqa: S603 - runs our own CLI, python and hey with arguments it builds itself
@@ -249,6 +254,12 @@ def after_burst(base: str, token: str, region_url: str) -> dict[str, Any]:
     }
 
 
+def load() -> str:
+    """The machine's load average now: other work on it changes every figure."""
+    one, five, _ = os.getloadavg()
+    return f"(load average {one:.1f} / {five:.1f})"
+
+
 def make_pg_schema(url: str) -> tuple[str, str]:
     from sqlalchemy import create_engine, text
 
@@ -277,7 +288,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "CITYBRAIN_HOME": str(home),
         "CITYBRAIN_ENVIRONMENT": "development",
         "CITYBRAIN_DATA_DIR": str(args.data_dir),
-        "PYTHONPATH": str(ROOT / "src"),
+        "PYTHONPATH": str(args.src),
     }
     env.pop("CITYBRAIN_DATABASE_URL", None)
     schema = ""
@@ -323,7 +334,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         for route, url in targets.items():
             require(fetch(url, token=token)[0] == 200, f"{route} does not answer 200")
 
-        print(f"[{backend}] (a) burst {CLIENTS} clients x {args.duration}s ...", flush=True)
+        print(f"[{backend}] (a) burst {CLIENTS} clients x {args.duration}s {load()}", flush=True)
         probe = Prober(f"{base}/api/health")
         probe.start()
         burst = collect(run_hey_set(targets, token=token, seconds=args.duration))
@@ -331,10 +342,13 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         probe.join()
         recovery = after_burst(base, token, next(iter(targets.values())))
 
-        print(f"[{backend}] (b) {CLIENTS} clients polling 1/s x {args.duration}s ...", flush=True)
+        print(
+            f"[{backend}] (b) {CLIENTS} clients polling 1/s x {args.duration}s {load()}",
+            flush=True,
+        )
         polling = collect(run_hey_set(targets, token=token, seconds=args.duration, qps=1))
 
-        print(f"[{backend}] (d) bare FastAPI hello ...", flush=True)
+        print(f"[{backend}] (d) bare FastAPI hello {load()}", flush=True)
         hello_port = free_port()
         hello = subprocess.Popen(
             [sys.executable, "-c", HELLO, str(hello_port)], start_new_session=True
@@ -420,6 +434,12 @@ def main() -> None:
     )
     parser.add_argument("--pg-slots", type=int, default=12, help="CITYBRAIN_DB_SLOTS per worker")
     parser.add_argument(
+        "--src",
+        type=Path,
+        default=ROOT / "src",
+        help="the source tree to serve (another checkout's src, for a side-by-side run)",
+    )
+    parser.add_argument(
         "--data-dir",
         type=Path,
         default=Path(os.environ.get("CITYBRAIN_DATA_DIR", ROOT.parent / "shared" / "data")),
@@ -428,9 +448,14 @@ def main() -> None:
     if shutil.which("hey") is None:
         raise SystemExit("hey is not installed (make setup, or apt-get install hey)")
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
-    print(f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
+        f"serving {args.src} {load()}",
+        flush=True,
+    )
     for backend in backends:
         print(report(bench_backend(backend, args)), flush=True)
+    print(f"finished {datetime.now(UTC):%Y-%m-%d %H:%M} UTC {load()}", flush=True)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ def test_several_workers_on_postgresql_run_without_the_in_process_scheduler(monk
         "host": "127.0.0.1",
         "port": 8123,
         "workers": 3,
+        "access_log": True,
         "timeout_worker_healthcheck": 60,
     }
     assert started["scheduler"] == 0
@@ -68,4 +69,12 @@ def test_one_process_is_the_default_and_runs_the_scheduler(monkeypatch, started)
     result = runner.invoke(main.app, ["serve"])
     assert result.exit_code == 0, result.output
     assert not isinstance(started["app"], str)  # the app object itself, one process
+    assert started["kwargs"]["access_log"] is True
     assert started["scheduler"] == 1
+
+
+def test_the_access_log_can_be_left_to_the_proxy(monkeypatch, started):
+    _on(monkeypatch, "sqlite:///:memory:")
+    result = runner.invoke(main.app, ["serve", "--no-access-log"])
+    assert result.exit_code == 0, result.output
+    assert started["kwargs"]["access_log"] is False

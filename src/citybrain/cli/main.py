@@ -96,11 +96,25 @@ Workers = Annotated[
 ]
 
 
+AccessLog = Annotated[
+    bool,
+    typer.Option(
+        "--access-log/--no-access-log",
+        help="逐条输出访问日志 (每个请求一行); 前面有反向代理记录访问日志时可关闭以节省开销",
+    ),
+]
+
+
 @app.command()
-def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Workers = 1,
+    access_log: AccessLog = True,
+) -> None:
     """启动 Web 服务 (单进程且未配置 Redis 时, 后台任务与定时任务也在本进程内执行)."""
     if workers == 1:
-        _serve_one(host, port)
+        _serve_one(host, port, access_log=access_log)
         return
     if settings().resolved_database_url.startswith("sqlite"):
         err_console.print(
@@ -118,6 +132,7 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> 
         host=host,
         port=port,
         workers=workers,
+        access_log=access_log,
         # A worker imports every module before it answers the supervisor's ping; on a busy
         # machine that takes longer than uvicorn's 5 s, and it would be killed and respawned
         # over and over.
@@ -125,7 +140,7 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> 
     )
 
 
-def _serve_one(host: str, port: int) -> None:
+def _serve_one(host: str, port: int, *, access_log: bool = True) -> None:
     """One process: the app, and the embedded job consumer when no Redis is configured."""
     from citybrain.app import create_app
     from citybrain.core.audit import anchor
@@ -134,7 +149,7 @@ def _serve_one(host: str, port: int) -> None:
     web = create_app()
     consumer = web.state.jobs.start_embedded()  # None on Redis: `citybrain worker` runs jobs
     try:
-        uvicorn.run(web, host=host, port=port)
+        uvicorn.run(web, host=host, port=port, access_log=access_log)
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)

@@ -17,6 +17,7 @@ import ipaddress
 import json
 import os
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -175,6 +176,15 @@ class Settings(BaseSettings):
     )
     session_idle_minutes: int = Field(30, ge=1, description="Idle timeout of a session.")
     session_max_hours: int = Field(12, ge=1, description="Absolute lifetime of a session.")
+    auth_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=60,
+        description="How long a web process remembers who a session token or API key belongs"
+        " to (0: not at all). A logout, revocation, disabled account or role change made in"
+        " the same process holds at once; one made in another process (a second worker, the"
+        " CLI) within this many seconds.",
+    )
     audit_retention_days: Annotated[int, Field(ge=180)] = Field(
         180, description="Audit records are kept at least this long (等保: ≥ 180 days)."
     )
@@ -246,8 +256,7 @@ class Settings(BaseSettings):
         """The named key: from the setting, else from the key file under home."""
         value: str = getattr(self, name)
         if not value:
-            stored = load_key_file(self.key_file)
-            value = stored.get(name, "")
+            value = _stored_keys(self.key_file).get(name, "")
         if not value or value.lower() in PLACEHOLDER_SECRETS:
             raise RuntimeError(
                 f"缺少密钥 {name}: 请设置 CITYBRAIN_{name.upper()} 或运行 citybrain init"
@@ -260,6 +269,29 @@ def load_key_file(path: Path) -> dict[str, str]:
         return {}
     data = json.loads(path.read_text("utf-8"))
     return {str(k): str(v) for k, v in data.items()}
+
+
+_key_files: dict[str, tuple[float, tuple[int, int, int], dict[str, str]]] = {}
+_KEY_FILE_RECHECK_SECONDS = 1.0
+
+
+def _stored_keys(path: Path) -> dict[str, str]:
+    """The key file's contents, read again only when the file changed (its inode, size or
+    modification time, looked at no more than once a second): every request needs a key (the
+    session MAC, the audit chain), and reading and parsing the file each time was a tenth of
+    a simple request's cost. Keys are never rotated in place (see :func:`ensure_key_file`)."""
+    now = time.monotonic()
+    cached = _key_files.get(str(path))
+    if cached is not None and now - cached[0] < _KEY_FILE_RECHECK_SECONDS:
+        return cached[2]
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return {}
+    signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    data = cached[2] if cached is not None and cached[1] == signature else load_key_file(path)
+    _key_files[str(path)] = (now, signature, data)
+    return data
 
 
 def _fresh_key(name: str) -> str:

@@ -230,6 +230,21 @@ def short_write(factory: sessionmaker[Session], *, wait_ms: int = 100) -> Iterat
         yield session
 
 
+_WRITER_FACTORY = "citybrain.writer_factory"
+
+
+def offer_writer(session: Session, factory: sessionmaker[Session]) -> None:
+    """Let code running on a reader ``session`` write in a short transaction of its own
+    through ``factory`` (a GET's session, see core/web.py; the audit of a read uses it)."""
+    session.info[_WRITER_FACTORY] = factory
+
+
+def writer_of(session: Session) -> sessionmaker[Session] | None:
+    """The factory :func:`offer_writer` left on ``session``, if any."""
+    factory = session.info.get(_WRITER_FACTORY)
+    return factory if isinstance(factory, sessionmaker) else None
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error, then run after-commit hooks."""

@@ -3,10 +3,12 @@ admission of requests to the database (see "Concurrency" in docs/architecture.md
 
 from __future__ import annotations
 
+import functools
 import logging
-import uuid
-from collections.abc import Callable, Iterator
-from typing import Annotated
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
+from typing import Annotated, ParamSpec, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -20,14 +22,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.context import set_actor, set_settings
-from citybrain.core.db import reading
+from citybrain.core.db import offer_writer, reading
 from citybrain.core.errors import error_body
 
 log = logging.getLogger(__name__)
+_random = random.Random()  # noqa: S311 - request ids need uniqueness, not secrecy
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Requests that begin their transaction as readers (on SQLite: deferred, no write lock)."""
 _AFTER = "citybrain.after_transaction"
+_ENDED = "citybrain.transaction_ended"
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def after_transaction(session: Session, callback: Callable[[], object]) -> None:
@@ -38,23 +44,71 @@ def after_transaction(session: Session, callback: Callable[[], object]) -> None:
     session.info.setdefault(_AFTER, []).append(callback)
 
 
-def request_session(request: Request) -> Iterator[Session]:
+async def request_session(request: Request) -> AsyncIterator[Session]:
     """One request, one transaction: committed when the handler returns, rolled back on error.
-    A GET (HEAD, OPTIONS) begins as a reader; every other method as a writer."""
-    factory = request.app.state.session_factory
-    if request.method in READ_METHODS:
+    A GET (HEAD, OPTIONS) begins as a reader; every other method as a writer.
+
+    Asynchronous, so that opening the session costs no hop to the worker-thread pool: nothing
+    here does I/O until the first query (the session connects lazily, in the handler's or a
+    dependency's thread). Only the end — commit or rollback, closing, the after-transaction
+    callbacks — runs in a worker thread, shielded from cancellation so that a client that
+    goes away cannot leave a transaction open or a connection out of the pool."""
+    writer = factory = request.app.state.session_factory
+    reader = request.method in READ_METHODS
+    if reader:
         factory = reading(factory)
     pending: list[Callable[[], object]] = []
+    session = factory()
+    session.info[_AFTER] = pending
+    if reader:  # the audit of a read is appended beside it (core/audit/reads.py)
+        offer_writer(session, writer)
+    set_settings(session, settings_of_app(request))
+    set_actor(
+        session,
+        source_ip=request.client.host if request.client else "",
+        request_id=request.headers.get("X-Request-ID") or _request_id(),
+    )
+    session.begin()
     try:
-        with factory() as session, session.begin():
-            session.info[_AFTER] = pending
-            set_settings(session, app_settings(request))
-            set_actor(
-                session,
-                source_ip=request.client.host if request.client else "",
-                request_id=request.headers.get("X-Request-ID") or uuid.uuid4().hex,
-            )
-            yield session
+        yield session
+    except BaseException:
+        if not session.info.get(_ENDED):
+            await _end_in_thread(session, pending, commit=False)
+        raise
+    if not session.info.get(_ENDED):  # a single-hop handler has ended it already
+        await _end_in_thread(session, pending, commit=True)
+
+
+def _request_id() -> str:
+    """32 hex digits, as ``uuid4().hex``: unique, not secret (it names a request in the logs
+    and the audit ledger), so the process's pseudo-random generator serves, without the
+    system call of ``os.urandom`` on every request."""
+    return f"{_random.getrandbits(128):032x}"
+
+
+async def _end_in_thread(
+    session: Session, pending: list[Callable[[], object]], *, commit: bool
+) -> None:
+    # A limiter of its own (as FastAPI gives a sync dependency's exit): ending a transaction
+    # must never wait for a token of the shared pool, which requests may all hold.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(
+            partial(_end, session, pending, commit=commit), limiter=anyio.CapacityLimiter(1)
+        )
+
+
+def _end(session: Session, pending: list[Callable[[], object]], *, commit: bool) -> None:
+    if session.info.get(_ENDED):
+        return
+    session.info[_ENDED] = True
+    try:
+        try:
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
     finally:
         for callback in pending:
             try:
@@ -63,16 +117,50 @@ def request_session(request: Request) -> Iterator[Session]:
                 log.exception("after-transaction callback failed")
 
 
+def single_hop(handler: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+    """A route handler that costs one hop to the worker-thread pool instead of three.
+
+    FastAPI runs a plain ``def`` handler in a worker thread, then validates its answer in
+    another, and the request's transaction ends in a third. Decorated, the handler runs in
+    one worker thread together with the end of its request's transaction (the commit and the
+    after-transaction callbacks, exactly as :func:`request_session` would run them), and
+    FastAPI, seeing a coroutine, validates and serialises the answer on the event loop — cheap
+    for a pydantic model built by the handler. On an error the handler's transaction is left
+    to :func:`request_session`, which rolls it back as usual.
+
+    For reads on the hot paths. The handler must answer with pydantic models or plain data,
+    never ORM objects: its session is closed before the answer is serialised."""
+
+    @functools.wraps(handler)
+    async def endpoint(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await anyio.to_thread.run_sync(partial(_run_and_end, handler, *args, **kwargs))
+
+    return endpoint
+
+
+def _run_and_end(handler: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    result = handler(*args, **kwargs)
+    for value in kwargs.values():
+        if isinstance(value, Session) and _AFTER in value.info:  # a request's session
+            _end(value, value.info[_AFTER], commit=True)
+    return result
+
+
 # scope="function": commit before the response is sent, so a client never sees 200 for a change
 # that then fails to commit, and its next request always sees the change.
 DbSession = Annotated[Session, Depends(request_session, scope="function")]
 
 
-def app_settings(request: Request) -> Settings:
+def settings_of_app(request: Request) -> Settings:
     """The settings the app was created with (``create_app(settings)``), so that a test or a
     second app in one process works in its own home and hub; the process settings otherwise."""
     value = getattr(request.app.state, "settings", None)
     return value if isinstance(value, Settings) else get_settings()
+
+
+async def app_settings(request: Request) -> Settings:
+    """:func:`settings_of_app` as a dependency (asynchronous: no thread hop)."""
+    return settings_of_app(request)
 
 
 AppSettings = Annotated[Settings, Depends(app_settings)]

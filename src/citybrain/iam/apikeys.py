@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session, sessionmaker
 
 from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
+from citybrain.core.db import short_write
 from citybrain.core.errors import BadInput, Unauthenticated
 from citybrain.core.security import Principal
 from citybrain.iam import permissions, sessions
 from citybrain.iam.models import ApiKey
+from citybrain.iam.principal_cache import TOUCH_SESSION
 from citybrain.regions import queries as region_queries
 from citybrain.regions.scope import ensure_within, normalise_code
 
@@ -29,6 +34,9 @@ KEY_PREFIX: Final = "cbk"
 MAX_DAYS: Final = 730
 DEFAULT_DAYS: Final = 180
 TOUCH_EVERY: Final = timedelta(seconds=60)
+"""``last_used_at`` is written at most once a minute, after the request (see :func:`touch`)."""
+
+log = logging.getLogger(__name__)
 
 
 def scopes_of(key: ApiKey) -> frozenset[str]:
@@ -101,7 +109,8 @@ def create_api_key(
 
 
 def authenticate(session: Session, plain: str) -> ApiKey:
-    """The live key behind ``plain``, its ``last_used_at`` moved to now.
+    """The live key behind ``plain``. Reads only: ``last_used_at`` is :func:`touch`'s
+    business, after the request's transaction, so a GET stays a reader.
 
     Raises ``Unauthenticated`` with ``invalid_api_key`` (malformed, unknown or forged),
     ``api_key_revoked`` or ``api_key_expired``.
@@ -113,18 +122,52 @@ def authenticate(session: Session, plain: str) -> ApiKey:
     key = session.execute(select(ApiKey).where(ApiKey.key_prefix == parts[1])).scalar_one_or_none()
     if key is None or not hmac.compare_digest(key.key_hash, sessions.digest(plain.strip())):
         raise invalid
-    now = utcnow()
     if key.revoked_at is not None:
         raise Unauthenticated("API 密钥已吊销", code="api_key_revoked")
-    if now >= key.expires_at:
+    check_unexpired(key.expires_at)
+    return key
+
+
+def check_unexpired(expires_at: datetime) -> None:
+    """``api_key_expired`` once ``expires_at`` has passed (checked on every request, also for
+    a key the principal cache remembers)."""
+    if utcnow() >= expires_at:
         raise Unauthenticated(
             "API 密钥已过期",
             code="api_key_expired",
-            detail={"expired_at": key.expires_at.isoformat()},
+            detail={"expired_at": expires_at.isoformat()},
         )
-    if key.last_used_at is None or now - key.last_used_at >= TOUCH_EVERY:
-        key.last_used_at = now
-    return key
+
+
+def needs_touch(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at >= TOUCH_EVERY
+
+
+def touch(factory: sessionmaker[Session], *, key_id: int, now: datetime) -> bool | None:
+    """Move ``last_used_at`` to ``now`` in a short transaction of its own, at most once a
+    minute (as :func:`citybrain.iam.sessions.touch`): True when written, False when there was
+    nothing to write, None when skipped because the database was busy."""
+    due = (
+        select(ApiKey.id)
+        .where(
+            ApiKey.id == key_id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - TOUCH_EVERY),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    try:
+        with short_write(factory) as session:
+            session.info[TOUCH_SESSION] = True  # book-keeping: rights unchanged
+            result = session.execute(
+                update(ApiKey)
+                .where(ApiKey.id.in_(due.scalar_subquery()))
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(result, "rowcount", 0))
+    except (OperationalError, PoolTimeout) as exc:
+        log.info("API key touch skipped (database busy): %s", exc.__class__.__name__)
+        return None
 
 
 def revoke_api_key(session: Session, *, key: ApiKey, actor: Principal | None = None) -> ApiKey:

@@ -38,7 +38,7 @@ def current_user(session: DbSession, principal: CurrentPrincipal) -> User:
     return queries.get_user(session, principal.id)
 
 
-def current_session_id(request: Request, _: CurrentPrincipal) -> int | None:
+async def current_session_id(request: Request, _: CurrentPrincipal) -> int | None:
     value = getattr(request.state, SESSION_ID_STATE, None)
     return value if isinstance(value, int) else None
 

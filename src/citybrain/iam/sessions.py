@@ -23,6 +23,7 @@ from citybrain.core.crypto import hmac_sm3
 from citybrain.core.db import short_write
 from citybrain.core.errors import Unauthenticated
 from citybrain.iam.models import LoginSession
+from citybrain.iam.principal_cache import TOUCH_SESSION
 from citybrain.iam.rules import SessionState, session_state
 
 log = logging.getLogger(__name__)
@@ -62,40 +63,49 @@ _REFUSALS = {
 }
 
 
-def validate(session: Session, token: str) -> LoginSession:
-    """The live session behind ``token``. Reads only: moving ``last_seen_at`` is
-    :func:`touch`'s business, after the request's transaction (see :func:`needs_touch`).
+def validate(session: Session, token: str, *, token_hash: str | None = None) -> LoginSession:
+    """The live session behind ``token`` (whose :func:`digest` the caller may pass as
+    ``token_hash`` when it has it). Reads only: moving ``last_seen_at`` is :func:`touch`'s
+    business, after the request's transaction (see :func:`needs_touch`).
 
     Raises ``Unauthenticated`` with code ``invalid_token`` (unknown or forged),
     ``session_revoked`` (after logout, or revoked by an administrator) or ``session_expired``
     (idle timeout or absolute lifetime).
     """
     row = session.execute(
-        select(LoginSession).where(LoginSession.token_hash == digest(token))
+        select(LoginSession).where(LoginSession.token_hash == (token_hash or digest(token)))
     ).scalar_one_or_none()
     if row is None:
         raise Unauthenticated("登录凭证无效", code="invalid_token")
+    check_live(last_seen_at=row.last_seen_at, expires_at=row.expires_at, revoked_at=row.revoked_at)
+    return row
+
+
+def check_live(
+    *, last_seen_at: datetime, expires_at: datetime, revoked_at: datetime | None = None
+) -> None:
+    """``Unauthenticated`` unless a session with these times is alive now (see
+    :func:`validate`); also what a remembered session is checked with on every request."""
     state = session_state(
-        last_seen_at=row.last_seen_at,
-        expires_at=row.expires_at,
-        revoked_at=row.revoked_at,
+        last_seen_at=last_seen_at,
+        expires_at=expires_at,
+        revoked_at=revoked_at,
         now=utcnow(),
         idle_minutes=get_settings().session_idle_minutes,
     )
     if state is not SessionState.valid:
         code, message = _REFUSALS[state]
         raise Unauthenticated(message, code=code, detail={"reason": state.value})
-    return row
 
 
-def needs_touch(row: LoginSession, now: datetime) -> bool:
-    return now - row.last_seen_at >= TOUCH_EVERY
+def needs_touch(last_seen_at: datetime, now: datetime) -> bool:
+    return now - last_seen_at >= TOUCH_EVERY
 
 
-def touch(factory: sessionmaker[Session], *, session_id: int, now: datetime) -> bool:
+def touch(factory: sessionmaker[Session], *, session_id: int, now: datetime) -> bool | None:
     """Move ``last_seen_at`` to ``now`` in a short transaction of its own, unless it moved
-    less than ``TOUCH_EVERY`` ago (so concurrent requests and workers write it once); whether
-    it was written.
+    less than ``TOUCH_EVERY`` ago (so concurrent requests and workers write it once): True
+    when written, False when there was nothing to write, None when skipped as busy.
 
     Contention is not an error: on SQLite it waits at most 100 ms for the write lock, on
     PostgreSQL it skips a row that another transaction holds (a logout, a revocation, a
@@ -109,6 +119,7 @@ def touch(factory: sessionmaker[Session], *, session_id: int, now: datetime) -> 
     )
     try:
         with short_write(factory) as session:
+            session.info[TOUCH_SESSION] = True  # book-keeping: rights unchanged
             result = session.execute(
                 update(LoginSession)
                 .where(LoginSession.id.in_(due.scalar_subquery()))
@@ -118,7 +129,7 @@ def touch(factory: sessionmaker[Session], *, session_id: int, now: datetime) -> 
             return bool(getattr(result, "rowcount", 0))
     except (OperationalError, PoolTimeout) as exc:
         log.info("session touch skipped (database busy): %s", exc.__class__.__name__)
-        return False
+        return None
 
 
 def revoke(session: Session, row: LoginSession) -> None:

@@ -10,7 +10,18 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from shapely.geometry import mapping
-from sqlalchemy import BindParameter, ColumnElement, Float, and_, bindparam, false, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Float,
+    RowMapping,
+    and_,
+    bindparam,
+    false,
+    func,
+    select,
+)
+from sqlalchemy import exists as sql_exists
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from citybrain.core.errors import BadInput, NotFound
@@ -85,10 +96,54 @@ def names_of(session: Session, codes: Iterable[str]) -> dict[str, str]:
     return {str(code): str(name) for code, name in rows.all()}
 
 
+_NAME_OF = select(Region.name).where(Region.code == bindparam("code"))
+
+
+def name_of(session: Session, code: str) -> str:
+    """The name of the region ``code`` as stored ("" when not loaded): one prepared query,
+    cheaper than :func:`names_of` for the single region a record shows."""
+    if not code:
+        return ""
+    name = session.execute(_NAME_OF, {"code": code}).scalar_one_or_none()
+    return "" if name is None else str(name)
+
+
 def children(session: Session, code: str) -> list[Region]:
     """Direct children ordered by code (empty for a leaf)."""
     query = select(Region).where(Region.parent_code == normalise_code(code)).order_by(Region.code)
     return list(session.execute(query).scalars())
+
+
+_CHILD = Region.__table__.alias("child")
+_PARENT = Region.__table__.alias("parent")
+_CHILDREN_READ = (
+    select(
+        Region.code,
+        Region.name,
+        Region.level,
+        Region.parent_code,
+        Region.properties,
+        sql_exists(select(_CHILD.c.code).where(_CHILD.c.parent_code == Region.code)).label(
+            "has_children"
+        ),
+        _PARENT.c.name.label("parent_name"),
+    )
+    .join(_PARENT, _PARENT.c.code == Region.parent_code)
+    .where(Region.parent_code == bindparam("parent"))
+    .order_by(Region.code)
+)
+
+
+def children_rows(session: Session, code: str) -> Sequence[RowMapping]:
+    """The direct children of ``code`` ordered by code, as rows (code, name, level,
+    parent_code, properties, has_children, parent_name): one prepared query, for the region
+    picker that every screen opens. ``NotFound`` (``region_not_found``) when ``code`` is
+    unknown; a leaf has no rows."""
+    canonical = normalise_code(code)
+    rows = session.execute(_CHILDREN_READ, {"parent": canonical}).mappings().all()
+    if not rows:
+        get(session, canonical)  # a leaf, or no such region (404)
+    return rows
 
 
 def descendants(session: Session, code: str, level: Level | None = None) -> list[Region]:

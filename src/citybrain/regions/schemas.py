@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -31,6 +33,20 @@ class RegionRead(BaseModel):
             parent_name=parent_name,
             has_children=has_children,
             properties=region.props,
+        )
+
+    @classmethod
+    def of_row(cls, row: Mapping[Any, Any], *, parent_name: str | None = None) -> RegionRead:
+        """From a row of :func:`citybrain.regions.queries.children_rows`."""
+        properties = json.loads(row["properties"] or "{}")
+        return cls(
+            code=row["code"],
+            name=row["name"],
+            level=Level(row["level"]),
+            parent_code=row["parent_code"],
+            parent_name=parent_name,
+            has_children=bool(row["has_children"]),
+            properties=properties if isinstance(properties, dict) else {},
         )
 
 

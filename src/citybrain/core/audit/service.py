@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from citybrain.core.audit import anchor, checkpoints
@@ -44,10 +48,55 @@ def record(
 ) -> AuditRecord:
     """Append one record chained to the last. Locks the head row until the caller's commit,
     so appends are strictly ordered; a rolled-back transaction leaves no record behind."""
+    entry = draft(
+        session,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        region_code=region_code,
+        outcome=outcome,
+        detail=detail,
+        actor=actor,
+        role=role,
+    )
+    return append(session, [entry])[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A record's fields before it takes its place in the chain (seq, prev_mac, mac)."""
+
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    object_type: str
+    object_id: str
+    region_code: str
+    outcome: str
+    source_ip: str
+    request_id: str
+    detail: str
+
+
+_DRAFTED = tuple(f.name for f in dataclass_fields(Draft))
+
+
+def draft(
+    session: Session,
+    *,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    region_code: str | None = None,
+    outcome: str = "success",
+    detail: dict[str, Any] | None = None,
+    actor: str | None = None,
+    role: str | None = None,
+) -> Draft:
+    """A record as :func:`record` would append it now, the actor taken from ``session``."""
     ctx = actor_of(session)
-    head_seq, prev_mac = _lock_head(session)
-    entry = AuditRecord(
-        seq=head_seq + 1,
+    return Draft(
         at=utcnow(),
         actor=actor if actor is not None else ctx.actor,
         role=role if role is not None else ctx.role,
@@ -59,31 +108,93 @@ def record(
         source_ip=ctx.source_ip,
         request_id=ctx.request_id,
         detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
-        prev_mac=prev_mac,
-        mac="",
     )
+
+
+def append(session: Session, drafts: Sequence[Draft]) -> list[AuditRecord]:
+    """Chain ``drafts`` after the last record, in their order: one lock of the head, one move
+    of it. The head stays locked until the caller's commit."""
+    head_seq, prev_mac = _lock_head(session, len(drafts))
     key = audit_key()
-    entry.mac = compute_mac(key, prev_mac, entry)
-    session.add(entry)
-    tag = head_tag(key, entry.seq, entry.mac)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(mac=entry.mac, tag=tag))
+    entries = []
+    for offset, fields in enumerate(drafts, start=1):
+        entry = AuditRecord(seq=head_seq + offset, **{f: getattr(fields, f) for f in _DRAFTED})
+        entry.prev_mac, entry.mac = prev_mac, ""
+        entry.mac = prev_mac = compute_mac(key, prev_mac, entry)
+        session.add(entry)
+        entries.append(entry)
+    last = entries[-1]
+    tag = head_tag(key, last.seq, last.mac)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(mac=last.mac, tag=tag))
     session.flush()
-    anchor.note_append(session, entry.seq)
-    return entry
+    for entry in entries:
+        anchor.note_append(session, entry.seq)
+    return entries
 
 
-def _lock_head(session: Session) -> tuple[int, str]:
+_HEAD = cast(Table, AuditHead.__table__)
+_LOCK_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=_HEAD.c.seq + bindparam("count"))
+    .returning(_HEAD.c.seq, _HEAD.c.mac)
+)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(mac=bindparam("mac"), tag=bindparam("tag"))
+_INSERT_RECORD = insert(cast(Table, AuditRecord.__table__))
+
+
+@dataclass(frozen=True, slots=True)
+class _Chained:
+    """A draft in its place in the chain: what :func:`compute_mac` reads."""
+
+    seq: int
+    fields: Draft
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fields, name)
+
+
+def append_rows(session: Session, drafts: Sequence[Draft]) -> int:
+    """:func:`append` for a transaction of its own that only appends (core/audit/reads.py):
+    the same chain, written with prepared Core statements instead of through the unit of
+    work, which costs a third of the time. The seq of the last record."""
+    moved = session.execute(_LOCK_HEAD, {"count": len(drafts)}).one_or_none()
+    if moved is None:
+        session.execute(insert(_HEAD).values(id=1, seq=len(drafts), mac=GENESIS_MAC, tag=""))
+        head_seq, prev_mac = 0, GENESIS_MAC
+    else:
+        head_seq, prev_mac = int(moved.seq) - len(drafts), str(moved.mac)
+    key = audit_key()
+    rows = []
+    for offset, fields in enumerate(drafts, start=1):
+        seq = head_seq + offset
+        mac = compute_mac(key, prev_mac, _Chained(seq, fields))  # type: ignore[arg-type]
+        rows.append(
+            {"seq": seq, **{f: getattr(fields, f) for f in _DRAFTED}, "prev_mac": prev_mac,
+             "mac": mac}
+        )  # fmt: skip
+        prev_mac = mac
+    session.execute(_INSERT_RECORD, rows)
+    last = rows[-1]["seq"]
+    session.execute(_MOVE_HEAD, {"mac": prev_mac, "tag": head_tag(key, last, prev_mac)})
+    for row in rows:
+        anchor.note_append(session, row["seq"])
+    return int(last)
+
+
+def _lock_head(session: Session, count: int = 1) -> tuple[int, str]:
+    """Move the head ``count`` places (locking it) and return where it was: (seq, mac)."""
     row = session.execute(
         update(AuditHead)
         .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + 1)
+        .values(seq=AuditHead.seq + count)
         .returning(AuditHead.seq, AuditHead.mac)
     ).one_or_none()
     if row is None:
-        session.add(AuditHead(id=1, seq=1, mac=GENESIS_MAC))
+        session.add(AuditHead(id=1, seq=count, mac=GENESIS_MAC))
         session.flush()
         return 0, GENESIS_MAC
-    return int(row.seq) - 1, str(row.mac)
+    return int(row.seq) - count, str(row.mac)
 
 
 def verify(session: Session, *, checkpoint_file: Path | None = None) -> VerifyResult:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from citybrain.core.errors import NotFound
@@ -47,40 +49,99 @@ def search_resources(
     page: PageParams,
     scope: Scope,
 ) -> ResourcePage:
-    """One page of resources matching ``filters``, ordered by code."""
-    query = _filtered(filters, scope)
-    rows, total = paginate(session, query, page)
-    return ResourcePage(items=read_many(session, rows), total=total, page=page.page, size=page.size)
+    """One page of resources matching ``filters``, ordered by code.
 
-
-def _filtered(filters: ResourceFilter, scope: Scope) -> Select[CatalogResource]:
-    query = (
-        select(CatalogResource)
-        .options(selectinload(CatalogResource.items))
-        .where(catalog_scope.sees_clause(scope, CatalogResource.region_code))
-        .order_by(CatalogResource.code)
+    The hottest read of the catalog, so it reads rows, not ORM objects, in two queries (the
+    page with its total and provider names, then its items) from statements prepared once
+    per shape of filter and scope, and validates each answer once."""
+    count, listing, params = _statements(filters, scope)
+    params = {**params, "limit": page.size, "offset": (page.page - 1) * page.size}
+    rows = session.execute(listing, params).mappings().all()
+    # The total rides on every row (count(*) over the filtered rows); past the last page
+    # there is no row to carry it.
+    total = rows[0]["total"] if rows else session.execute(count, params).scalar_one()
+    items: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
+    if items:
+        for item in session.execute(_ITEMS, {"ids": list(items)}).mappings():
+            items[item["resource_id"]].append(dict(item))
+    return ResourcePage(
+        items=[
+            ResourceRead.of_row(row, items[row["id"]], row["provider_name"] or "") for row in rows
+        ],
+        total=int(total),
+        page=page.page,
+        size=page.size,
     )
+
+
+_RESOURCE_COLUMNS = tuple(CatalogResource.__table__.columns)
+_ITEMS = (
+    select(*(column for column in CatalogItem.__table__.columns if column.name != "id"))
+    .where(CatalogItem.resource_id.in_(bindparam("ids", expanding=True)))
+    .order_by(CatalogItem.resource_id, CatalogItem.position)
+)
+_EQUAL_FILTERS = ("category", "provider_code", "share_type", "open_attribute", "status")
+
+
+def _statements(
+    filters: ResourceFilter, scope: Scope
+) -> tuple[Select[Any], Select[Any], dict[str, Any]]:
+    """The count and the page statements for ``filters`` and ``scope``, and their values."""
+    set_filters = tuple(name for name in _EQUAL_FILTERS if getattr(filters, name) is not None)
+    params = {name: str(getattr(filters, name)) for name in set_filters}
+    if filters.q.strip():  # free text: rare enough to build each time
+        return _build(_filters(filters, scope), params)
+    shape = catalog_scope.sees_shape(scope)
+    return (*_prepared(shape, set_filters), {**params, **catalog_scope.sees_params(scope)})
+
+
+@lru_cache(maxsize=128)
+def _prepared(
+    shape: catalog_scope.SeesShape, set_filters: tuple[str, ...]
+) -> tuple[Select[Any], Select[Any]]:
+    where = [catalog_scope.sees_clause_prepared(shape, CatalogResource.region_code)]
+    where += [getattr(CatalogResource, name) == bindparam(name) for name in set_filters]
+    count, listing, _ = _build(where, {})
+    return count, listing
+
+
+def _build(
+    where: list[ColumnElement[bool]], params: dict[str, Any]
+) -> tuple[Select[Any], Select[Any], dict[str, Any]]:
+    count = select(func.count()).select_from(CatalogResource).where(*where)
+    listing = (
+        select(
+            *_RESOURCE_COLUMNS,
+            Department.name.label("provider_name"),
+            func.count().over().label("total"),
+        )
+        .select_from(CatalogResource)
+        .outerjoin(Department, Department.code == CatalogResource.provider_code)
+        .where(*where)
+        .order_by(CatalogResource.code)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return count, listing, params
+
+
+def _filters(filters: ResourceFilter, scope: Scope) -> list[ColumnElement[bool]]:
+    where = [catalog_scope.sees_clause(scope, CatalogResource.region_code)]
     text = filters.q.strip()
     if text:
         in_items = select(CatalogItem.resource_id).where(
             CatalogItem.title.icontains(text, autoescape=True)
         )
-        query = query.where(
+        where.append(
             CatalogResource.name.icontains(text, autoescape=True)
             | CatalogResource.summary.icontains(text, autoescape=True)
             | CatalogResource.code.icontains(text, autoescape=True)
             | CatalogResource.id.in_(in_items)
         )
-    for column, value in (
-        (CatalogResource.category, filters.category),
-        (CatalogResource.provider_code, filters.provider_code),
-        (CatalogResource.share_type, filters.share_type),
-        (CatalogResource.open_attribute, filters.open_attribute),
-        (CatalogResource.status, filters.status),
-    ):
-        if value is not None:
-            query = query.where(column == str(value))
-    return query
+    for name in _EQUAL_FILTERS:
+        if getattr(filters, name) is not None:
+            where.append(getattr(CatalogResource, name) == bindparam(name))
+    return where
 
 
 def get_resource(session: Session, code: str, *, scope: Scope) -> CatalogResource:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, statu
 from citybrain.core.pagination import PageParams, RowId, Version
 from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require
-from citybrain.core.web import DbSession
+from citybrain.core.web import DbSession, single_hop
 from citybrain.datahub.catalog import excel, queries, service
 from citybrain.datahub.catalog.schemas import (
     DemandClose,
@@ -47,6 +47,7 @@ DemandRequester = Annotated[Principal, Depends(require("sharing:request"))]
     response_model=ResourcePage,
     summary="检索信息资源",
 )
+@single_hop
 def search_resources(
     session: DbSession,
     principal: CatalogReader,

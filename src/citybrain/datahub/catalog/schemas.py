@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -175,16 +176,22 @@ class ResourceRead(_ResourceFields):
 
     @classmethod
     def of(cls, resource: CatalogResource, provider_name: str) -> ResourceRead:
-        return cls.model_validate(
-            {**resource_fields(resource), "provider_name": provider_name,
-             "region_code": resource.region_code, "status": resource.status,
-             "version": resource.version, "updated_at": resource.updated_at,
-             "items": [
-                 {**ItemSpec.model_validate(item, from_attributes=True).model_dump(),
-                  "position": item.position}
-                 for item in resource.items
-             ]}
+        return cls.of_row(
+            {column: getattr(resource, column) for column in _STORED_FIELDS},
+            [{column: getattr(item, column) for column in _ITEM_FIELDS}
+             for item in resource.items],
+            provider_name,
         )  # fmt: skip
+
+    @classmethod
+    def of_row(
+        cls, row: Mapping[Any, Any], items: list[dict[str, Any]], provider_name: str
+    ) -> ResourceRead:
+        """From a ``catalog_resource`` row and its ``catalog_item`` rows (in position order),
+        validated once."""
+        fields = {column: row[column] for column in _STORED_FIELDS}
+        fields["related_codes"] = json.loads(row["related_codes"])
+        return cls.model_validate({**fields, "provider_name": provider_name, "items": items})
 
 
 class ResourcePage(Page[ResourceRead]):
@@ -282,6 +289,16 @@ class DemandSuggestion(BaseModel):
     provider_code: str
     matched_items: list[str]
     share_type: ShareType
+
+
+_STORED_FIELDS = (
+    "code", "name", "provider_code", "summary", "category", "format", "share_type",
+    "share_condition", "share_basis", "share_method", "open_attribute", "update_cycle",
+    "released_on", "related_codes", "key_item", "version_item", "region_code", "status",
+    "version", "updated_at",
+)  # fmt: skip
+"""The columns of ``catalog_resource`` that :class:`ResourceRead` shows."""
+_ITEM_FIELDS = ("position", *ItemSpec.model_fields)
 
 
 def resource_fields(resource: CatalogResource) -> dict[str, Any]:

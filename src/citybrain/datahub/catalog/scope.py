@@ -15,7 +15,9 @@ a stored code that is not a valid region code is compared verbatim.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, true
 from sqlalchemy.orm import InstrumentedAttribute
 
 from citybrain.core.scope import Scope
@@ -91,6 +93,41 @@ def covers_clause(scope: Scope, column: InstrumentedAttribute[str]) -> ColumnEle
 
 def sees_clause(scope: Scope, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
     return true() if scope.unrestricted else visible_clause(scope.region_code, column)
+
+
+SeesShape = tuple[bool, bool, bool]
+"""How :func:`sees_clause` looks for a scope: (unrestricted, has a prefix, has ancestors)."""
+
+
+def sees_shape(scope: Scope) -> SeesShape:
+    """The shape of :func:`sees_clause` for ``scope``: scopes of one shape share a prepared
+    statement (:func:`sees_clause_prepared`) and differ only in :func:`sees_params`."""
+    if scope.unrestricted:
+        return (True, False, False)
+    return (False, bool(region_prefix(scope.region_code)), bool(ancestor_codes(scope.region_code)))
+
+
+def sees_clause_prepared(
+    shape: SeesShape, column: InstrumentedAttribute[str]
+) -> ColumnElement[bool]:
+    """:func:`sees_clause` with bound parameters in place of the scope's codes."""
+    unrestricted, prefix, ancestors = shape
+    if unrestricted:
+        return true()
+    # startswith(prefix, autoescape=True), spelled out: autoescape takes no bound parameter
+    managed = column.like(bindparam("sees_like"), escape="/") if prefix else false()
+    if not ancestors:
+        return managed
+    return or_(managed, column.in_(bindparam("sees_ancestors", expanding=True)))
+
+
+def sees_params(scope: Scope) -> dict[str, Any]:
+    """The values of :func:`sees_clause_prepared`'s parameters for ``scope``."""
+    if scope.unrestricted:
+        return {}
+    prefix = region_prefix(scope.region_code)
+    escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return {"sees_like": escaped + "%", "sees_ancestors": ancestor_codes(scope.region_code)}
 
 
 def owned_by(

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from citybrain.core.errors import BadInput
 from citybrain.core.pagination import PageParams, RowId
 from citybrain.core.scope import Scope
-from citybrain.core.security import Principal, authenticated, require
+from citybrain.core.security import Principal, ensure_allowed, require, resolve_principal
 from citybrain.core.web import AppSettings, DbSession
 from citybrain.datahub.ingest import pulls, queries, service, tasks, upload
 from citybrain.datahub.ingest.config import get_ingest_settings
@@ -51,8 +51,8 @@ def _preauthorise(request: Request) -> Principal:
     request's own transaction (on SQLite, the write lock) must not stay open while a large
     file arrives over a slow line. The principal is cached on the request for the route."""
     with request.app.state.session_factory() as session, session.begin():
-        principal = authenticated(request, session)
-    return require("ingest:run")(principal)
+        principal = resolve_principal(request, session)
+    return ensure_allowed(principal, "ingest:run")
 
 
 async def _received(

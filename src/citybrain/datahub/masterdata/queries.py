@@ -127,7 +127,7 @@ def search_persons(
 
 
 def _region_name(session: Session, code: str) -> str:
-    return region_queries.names_of(session, [code]).get(code, "")
+    return region_queries.name_of(session, code)
 
 
 def _decrypt(cipher: FieldCipher, token: str | None, item: str) -> str | None:

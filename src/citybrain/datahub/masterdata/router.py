@@ -13,7 +13,7 @@ from citybrain.core.config import Settings
 from citybrain.core.pagination import PageParams
 from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require
-from citybrain.core.web import DbSession
+from citybrain.core.web import DbSession, single_hop
 from citybrain.datahub.masterdata import queries, service
 from citybrain.datahub.masterdata.schemas import (
     EntityPage,
@@ -30,7 +30,7 @@ Unmasker = Annotated[Principal, Depends(require("pii:unmask"))]
 SearchText = Annotated[str, Query(max_length=64, description="姓名、身份证号或手机号")]
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:  # async: no hop to a worker thread
     settings: Settings = request.app.state.settings
     return settings
 
@@ -67,6 +67,7 @@ def search_persons(
     response_model=PersonProfile,
     summary="一人一档 (脱敏)",
 )
+@single_hop
 def read_person(
     master_id: str, session: DbSession, principal: MasterdataReader, settings: AppSettings
 ) -> PersonProfile:

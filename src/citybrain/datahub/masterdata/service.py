@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore
+from citybrain.core.audit import reads as audit_reads
 from citybrain.core.audit import service as audit
 from citybrain.core.audit.pii import PiiAccess, record_pii_access
 from citybrain.core.config import Settings, get_settings
@@ -119,11 +120,13 @@ def read_person_profile(
     scope: Scope,
     settings: Settings | None = None,
 ) -> PersonProfile:
-    """The masked 一人一档. Audited ``masterdata.person.read`` (a read of personal data).
-    Raises NotFound ``person_not_found`` (also outside the reader's region)."""
+    """The masked 一人一档. Audited ``masterdata.person.read`` (a read of personal data):
+    committed before this returns, in a short transaction of its own when ``session`` is a
+    GET's (see ``core/audit/reads.py``), else in the caller's. Raises NotFound
+    ``person_not_found`` (also outside the reader's region)."""
     cipher = field_cipher(settings or get_settings())
     profile = queries.person_profile(session, master_id=master_id, cipher=cipher, scope=scope)
-    audit.record(
+    audit_reads.record_read(
         session,
         action="masterdata.person.read",
         object_type="masterdata_person",
