@@ -71,6 +71,7 @@ def create_app(
     app.state.session_factory = session_factory
     register_jobs()
     app.state.jobs = JobSystem(settings, session_factory)
+    _install_jobs(app.state.jobs)
     install_nul_guard(app)
     install_error_handlers(app)
     install_denial_audit(app)
@@ -100,10 +101,19 @@ def register_jobs() -> None:
     from citybrain.datahub.ingest import tasks as ingest_tasks
     from citybrain.datahub.masterdata import tasks as masterdata_tasks
     from citybrain.datahub.sharing import tasks as sharing_tasks
+    from citybrain.messages import tasks as messages_tasks
 
     ingest_tasks.register_jobs()
     sharing_tasks.register_jobs()
     masterdata_tasks.register_jobs()
+    messages_tasks.register_jobs()
+
+
+def _install_jobs(jobs: JobSystem) -> None:
+    """Deliveries queued by sessions outside a request find this process's job system."""
+    from citybrain.messages import tasks as messages_tasks
+
+    messages_tasks.install(jobs)
 
 
 def _include_routers(app: FastAPI) -> None:
@@ -118,6 +128,7 @@ def _include_routers(app: FastAPI) -> None:
     from citybrain.datahub.sharing.router import router as sharing_router
     from citybrain.iam.resolver import install as install_iam
     from citybrain.iam.router import router as iam_router
+    from citybrain.messages.router import router as messages_router
     from citybrain.regions.router import router as regions_router
 
     install_iam()
@@ -133,6 +144,7 @@ def _include_routers(app: FastAPI) -> None:
         masterdata_router,
         sharing_router,
         opendata_router,
+        messages_router,
     ):
         app.include_router(router)
 

@@ -22,6 +22,7 @@ PERMISSION_MODULES = (
     "citybrain.datahub.masterdata.permissions",
     "citybrain.datahub.sharing.permissions",
     "citybrain.datahub.datasources.permissions",
+    "citybrain.messages.permissions",
 )
 
 
