@@ -22,6 +22,7 @@ from citybrain.iam.resolver import SESSION_ID_STATE
 from citybrain.messages import live, queries, queries_admin, service
 from citybrain.messages.dependencies import Config, InboxOwner, MessagesSession, Sender
 from citybrain.messages.permissions import ADMIN, SEND
+from citybrain.messages.rules import Kind
 from citybrain.messages.router_admin import router as admin_router
 from citybrain.messages.schemas import (
     AudiencePreview,
@@ -234,7 +235,7 @@ def send(body: MessageSend, session: MessagesSession, sender: Sender) -> Message
             audience=audience,
             title=body.title,
             body=body.body,
-            kind=body.kind,
+            kind=body.kind or Kind.notice,
             link=body.link,
             channels=body.channel_ids,
         )

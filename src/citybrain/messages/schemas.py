@@ -56,7 +56,7 @@ class MessageSend(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     audience: AudienceSpec
-    kind: Kind = Kind.notice
+    kind: Kind | None = Field(None, description="消息类别; 默认为模板的类别或 notice")
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
     body: Body = ""
     link: Annotated[str, StringConstraints(max_length=500)] | None = Field(
