@@ -103,7 +103,8 @@ class _Handler:
 
 
 def serve_smtp(
-    username: str = "notify@example.gov.cn", password: str = "smtp-Secret-2026!"
+    username: str = "notify@example.gov.cn",
+    password: str = "smtp-Secret-2026!",  # noqa: S107 - the test server's own login
 ) -> Iterator[SmtpReceiver]:
     receiver = SmtpReceiver("127.0.0.1", 0, username, password)
 

@@ -27,7 +27,8 @@ def _ids(session: Session, audience: Audience, scope: Scope = COUNTY_SCOPE) -> s
 def test_a_region_reaches_everyone_at_and_below_it(session: Session, cast: Cast) -> None:
     got = _ids(session, Audience(regions=(TOWN,)))
     assert {cast.town_worker.id, cast.grid_worker.id} <= got
-    assert cast.other_town.id not in got and cast.sender.id not in got
+    assert cast.other_town.id not in got
+    assert cast.sender.id not in got
     assert cast.outsider.id not in got
 
 
@@ -93,7 +94,7 @@ def test_a_user_outside_or_disabled_is_refused_alike(session: Session, cast: Cas
     assert disabled is not None
     disabled.is_active = False
     session.flush()
-    for user_id in (cast.outsider.id, cast.other_town.id, 2**40):
+    for user_id in (cast.outsider.id, cast.other_town.id, 2**31 - 1):
         with pytest.raises(PermissionDenied) as refused:
             audiences.resolve(session, Audience(users=(user_id,)), scope=COUNTY_SCOPE)
         assert refused.value.code == "audience_out_of_scope"

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import Cast
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -18,10 +17,11 @@ from citybrain.core.config import Settings
 from citybrain.core.db import make_session_factory
 from citybrain.messages import secrets
 from citybrain.messages.models import MessageChannel
+from conftest import Cast
 
 API = "/api/v1/messages/channels"
-TOKEN = "tok-9f8e7d6c5b4a"  # noqa: S105 - a robot's access token, the kind of secret at stake
-SIGNING = "SECsigning-5566"  # noqa: S105
+TOKEN = "tok-9f8e7d6c5b4a"
+SIGNING = "SECsigning-5566"
 
 
 def _dingtalk(

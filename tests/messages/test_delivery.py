@@ -12,7 +12,6 @@ import hmac
 from datetime import timedelta
 
 import pytest
-from conftest import TOWN, Cast
 from fastapi.testclient import TestClient
 from receivers import HttpReceiver, SmtpReceiver
 from sqlalchemy import Connection, select, update
@@ -25,9 +24,10 @@ from citybrain.core.jobs.models import JobRun
 from citybrain.messages import delivery, tasks
 from citybrain.messages.config import MessagesSettings
 from citybrain.messages.models import MessageOutbox
+from conftest import TOWN, Cast
 
 API = "/api/v1/messages"
-SECRET = "SECdelivery-0042"  # noqa: S105 - the robot's signing secret in this test
+SECRET = "SECdelivery-0042"
 CONFIG = MessagesSettings(delivery_attempts=3, retry_delay_seconds=30, backoff=2)
 
 
@@ -48,9 +48,14 @@ def _channel(client: TestClient, cast: Cast, **body: object) -> int:
 
 def _send(client: TestClient, cast: Cast, channel_id: int, **body: object) -> int:
     payload = {
-        "title": "红色预警: 日降雨量", "body": "南古镇 58.3 mm", "kind": "warning",
-        "link": "/events/12", "audience": {"regions": [TOWN]}, "channel_ids": [channel_id], **body,
-    }  # fmt: skip
+        "title": "红色预警: 日降雨量",
+        "body": "南古镇 58.3 mm",
+        "kind": "warning",
+        "link": "/events/12",
+        "audience": {"regions": [TOWN]},
+        "channel_ids": [channel_id],
+        **body,
+    }
     answer = client.post(API, json=payload, headers=cast.sender.headers)
     assert answer.status_code == 201, answer.text
     return int(answer.json()["id"])
@@ -68,9 +73,13 @@ def _rows(session: Session, message_id: int) -> list[MessageOutbox]:
 
 
 def test_dingtalk_gets_one_signed_message_and_a_rerun_sends_nothing(
-    client: TestClient, cast: Cast, http_receiver: HttpReceiver, session: Session,
-    factory: sessionmaker[Session], open_settings: Settings,
-) -> None:  # fmt: skip
+    client: TestClient,
+    cast: Cast,
+    http_receiver: HttpReceiver,
+    session: Session,
+    factory: sessionmaker[Session],
+    open_settings: Settings,
+) -> None:
     url = http_receiver.url("/robot/send?access_token=tok-dt")
     channel = _channel(client, cast, kind="dingtalk", url=url, secret=SECRET)
     message_id = _send(client, cast, channel)
@@ -166,9 +175,13 @@ def test_feishu_wecom_and_a_json_webhook_get_their_own_formats(
 
 
 def test_a_failure_is_retried_with_back_off_then_sent(
-    client: TestClient, cast: Cast, http_receiver: HttpReceiver, session: Session,
-    factory: sessionmaker[Session], open_settings: Settings,
-) -> None:  # fmt: skip
+    client: TestClient,
+    cast: Cast,
+    http_receiver: HttpReceiver,
+    session: Session,
+    factory: sessionmaker[Session],
+    open_settings: Settings,
+) -> None:
     http_receiver.answers.extend(
         [(503, {"error": "busy"}), (200, {"errcode": 130101, "errmsg": "send too fast"})]
     )
@@ -195,9 +208,13 @@ def test_a_failure_is_retried_with_back_off_then_sent(
 
 
 def test_the_last_attempt_fails_the_row_and_the_job_run(
-    client: TestClient, cast: Cast, http_receiver: HttpReceiver, session: Session,
-    factory: sessionmaker[Session], open_settings: Settings,
-) -> None:  # fmt: skip
+    client: TestClient,
+    cast: Cast,
+    http_receiver: HttpReceiver,
+    session: Session,
+    factory: sessionmaker[Session],
+    open_settings: Settings,
+) -> None:
     http_receiver.default = (500, {})
     channel = _channel(client, cast, kind="webhook", url=http_receiver.url("/hook"))
     (row,) = _rows(session, _send(client, cast, channel))
@@ -229,9 +246,13 @@ def test_a_refusal_by_the_robot_is_final(
 
 
 def test_a_row_left_sending_is_failed_not_resent(
-    client: TestClient, cast: Cast, http_receiver: HttpReceiver, session: Session,
-    factory: sessionmaker[Session], open_settings: Settings,
-) -> None:  # fmt: skip
+    client: TestClient,
+    cast: Cast,
+    http_receiver: HttpReceiver,
+    session: Session,
+    factory: sessionmaker[Session],
+    open_settings: Settings,
+) -> None:
     http_receiver.default = (500, {})
     channel = _channel(client, cast, kind="webhook", url=http_receiver.url("/hook"))
     (row,) = _rows(session, _send(client, cast, channel))
@@ -297,18 +318,29 @@ def test_an_administrator_retries_a_failed_delivery_as_a_new_generation(
 
 
 def test_the_sweep_delivers_rows_whose_job_was_never_queued(
-    client: TestClient, cast: Cast, http_receiver: HttpReceiver, session: Session,
-    factory: sessionmaker[Session], open_settings: Settings,
-) -> None:  # fmt: skip
+    client: TestClient,
+    cast: Cast,
+    http_receiver: HttpReceiver,
+    session: Session,
+    factory: sessionmaker[Session],
+    open_settings: Settings,
+) -> None:
     from citybrain.core.jobs.registry import JobContext
-    from citybrain.messages.service import send
     from citybrain.core.scope import Scope
     from citybrain.messages.audience import Audience
+    from citybrain.messages.service import send
 
     channel = _channel(client, cast, kind="webhook", url=http_receiver.url("/hook"))
     tasks._installed.clear()  # a process without a job system (a CLI command)
-    sent = send(session, scope=Scope.system(), sender=None, audience=Audience(regions=(TOWN,)),
-                title="系统通知", body="", channels=[channel])  # fmt: skip
+    sent = send(
+        session,
+        scope=Scope.system(),
+        sender=None,
+        audience=Audience(regions=(TOWN,)),
+        title="系统通知",
+        body="",
+        channels=[channel],
+    )
     session.commit()  # the test's session joins the outer transaction; this releases its savepoint
     assert http_receiver.requests == []
     context = JobContext(factory=factory, settings=open_settings, run_id=0, attempt=1)
@@ -323,9 +355,13 @@ def test_the_sweep_delivers_rows_whose_job_was_never_queued(
 
 
 def test_a_delivery_refused_by_the_outbound_rule_fails_without_connecting(
-    client: TestClient, cast: Cast, http_receiver: HttpReceiver, session: Session,
-    factory: sessionmaker[Session], settings: Settings,
-) -> None:  # fmt: skip
+    client: TestClient,
+    cast: Cast,
+    http_receiver: HttpReceiver,
+    session: Session,
+    factory: sessionmaker[Session],
+    settings: Settings,
+) -> None:
     http_receiver.default = (500, {})
     channel = _channel(client, cast, kind="webhook", url=http_receiver.url("/hook"))
     (row,) = _rows(session, _send(client, cast, channel))
@@ -344,10 +380,18 @@ def test_email_reaches_a_real_smtp_server_for_recipients_with_an_address(
         f"{API}/me/contact", json={"email": "worker@minle.gov.cn"}, headers=cast.town_worker.headers
     )
     channel = _channel(
-        client, cast, name="县政务邮箱", kind="email", smtp_host=smtp_receiver.host, smtp_port=smtp_receiver.port,
-        smtp_security="none", smtp_username=smtp_receiver.username, secret=smtp_receiver.password,
-        from_address="notify@minle.gov.cn", from_name="民乐县城市大脑",
-    )  # fmt: skip
+        client,
+        cast,
+        name="县政务邮箱",
+        kind="email",
+        smtp_host=smtp_receiver.host,
+        smtp_port=smtp_receiver.port,
+        smtp_security="none",
+        smtp_username=smtp_receiver.username,
+        secret=smtp_receiver.password,
+        from_address="notify@minle.gov.cn",
+        from_name="民乐县城市大脑",
+    )
     message_id = _send(client, cast, channel)
     rows = _rows(session, message_id)
     assert [(r.user_id, r.state) for r in rows] == [
@@ -372,10 +416,17 @@ def test_a_wrong_smtp_password_fails_the_delivery_for_good(
         f"{API}/me/contact", json={"email": "worker@minle.gov.cn"}, headers=cast.town_worker.headers
     )
     channel = _channel(
-        client, cast, name="错密码邮箱", kind="email", smtp_host=smtp_receiver.host, smtp_port=smtp_receiver.port,
-        smtp_security="none", smtp_username=smtp_receiver.username, secret="wrong-password",
+        client,
+        cast,
+        name="错密码邮箱",
+        kind="email",
+        smtp_host=smtp_receiver.host,
+        smtp_port=smtp_receiver.port,
+        smtp_security="none",
+        smtp_username=smtp_receiver.username,
+        secret="wrong-password",
         from_address="notify@minle.gov.cn",
-    )  # fmt: skip
+    )
     (row,) = _rows(session, _send(client, cast, channel))
     assert (row.state, row.attempts) == ("failed", 1)
     assert row.last_error.startswith("[smtp_auth] 邮件服务器拒绝登录: 535")

@@ -4,13 +4,13 @@ sender's view of who read what, and that nobody reaches another person's inbox."
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from conftest import COUNTY, OUTSIDE, TOWN, Cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citybrain.core.audit.models import AuditRecord
 from citybrain.core.audit.titles import action_title
 from citybrain.iam import apikeys
+from conftest import COUNTY, OUTSIDE, TOWN, Cast
 
 API = "/api/v1/messages"
 
@@ -143,7 +143,7 @@ def test_refusals_name_their_reason(client: TestClient, cast: Cast) -> None:
         ),
         ({"audience": {"regions": [TOWN]}, "link": "//evil.example/x"}, 422, "bad_message_link"),
         ({"audience": {"regions": [TOWN]}, "title": "  "}, 422, "bad_message"),
-        ({"audience": {"regions": [TOWN]}, "channel_ids": [2**40]}, 404, "channel_not_found"),
+        ({"audience": {"regions": [TOWN]}, "channel_ids": [2**31 - 1]}, 404, "channel_not_found"),
         ({"audience": {"regions": [TOWN], "roles": ["leader"]}}, 422, "audience_no_recipients"),
     ]
     for body, status, code in cases:

@@ -12,10 +12,15 @@ from citybrain.messages.channels import robots
 from citybrain.messages.channels.base import ChannelKind, MessageFormat, Outgoing
 
 ITEM = Outgoing(
-    message_id=7, kind="warning", kind_title="预警", title="红色预警: 日降雨量",
-    body="南古镇 58.3 mm\n请立即巡查", link="https://cb.example.gov.cn/events/12",
-    sender="analyst1", sent_at="2026-12-08T09:00:00+08:00",
-)  # fmt: skip
+    message_id=7,
+    kind="warning",
+    kind_title="预警",
+    title="红色预警: 日降雨量",
+    body="南古镇 58.3 mm\n请立即巡查",
+    link="https://cb.example.gov.cn/events/12",
+    sender="analyst1",
+    sent_at="2026-12-08T09:00:00+08:00",
+)
 
 
 def test_dingtalk_sign_matches_openssl() -> None:
@@ -27,7 +32,8 @@ def test_dingtalk_sign_matches_openssl() -> None:
 
 
 def test_feishu_sign_matches_openssl() -> None:
-    # printf '' | openssl dgst -sha256 -hmac "$(printf '1700000000\nfeishu-secret')" -binary | base64
+    # printf '' | openssl dgst -sha256 -binary \
+    #     -hmac "$(printf '1700000000\nfeishu-secret')" | base64
     assert (
         robots.feishu_sign("feishu-secret", 1700000000)
         == "OrBzY1Y01Gq+HgJsl+7OfWcMVwc7YocohQm5iiZwjhU="

@@ -4,7 +4,6 @@ it is saved (``template_unsafe``, a Chinese message), and rendering refuses unsa
 from __future__ import annotations
 
 import pytest
-from conftest import Cast
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +12,7 @@ from citybrain.core.audit.models import AuditRecord
 from citybrain.core.errors import BadInput
 from citybrain.messages import templates
 from citybrain.messages.models import MessageTemplate
+from conftest import Cast
 
 UNSAFE = [
     "{{ ''.__class__ }}",
@@ -38,12 +38,20 @@ UNSAFE = [
 ]
 SAFE = [
     ("{{ level }}色预警", {"level": "橙"}, "橙色预警"),
-    ("{{ indicator.name }} {{ value|round(1) }}", {"indicator": {"name": "降雨量"}, "value": 3.14159}, "降雨量 3.1"),
-    ("{% for p in places %}{{ p }}{% if not loop.last %}、{% endif %}{% endfor %}", {"places": ["南古镇", "洪水镇"]}, "南古镇、洪水镇"),
+    (
+        "{{ indicator.name }} {{ value|round(1) }}",
+        {"indicator": {"name": "降雨量"}, "value": 3.14159},
+        "降雨量 3.1",
+    ),
+    (
+        "{% for p in places %}{{ p }}{% if not loop.last %}、{% endif %}{% endfor %}",
+        {"places": ["南古镇", "洪水镇"]},
+        "南古镇、洪水镇",
+    ),
     ("{{ note|default('无') }}", {}, "无"),
     ("{{ '%s 人' % count }}", {"count": 3}, "3 人"),
     ("{{ '-' * 3 }}", {}, "---"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("source", UNSAFE)

@@ -92,6 +92,7 @@ def exempt_from_admission(path: str) -> None:
     own database use small and short (its own brief sessions, never the request's)."""
     _streams.add(path)
 
+
 _slots: RunVar[anyio.Semaphore] = RunVar("citybrain_db_slots")
 
 

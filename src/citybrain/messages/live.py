@@ -97,6 +97,8 @@ class Broker:
     @contextlib.asynccontextmanager
     async def subscribe(self, user_id: int, session_id: int | None) -> AsyncIterator[Stream]:
         stream = Stream(user_id, session_id)
+        if self.last_id is None:  # the baseline: rows above it are news
+            self.last_id = await anyio.to_thread.run_sync(self._newest_id)
         self.streams.add(stream)
         if self.task is None or self.task.done():
             self.task = self.loop.create_task(self._run())
@@ -158,11 +160,13 @@ class Broker:
                 Update("unread", unread=count, newest=polled.newest.get(stream.user_id))
             )
 
+    def _newest_id(self) -> int:
+        with self.factory() as session, session.begin():
+            return newest_receipt_id(session)
+
     def _poll(self, users: set[int], dirty: set[int], refresh: bool, sessions: set[int]) -> _Poll:
         with self.factory() as session, session.begin():
-            newest_id = int(
-                session.execute(select(func.coalesce(func.max(MessageReceipt.id), 0))).scalar_one()
-            )
+            newest_id = newest_receipt_id(session)
             last = self.last_id if self.last_id is not None else newest_id
             arrived: set[int] = set()
             if newest_id > last and users:
@@ -182,6 +186,10 @@ class Broker:
                     newest[user_id] = item
             ended = dead_sessions(session, sessions) if sessions else {}
         return _Poll(counts, newest, ended, newest_id)
+
+
+def newest_receipt_id(session: Session) -> int:
+    return int(session.execute(select(func.coalesce(func.max(MessageReceipt.id), 0))).scalar_one())
 
 
 def unread_counts(session: Session, users: set[int]) -> dict[int, int]:

@@ -22,8 +22,8 @@ from citybrain.iam.resolver import SESSION_ID_STATE
 from citybrain.messages import live, queries, queries_admin, service
 from citybrain.messages.dependencies import Config, InboxOwner, MessagesSession, Sender
 from citybrain.messages.permissions import ADMIN, SEND
-from citybrain.messages.rules import Kind
 from citybrain.messages.router_admin import router as admin_router
+from citybrain.messages.rules import Kind
 from citybrain.messages.schemas import (
     AudiencePreview,
     AudienceRole,
