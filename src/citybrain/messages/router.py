@@ -257,12 +257,12 @@ def preview(body: AudienceSpec, session: DbSession, sender: Sender) -> AudienceP
 @router.get(
     "/audience/users",
     summary="可选接收人",
-    description="本辖区内在用账号, 按用户名或姓名查找 (最多 50 个), 供发送页选择接收人。",
+    description="本辖区内在用账号, 按用户名或姓名查找 (最多 50 个), 供选择接收人与标签成员。",
     response_model=list[AudienceUser],
 )
 def audience_users(
     session: DbSession,
-    sender: Sender,
+    sender: SenderOrAdmin,
     q: Annotated[str | None, Query(max_length=64, description="用户名或姓名包含")] = None,
 ) -> list[AudienceUser]:
     return queries_admin.audience_users(session, scope=Scope.of(sender), q=q)
@@ -274,7 +274,7 @@ def audience_users(
     description="全部角色的代码与中文名称, 供发送页按角色推送。",
     response_model=list[AudienceRole],
 )
-def audience_roles(session: DbSession, sender: Sender) -> list[AudienceRole]:
+def audience_roles(session: DbSession, sender: SenderOrAdmin) -> list[AudienceRole]:
     return queries_admin.audience_roles(session)
 
 

@@ -5,9 +5,10 @@ import { regionsRoutes } from '@/modules/regions/routes'
 import { auditRoutes } from '@/modules/audit/routes'
 import { jobsRoutes } from '@/modules/jobs/routes'
 import { datahubPublicRoutes, datahubRoutes } from '@/modules/datahub/routes'
+import { messagesRoutes } from '@/modules/messages/routes'
 
 /** Layout children of every module, in menu order. */
-export const moduleRoutes: RouteRecordRaw[] = [...regionsRoutes, ...datahubRoutes, ...iamRoutes, ...auditRoutes, ...jobsRoutes]
+export const moduleRoutes: RouteRecordRaw[] = [...regionsRoutes, ...messagesRoutes, ...datahubRoutes, ...iamRoutes, ...auditRoutes, ...jobsRoutes]
 
 export const routes: RouteRecordRaw[] = [
   ...iamPublicRoutes,
