@@ -15,11 +15,11 @@ from citybrain.iam.models import User
 from citybrain.messages import rules
 from citybrain.messages.models import Message, MessageChannel, MessageOutbox, MessageReceipt
 from citybrain.messages.schemas import (
-    DeliveryCount,
     InboxDetail,
     InboxFilter,
     InboxItem,
     InboxPage,
+    MessageDeliveryCount,
     ReceiptFilter,
     ReceiptPage,
     ReceiptRead,
@@ -179,7 +179,7 @@ def sent_detail(session: Session, *, sender_id: int, message_id: int) -> SentDet
         body=message.body,
         link=message.link,
         audience=json.loads(message.audience or "{}"),
-        deliveries=[DeliveryCount(state=str(s), count=int(n)) for s, n in states],
+        deliveries=[MessageDeliveryCount(state=str(s), count=int(n)) for s, n in states],
     )
 
 

@@ -34,9 +34,9 @@ from citybrain.messages.schemas import (
     ChannelOption,
     ChannelPage,
     ChannelRead,
-    DeliveryFilter,
-    DeliveryPage,
-    DeliveryRead,
+    MessageDeliveryFilter,
+    MessageDeliveryPage,
+    MessageDeliveryRead,
     TagRead,
     TemplateRead,
 )
@@ -167,8 +167,8 @@ def _deliveries_query() -> Select[MessageOutbox, str, str]:
     )
 
 
-def _delivery(row: MessageOutbox, name: str, title: str) -> DeliveryRead:
-    return DeliveryRead(
+def _delivery(row: MessageOutbox, name: str, title: str) -> MessageDeliveryRead:
+    return MessageDeliveryRead(
         id=row.id,
         message_id=row.message_id,
         message_title=title,
@@ -185,8 +185,8 @@ def _delivery(row: MessageOutbox, name: str, title: str) -> DeliveryRead:
 
 
 def deliveries(
-    session: Session, *, scope: Scope, filters: DeliveryFilter, page: PageParams
-) -> DeliveryPage:
+    session: Session, *, scope: Scope, filters: MessageDeliveryFilter, page: PageParams
+) -> MessageDeliveryPage:
     """Deliveries on the channels the caller manages (its region and below), newest first."""
     managed = (
         true()
@@ -201,10 +201,10 @@ def deliveries(
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.limit(page.size).offset((page.page - 1) * page.size)).all()
     items = [_delivery(row, name, title) for row, name, title in rows]
-    return DeliveryPage(items=items, total=int(total), page=page.page, size=page.size)
+    return MessageDeliveryPage(items=items, total=int(total), page=page.page, size=page.size)
 
 
-def delivery_read(session: Session, outbox_id: int) -> DeliveryRead:
+def delivery_read(session: Session, outbox_id: int) -> MessageDeliveryRead:
     row, name, title = session.execute(
         _deliveries_query().where(MessageOutbox.id == outbox_id)
     ).one()

@@ -21,9 +21,9 @@ from citybrain.messages.schemas import (
     ChannelTest,
     ChannelTestResult,
     ChannelUpdate,
-    DeliveryFilter,
-    DeliveryPage,
-    DeliveryRead,
+    MessageDeliveryFilter,
+    MessageDeliveryPage,
+    MessageDeliveryRead,
     RenderedRead,
     TagCreate,
     TagMembers,
@@ -257,14 +257,14 @@ def _tag_read(session: MessagesSession, tag_id: int, principal: Administrator) -
     "/deliveries",
     summary="投递记录",
     description="本辖区渠道的邮件、群机器人投递记录 (排队、发送中、已发送、失败) 与错误原因。",
-    response_model=DeliveryPage,
+    response_model=MessageDeliveryPage,
 )
 def list_deliveries(
     session: MessagesSession,
     admin_: Administrator,
-    filters: Annotated[DeliveryFilter, Query()],
+    filters: Annotated[MessageDeliveryFilter, Query()],
     page: Annotated[PageParams, Query()],
-) -> DeliveryPage:
+) -> MessageDeliveryPage:
     return queries_admin.deliveries(session, scope=Scope.of(admin_), filters=filters, page=page)
 
 
@@ -272,10 +272,10 @@ def list_deliveries(
     "/deliveries/{delivery_id}/retry",
     summary="重试投递",
     description="把失败的投递重新排队 (新一轮尝试); 非失败状态 409 delivery_not_failed。",
-    response_model=DeliveryRead,
+    response_model=MessageDeliveryRead,
 )
 def retry_delivery(
     delivery_id: RowId, session: MessagesSession, admin_: Administrator
-) -> DeliveryRead:
+) -> MessageDeliveryRead:
     row = admin.retry_delivery(session, outbox_id=delivery_id, scope=Scope.of(admin_))
     return queries_admin.delivery_read(session, row.id)

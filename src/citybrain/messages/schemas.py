@@ -131,7 +131,7 @@ class SentPage(Page[SentItem]):
     pass
 
 
-class DeliveryCount(BaseModel):
+class MessageDeliveryCount(BaseModel):
     state: str
     count: int
 
@@ -140,7 +140,7 @@ class SentDetail(SentItem):
     body: str
     link: str | None
     audience: dict[str, Any]
-    deliveries: list[DeliveryCount]
+    deliveries: list[MessageDeliveryCount]
 
 
 class ReceiptRead(BaseModel):
@@ -359,7 +359,7 @@ class AudienceRole(BaseModel):
 # -- deliveries --------------------------------------------------------------------------------
 
 
-class DeliveryRead(BaseModel):
+class MessageDeliveryRead(BaseModel):
     id: int
     message_id: int
     message_title: str
@@ -374,10 +374,10 @@ class DeliveryRead(BaseModel):
     sent_at: datetime | None
 
 
-class DeliveryPage(Page[DeliveryRead]):
+class MessageDeliveryPage(Page[MessageDeliveryRead]):
     pass
 
 
-class DeliveryFilter(BaseModel):
+class MessageDeliveryFilter(BaseModel):
     state: Literal["queued", "sending", "sent", "failed"] | None = None
     channel_id: Id | None = None
