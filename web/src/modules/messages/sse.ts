@@ -101,7 +101,8 @@ export function openStream(url: string, onEvent: (event: StreamEvent) => void): 
     } catch {
       failures += 1
     }
-    if (!closed && again) timer = setTimeout(() => void connect(), failures ? backoff(failures - 1, hint) : 0)
+    // after a clean end (stream_timeout) a second's pause; after failures, back-off
+    if (!closed && again) timer = setTimeout(() => void connect(), failures ? backoff(failures - 1, hint) : 1000)
   }
 
   void connect()
