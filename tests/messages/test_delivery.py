@@ -453,3 +453,20 @@ def test_the_channel_test_button_sends_now(
     assert failed["ok"] is False
     assert failed["code"] == "robot_error"
     assert "keywords" in failed["message"]
+
+
+def test_a_large_send_is_fanned_out_by_one_job(
+    client: TestClient, cast: Cast, http_receiver: HttpReceiver, session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(tasks, "INLINE_ROWS", 0)  # every send counts as large
+    first = _channel(client, cast, name="一群", kind="webhook", url=http_receiver.url("/a"))
+    second = _channel(client, cast, name="二群", kind="webhook", url=http_receiver.url("/b"))
+    message_id = _send(client, cast, first, channel_ids=[first, second])
+    assert sorted(r.path for r in http_receiver.requests) == ["/a", "/b"]
+    runs = session.execute(select(JobRun.job_name, JobRun.run_key, JobRun.outcome)).all()
+    assert ("messages.fanout", f"message:{message_id}", "ok") in runs
+    rows = _rows(session, message_id)
+    assert {r.state for r in rows} == {"sent"}
+    for row in rows:
+        assert ("messages.deliver", f"outbox:{row.id}:0", "ok") in runs

@@ -317,6 +317,19 @@ def overdue_ids(
         return [(int(i), int(g)) for i, g in rows]
 
 
+def queued_of(factory: sessionmaker[Session], message_id: int) -> list[tuple[int, int]]:
+    """(id, generation) of a message's rows still ``queued``."""
+    with factory() as session:
+        rows = session.execute(
+            select(MessageOutbox.id, MessageOutbox.generation)
+            .where(
+                MessageOutbox.message_id == message_id, MessageOutbox.state == State.queued.value
+            )
+            .order_by(MessageOutbox.id)
+        )
+        return [(int(i), int(g)) for i, g in rows]
+
+
 def stale_sending_ids(factory: sessionmaker[Session], *, older_than: timedelta) -> list[int]:
     cutoff = utcnow() - older_than
     with factory() as session:

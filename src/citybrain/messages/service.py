@@ -227,15 +227,23 @@ def send(
         },
     )
     if queued:
-        queue_after_commit(session, queued)
+        queue_after_commit(session, queued, message_id=message.id)
     domain_events.publish(session, INBOX_EVENT, user_ids=None)
     return Sent(message, count, len(queued))
 
 
-def queue_after_commit(session: Session, rows: list[tuple[int, int]]) -> None:
-    """Hand outbox rows (id, generation) to the job system once the transaction commits."""
+def queue_after_commit(
+    session: Session, rows: list[tuple[int, int]], *, message_id: int | None = None
+) -> None:
+    """Hand outbox rows (id, generation) of one message to the job system once the
+    transaction commits."""
     domain_events.publish(
-        session, OUTBOX_EVENT, rows=rows, jobs=session.info.get(JOBS_KEY), bind=session.get_bind()
+        session,
+        OUTBOX_EVENT,
+        rows=rows,
+        message_id=message_id,
+        jobs=session.info.get(JOBS_KEY),
+        bind=session.get_bind(),
     )
 
 

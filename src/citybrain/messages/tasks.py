@@ -4,6 +4,8 @@
   attempt (``delivery.deliver``); a failure that a retry may mend raises, and the job system
   retries with back-off (``delivery_attempts`` in all). A run again for a ``sent`` row does
   nothing.
+- ``messages.fanout``: queues the delivery jobs of a message with more than
+  :data:`INLINE_ROWS` deliveries (see there);
 - ``messages.sweep`` (every minute): attempts the rows still ``queued`` well after they were
   due — their job was never queued (a crash right after commit; a sender in a process with no
   job system bound, such as a CLI command or a worker's job) — and fails the rows left
@@ -34,7 +36,12 @@ from citybrain.messages.service import JOBS_KEY, OUTBOX_EVENT
 
 log = logging.getLogger(__name__)
 DELIVER_JOB = "messages.deliver"
+FANOUT_JOB = "messages.fanout"
 SWEEP_JOB = "messages.sweep"
+INLINE_ROWS = 10
+"""Up to this many deliveries of a message are queued by the committing thread itself; more
+(an e-mail to a whole county) are queued by one ``messages.fanout`` job, so that a send answers
+at once however many people it mails."""
 SWEEP_GRACE = timedelta(minutes=2)
 # The job system of each app in this process, by the engine (or connection) its sessions use.
 _installed: weakref.WeakKeyDictionary[object, JobSystem] = weakref.WeakKeyDictionary()
@@ -71,11 +78,15 @@ def _on_outbox(event: domain_events.DomainEvent) -> None:
     if not isinstance(jobs, JobSystem):
         log.info("no job system bound: %s deliveries left to the sweep", len(event.payload["rows"]))
         return
-    for outbox_id, generation in event.payload["rows"]:
-        try:
+    rows, message_id = event.payload["rows"], event.payload.get("message_id")
+    try:
+        if message_id is not None and len(rows) > INLINE_ROWS:
+            jobs.enqueue(FANOUT_JOB, key=f"message:{message_id}", message_id=message_id)
+            return
+        for outbox_id, generation in rows:
             queue_delivery(jobs, outbox_id, generation)
-        except Exception:  # the row stays queued: the sweep takes it
-            log.exception("could not queue delivery of outbox row %s", outbox_id)
+    except Exception:  # the rows stay queued: the sweep takes them
+        log.exception("could not queue the deliveries of message %s", message_id)
 
 
 def _deliver_job(ctx: JobContext, *, outbox_id: int) -> None:
@@ -84,6 +95,14 @@ def _deliver_job(ctx: JobContext, *, outbox_id: int) -> None:
     )
     if result.outcome is delivery.Outcome.retry:
         raise RetryLater(f"投递失败, 稍后重试: {result.error}", detail=outbox_id)
+
+
+def _fanout_job(ctx: JobContext, *, message_id: int) -> None:
+    """Queue one delivery job per outbox row of a message (on a job system of this worker's
+    settings: the same queue)."""
+    jobs = JobSystem(ctx.settings, ctx.factory)
+    for outbox_id, generation in delivery.queued_of(ctx.factory, message_id):
+        queue_delivery(jobs, outbox_id, generation)
 
 
 def _sweep_job(ctx: JobContext) -> None:
@@ -107,6 +126,7 @@ def register_jobs(registry: Registry | None = None) -> None:
         stale_after=timedelta(minutes=config.sending_stale_minutes),
         registry=registry,
     )
+    register(FANOUT_JOB, "消息投递分发", _fanout_job, retries=2, registry=registry)
     register(SWEEP_JOB, "消息投递补发与清理", _sweep_job, retries=0, registry=registry)
     schedule(SWEEP_JOB, every=timedelta(minutes=1), registry=registry)
 
