@@ -5,11 +5,11 @@ accounts in 民乐县 (620722) and one outside it (临泽县 620723)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
-from receivers import HttpReceiver, SmtpReceiver, serve_http, serve_smtp
+from messages_cast import COUNTY, GRID, OTHER_TOWN, OUTSIDE, TOWN, VILLAGE, Cast, Person
+from messages_receivers import HttpReceiver, SmtpReceiver, serve_http, serve_smtp
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
@@ -19,9 +19,6 @@ from citybrain.regions import service as region_service
 from citybrain.regions.models import Region
 
 OPENED = "127.0.0.1/32"
-COUNTY, TOWN, OTHER_TOWN, VILLAGE = "620722", "620722104", "620722101", "620722104200"
-GRID = "620722104200001"
-OUTSIDE = "620723"
 
 
 @pytest.fixture
@@ -54,25 +51,6 @@ def grid(session: Session) -> str:
     session.add(Region(code=GRID, name="城东村一网格", level="grid", parent_code=VILLAGE))
     session.flush()
     return GRID
-
-
-@dataclass
-class Person:
-    id: int
-    username: str
-    headers: dict[str, str]
-
-
-@dataclass
-class Cast:
-    sender: Person  # analyst of the county (messages:send)
-    leader: Person  # leader of the county
-    town_worker: Person  # gridworker of 南古镇
-    grid_worker: Person  # gridworker registered at the grid itself
-    member: Person  # viewer of 洪水镇, grid member (网格员) of the grid
-    other_town: Person  # viewer of 洪水镇
-    outsider: Person  # viewer of 临泽县
-    admin: Person  # sysadmin of the county (messages:admin)
 
 
 @pytest.fixture

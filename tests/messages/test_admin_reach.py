@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from messages_cast import COUNTY, TOWN, Cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citybrain.core.audit.models import AuditRecord
 from citybrain.core.audit.titles import action_title
-from conftest import COUNTY, TOWN, Cast
 
 API = "/api/v1/messages"
 

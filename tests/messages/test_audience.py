@@ -4,6 +4,7 @@ named users, always inside the sender's region; what lies outside is refused, no
 from __future__ import annotations
 
 import pytest
+from messages_cast import COUNTY, GRID, OTHER_TOWN, OUTSIDE, TOWN, Cast
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,6 @@ from citybrain.iam.models import User
 from citybrain.messages import audience as audiences
 from citybrain.messages.audience import Audience
 from citybrain.messages.models import MessageTag, MessageTagMember
-from conftest import COUNTY, GRID, OTHER_TOWN, OUTSIDE, TOWN, Cast
 
 COUNTY_SCOPE = Scope(region_code=COUNTY)
 

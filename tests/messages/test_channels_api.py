@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from messages_cast import Cast
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,6 @@ from citybrain.core.config import Settings
 from citybrain.core.db import make_session_factory
 from citybrain.messages import secrets
 from citybrain.messages.models import MessageChannel
-from conftest import Cast
 
 API = "/api/v1/messages/channels"
 TOKEN = "tok-9f8e7d6c5b4a"

@@ -13,7 +13,8 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from receivers import HttpReceiver, SmtpReceiver
+from messages_cast import TOWN, Cast
+from messages_receivers import HttpReceiver, SmtpReceiver
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,7 +25,6 @@ from citybrain.core.jobs.models import JobRun
 from citybrain.messages import delivery, tasks
 from citybrain.messages.config import MessagesSettings
 from citybrain.messages.models import MessageOutbox
-from conftest import TOWN, Cast
 
 API = "/api/v1/messages"
 SECRET = "SECdelivery-0042"

@@ -4,13 +4,13 @@ sender's view of who read what, and that nobody reaches another person's inbox."
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from messages_cast import COUNTY, OUTSIDE, TOWN, Cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citybrain.core.audit.models import AuditRecord
 from citybrain.core.audit.titles import action_title
 from citybrain.iam import apikeys
-from conftest import COUNTY, OUTSIDE, TOWN, Cast
 
 API = "/api/v1/messages"
 

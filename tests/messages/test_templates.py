@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from messages_cast import Cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,7 +13,6 @@ from citybrain.core.audit.models import AuditRecord
 from citybrain.core.errors import BadInput
 from citybrain.messages import templates
 from citybrain.messages.models import MessageTemplate
-from conftest import Cast
 
 UNSAFE = [
     "{{ ''.__class__ }}",
