@@ -3,6 +3,7 @@ and the session whose deliveries go to the serving app's job system."""
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from citybrain.core.errors import PermissionDenied
 from citybrain.core.security import CurrentPrincipal, Principal, require
-from citybrain.core.web import DbSession
+from citybrain.core.web import DbSession, after_transaction
 from citybrain.messages import tasks
 from citybrain.messages.config import MessagesSettings, get_messages_settings
 from citybrain.messages.permissions import ADMIN, SEND
@@ -38,6 +39,18 @@ def bound_session(request: Request, session: DbSession) -> Session:
 
 
 MessagesSession = Annotated[Session, Depends(bound_session)]
+
+
+def request_done(session: DbSession) -> threading.Event:
+    """Set once the request's own transaction has ended (its commit, the session touch). A
+    streaming route starts producing before that (FastAPI runs the generator at once): it waits
+    for this before its first database call, so the two never overlap."""
+    done = threading.Event()
+    after_transaction(session, done.set)
+    return done
+
+
+RequestDone = Annotated[threading.Event, Depends(request_done)]
 
 
 def messages_settings() -> MessagesSettings:

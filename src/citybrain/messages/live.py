@@ -88,6 +88,9 @@ class Broker:
         self.dirty: set[int] = set()
         self.look = False  # a commit here added rows: look for them now
         self.wakeup = asyncio.Event()
+        # One database call at a time per broker: its polls and the streams' first counts share
+        # it, so a process asks the database one small thing at a time for all its pages.
+        self.io = asyncio.Lock()
         self.task: asyncio.Task[None] | None = None
         self.last_id: int | None = None
         _brokers.add(self)
@@ -98,7 +101,8 @@ class Broker:
     async def subscribe(self, user_id: int, session_id: int | None) -> AsyncIterator[Stream]:
         stream = Stream(user_id, session_id)
         if self.last_id is None:  # the baseline: rows above it are news
-            self.last_id = await anyio.to_thread.run_sync(self._newest_id)
+            async with self.io:
+                self.last_id = await anyio.to_thread.run_sync(self._newest_id)
         self.streams.add(stream)
         if self.task is None or self.task.done():
             self.task = self.loop.create_task(self._run())
@@ -120,7 +124,19 @@ class Broker:
 
     # -- the watch -----------------------------------------------------------------------------
 
+    async def snapshot(self, user_id: int) -> Update:
+        """The stream's first event: the user's unread count and newest unread message."""
+        async with self.io:
+            return await anyio.to_thread.run_sync(self._snapshot, user_id)
+
+    def _snapshot(self, user_id: int) -> Update:
+        with self.factory() as session, session.begin():
+            count = unread_counts(session, {user_id})[user_id]
+            newest = queries.newest_unread(session, user_id=user_id)
+        return Update("unread", unread=count, newest=newest)
+
     async def _run(self) -> None:
+        self.wakeup.clear()  # a wake from before these streams: their baseline has seen it
         refreshed = rechecked = time.monotonic()
         while self.streams:
             with contextlib.suppress(TimeoutError):
@@ -139,7 +155,10 @@ class Broker:
                 {s.session_id for s in streams if s.session_id is not None} if recheck else set()
             )
             try:
-                polled = await anyio.to_thread.run_sync(self._poll, users, dirty, refresh, sessions)
+                async with self.io:
+                    polled = await anyio.to_thread.run_sync(
+                        self._poll, users, dirty, refresh, sessions
+                    )
             except Exception:  # a busy database must not end the streams; try again next time
                 log.exception("inbox poll failed")
                 continue

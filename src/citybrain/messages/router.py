@@ -11,16 +11,20 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from sqlalchemy.orm import Session, sessionmaker
 
-from citybrain.core.db import reading
 from citybrain.core.pagination import PageParams, RowId
 from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require_any
 from citybrain.core.web import AppSettings, DbSession, exempt_from_admission
 from citybrain.iam.resolver import SESSION_ID_STATE
 from citybrain.messages import live, queries, queries_admin, service
-from citybrain.messages.dependencies import Config, InboxOwner, MessagesSession, Sender
+from citybrain.messages.dependencies import (
+    Config,
+    InboxOwner,
+    MessagesSession,
+    RequestDone,
+    Sender,
+)
 from citybrain.messages.permissions import ADMIN, SEND
 from citybrain.messages.router_admin import router as admin_router
 from citybrain.messages.rules import Kind
@@ -130,14 +134,15 @@ def read_one(message_id: RowId, session: DbSession, owner: InboxOwner) -> ReadRe
     response_class=EventSourceResponse,
 )
 async def stream(
-    request: Request, owner: InboxOwner, config: Config
+    request: Request, owner: InboxOwner, config: Config, done: RequestDone
 ) -> AsyncIterator[ServerSentEvent]:
     factory = request.app.state.session_factory
     broker = live.broker_for(request.app.state, factory, config)
     session_id = getattr(request.state, SESSION_ID_STATE, None)
     deadline = asyncio.get_running_loop().time() + config.stream_max_seconds
+    await anyio.to_thread.run_sync(done.wait, 30)
     async with broker.subscribe(owner.id, session_id) as subscription:
-        first = await anyio.to_thread.run_sync(_snapshot, factory, owner.id)
+        first = await broker.snapshot(owner.id)
         subscription.unread = first.unread
         yield _event(first, retry=5000)
         while True:
@@ -152,13 +157,6 @@ async def stream(
             yield _event(update)
             if update.event == "end":
                 return
-
-
-def _snapshot(factory: sessionmaker[Session], user_id: int) -> live.Update:
-    with reading(factory)() as session, session.begin():
-        count = service.unread_count(session, user_id=user_id)
-        newest = queries.newest_unread(session, user_id=user_id)
-    return live.Update("unread", unread=count, newest=newest)
 
 
 def _event(update: live.Update, *, retry: int | None = None) -> ServerSentEvent:
