@@ -68,9 +68,17 @@ SEED = textwrap.dedent(
     with cli_session() as session:
         load_demo(session, settings(), console=console)
     with cli_session() as session:
-        service.create_user(session, username={USERNAME!r}, password={PASSWORD!r},
-                            region_code={COUNTY!r}, roles=["analyst"],
-                            must_change_password=False)
+        analyst_id = service.create_user(session, username={USERNAME!r}, password={PASSWORD!r},
+                                         region_code={COUNTY!r}, roles=["analyst"],
+                                         must_change_password=False).id
+    with cli_session() as session:  # an inbox of 50 messages for the inbox list
+        from citybrain.core.scope import Scope
+        from citybrain.messages import service as messages
+        from citybrain.messages.audience import Audience
+        for n in range(50):
+            messages.send(session, scope=Scope.system(), sender=None,
+                          audience=Audience(users=(analyst_id,)),
+                          title=f"通知 {{n}}", body="压测消息", kind="notice")
     """
 )
 
@@ -330,6 +338,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 "CKAN package_list": f"{base}/api/3/action/package_list",
                 # 人口 (percent-encoded for hey): global search over the demo catalog
                 "global search": f"{base}/api/v1/search?q=%E4%BA%BA%E5%8F%A3",
+                "inbox list": f"{base}/api/v1/messages/inbox",
             }
         for route, url in targets.items():
             require(fetch(url, token=token)[0] == 200, f"{route} does not answer 200")
@@ -430,7 +439,7 @@ def main() -> None:
         choices=("core", "lists"),
         default="core",
         help="core: catalog list, region children, person profile; lists: job runs, data"
-        " sources, job schedules and CKAN package_list",
+        " sources, job schedules, CKAN package_list and the inbox list",
     )
     parser.add_argument("--pg-slots", type=int, default=12, help="CITYBRAIN_DB_SLOTS per worker")
     parser.add_argument(

@@ -24,6 +24,9 @@ os.environ.update(
         "CITYBRAIN_PSEUDONYM_KEY": secrets.token_hex(32),
         # jobs run at once in the enqueuing thread, inside the test's transaction
         "CITYBRAIN_JOBS_IMMEDIATE": "true",
+        # the inbox stream (GET /api/v1/messages/stream) ends at once: a client that
+        # reads a whole answer (the fuzz run) must not wait an hour; tests/messages sets its own
+        "CITYBRAIN_MESSAGES_STREAM_MAX_SECONDS": "0.3",
     }
 )
 os.environ.setdefault(

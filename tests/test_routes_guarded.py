@@ -73,6 +73,16 @@ AUTHENTICATED_ONLY = {
     "POST /api/v1/iam/logout",
     # Who am I: the web asks it first to learn the caller's permissions, so it cannot need one.
     "GET /api/v1/iam/me",
+    # One's own inbox (消息中心): every signed-in person receives messages, whatever their
+    # roles; each route reads or changes the caller's own rows only (API keys are refused).
+    "GET /api/v1/messages/inbox",
+    "GET /api/v1/messages/inbox/unread-count",
+    "GET /api/v1/messages/inbox/{message_id}",
+    "POST /api/v1/messages/inbox/{message_id}/read",
+    "POST /api/v1/messages/inbox/read-all",
+    "GET /api/v1/messages/stream",
+    "GET /api/v1/messages/me/contact",
+    "PUT /api/v1/messages/me/contact",
 }
 """Non-public routes guarded by "signed in" alone. Every other route names a permission code;
 this list stays short and each entry says why."""

@@ -71,6 +71,7 @@ def create_app(
     app.state.session_factory = session_factory
     register_jobs()
     app.state.jobs = JobSystem(settings, session_factory)
+    _install_jobs(app.state.jobs)
     install_nul_guard(app)
     install_error_handlers(app)
     install_denial_audit(app)
@@ -101,11 +102,20 @@ def register_jobs() -> None:
     from citybrain.datahub.masterdata import tasks as masterdata_tasks
     from citybrain.datahub.sharing import tasks as sharing_tasks
     from citybrain.indicators import tasks as indicators_tasks
+    from citybrain.messages import tasks as messages_tasks
 
     ingest_tasks.register_jobs()
     sharing_tasks.register_jobs()
     masterdata_tasks.register_jobs()
     indicators_tasks.register_jobs()
+    messages_tasks.register_jobs()
+
+
+def _install_jobs(jobs: JobSystem) -> None:
+    """Deliveries queued by sessions outside a request find this process's job system."""
+    from citybrain.messages import tasks as messages_tasks
+
+    messages_tasks.install(jobs)
 
 
 def _include_routers(app: FastAPI) -> None:
@@ -121,6 +131,7 @@ def _include_routers(app: FastAPI) -> None:
     from citybrain.iam.resolver import install as install_iam
     from citybrain.iam.router import router as iam_router
     from citybrain.indicators.router import router as indicators_router
+    from citybrain.messages.router import router as messages_router
     from citybrain.regions.router import router as regions_router
     from citybrain.reports.router import router as reports_router
     from citybrain.search.router import router as search_router
@@ -141,6 +152,7 @@ def _include_routers(app: FastAPI) -> None:
         search_router,
         reports_router,
         indicators_router,
+        messages_router,
     ):
         app.include_router(router)
 

@@ -26,6 +26,7 @@ PERMISSION_MODULES = (
     "citybrain.search.permissions",
     "citybrain.reports.permissions",
     "citybrain.indicators.permissions",
+    "citybrain.messages.permissions",
 )
 
 # Modules that react to other modules' domain events; each has ``install()`` (idempotent).

@@ -39,6 +39,7 @@ from citybrain.core.config import Settings
 from citybrain.core.context import set_actor
 from citybrain.core.db import make_session_factory
 from citybrain.core.scope import Scope
+from citybrain.core.security import Principal
 from citybrain.datahub.catalog.schemas import ResourceCreate
 from citybrain.datahub.catalog.service import register_resource
 from citybrain.datahub.datasources.schemas import DatasourceCreate
@@ -56,6 +57,12 @@ from citybrain.datahub.sharing.rules import china_today
 from citybrain.iam import apikeys, auth, sessions
 from citybrain.iam import service as iam_service
 from citybrain.iam.departments import ensure_department
+from citybrain.messages import admin as messages_admin
+from citybrain.messages import admin_templates
+from citybrain.messages import service as messages
+from citybrain.messages.audience import Audience
+from citybrain.messages.models import MessageOutbox
+from citybrain.messages.schemas import ChannelCreate, TagCreate, TemplateCreate
 from citybrain.reports import service as reports_service
 from citybrain.reports.schemas import ReportCreate
 
@@ -125,6 +132,7 @@ class Cell:
     published_attachment_id: int = 0
     indicator_code: str = ""
     indicator_app_id: int = 0
+    message_id: int = 0  # a message in the handler's own inbox (消息中心)
 
 
 @dataclass
@@ -137,6 +145,12 @@ class RegionObjects:
     datasource_id: int = 0
     sj_resources: tuple[str, str] = ("", "")
     user_ids: dict[str, int] = field(default_factory=dict)  # role → id (analyst, admins)
+    # 消息中心: a message the analyst sent, a channel, a template, a push tag, a failed delivery
+    sent_message_id: int = 0
+    channel_id: int = 0
+    template_id: int = 0
+    tag_id: int = 0
+    delivery_id: int = 0
 
 
 @dataclass
@@ -417,8 +431,49 @@ def build_world(session: Session, settings: Settings, folder: Path) -> World:
             settings=settings.model_copy(update={"outbound_allowed_networks": "127.0.0.1/32"}),
         )  # fmt: skip
         objects.datasource_id = source.id
+        _messages(session, settings, objects, [c for c in cells.values() if c.region == region])
     session.flush()
     return World(session.connection(), settings, cells, regions, actors)
+
+
+def _messages(
+    session: Session, settings: Settings, objects: RegionObjects, cells: list[Cell]
+) -> None:
+    """The message centre's objects of a region: a message in each handler's inbox, and the
+    analyst's sent message with its (failed) delivery on the region's channel."""
+    region, marker = objects.region, objects.marker
+    opened = settings.model_copy(update={"outbound_allowed_networks": "127.0.0.1/32"})
+    scope = Scope(region_code=region)
+    channel = messages_admin.create_channel(
+        session, scope=scope, settings=opened,
+        spec=ChannelCreate(name=f"渠道{marker}", kind="webhook", url="http://127.0.0.1:9/hook"),
+    )  # fmt: skip
+    objects.channel_id = channel.id
+    objects.template_id = admin_templates.create_template(
+        session, scope=scope,
+        spec=TemplateCreate(code=f"t{next(_codes)}", name=f"模板{marker}",
+                            title_template=f"模板{marker}", body_template="{{ body }}"),
+    ).id  # fmt: skip
+    analyst = objects.user_ids["analyst"]
+    objects.tag_id = admin_templates.create_tag(
+        session, scope=scope, spec=TagCreate(name=f"标签{marker}", user_ids=[analyst])
+    ).id
+    for cell in cells:
+        cell.message_id = messages.send(
+            session, scope=Scope.system(), sender=None, audience=Audience(users=(cell.handler_id,)),
+            title=f"待办{cell.marker}", body=cell.marker,
+        ).message.id  # fmt: skip
+    sender = Principal(kind="user", id=analyst, name=f"ana{region}", region_code=region)
+    sent = messages.send(
+        session, scope=scope, sender=sender, audience=Audience(users=(cells[0].handler_id,)),
+        title=f"通知{marker}", body=marker, channels=[channel.id],
+    )  # fmt: skip
+    objects.sent_message_id = sent.message.id
+    delivery = session.execute(
+        select(MessageOutbox).where(MessageOutbox.message_id == sent.message.id)
+    ).scalar_one()
+    delivery.state, delivery.last_error = "failed", marker
+    objects.delivery_id = delivery.id
 
 
 @pytest.fixture(scope="module")

@@ -171,6 +171,15 @@ THREAD_HEADROOM = 8
 """Worker threads beyond the database slots, for the health check, static files and the like:
 a request holding a slot must always find a thread for its next step (see architecture.md)."""
 UNADMITTED_PATHS = frozenset({"/api/health"})
+_streams: set[str] = set()
+
+
+def exempt_from_admission(path: str) -> None:
+    """Let requests to ``path`` bypass the admission below: a long-lived stream (server-sent
+    events) would hold its slot for as long as a page stays open. Such a route must keep its
+    own database use small and short (its own brief sessions, never the request's)."""
+    _streams.add(path)
+
 
 _slots: RunVar[anyio.Semaphore] = RunVar("citybrain_db_slots")
 
@@ -212,7 +221,7 @@ class DatabaseAdmission:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not path.startswith("/api/") or path in UNADMITTED_PATHS:
+        if not path.startswith("/api/") or path in UNADMITTED_PATHS or path in _streams:
             await self.app(scope, receive, send)
             return
         semaphore = self._semaphore()

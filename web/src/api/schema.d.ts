@@ -2687,6 +2687,626 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/messages/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 我的消息
+         * @description 本人收件箱, 新消息在前, 可按未读、类别、标题筛选; 同时返回未读总数。只需登录。
+         *
+         *     所需权限: 已登录即可
+         */
+        get: operations["inbox_api_v1_messages_inbox_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/inbox/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 未读消息数
+         * @description 本人未读消息条数 (页头角标); 实时更新请用消息流 /stream。只需登录。
+         *
+         *     所需权限: 已登录即可
+         */
+        get: operations["unread_api_v1_messages_inbox_unread_count_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/inbox/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 全部标为已读
+         * @description 把本人全部未读消息标为已读, 返回标记条数与剩余未读数。只需登录。
+         *
+         *     所需权限: 已登录即可
+         */
+        post: operations["read_all_api_v1_messages_inbox_read_all_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/inbox/{message_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 消息详情
+         * @description 本人收件箱中的一条消息 (含正文); 不在本人收件箱时 404 message_not_found。只需登录。
+         *
+         *     所需权限: 已登录即可
+         */
+        get: operations["inbox_detail_api_v1_messages_inbox__message_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/inbox/{message_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 标为已读
+         * @description 把本人的一条消息标为已读 (已读回执, 只记第一次阅读时间); 不在本人收件箱时 404。
+         *
+         *     所需权限: 已登录即可
+         */
+        post: operations["read_one_api_v1_messages_inbox__message_id__read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 消息实时推送 (SSE)
+         * @description 服务器推送事件流 (text/event-stream): 先推送一次未读数, 之后未读数变化时推送 unread 事件 (新消息到达时带最新一条); 会话注销、过期或账号停用时推送 end 事件并结束。浏览器用 fetch 携带 Authorization 头读取。只需登录。
+         *
+         *     所需权限: 已登录即可
+         */
+        get: operations["stream_api_v1_messages_stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/me/contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 我的通知邮箱
+         * @description 本人接收邮件通知的邮箱 (加密保存)。只需登录。
+         *
+         *     所需权限: 已登录即可
+         */
+        get: operations["get_contact_api_v1_messages_me_contact_get"];
+        /**
+         * 设置我的通知邮箱
+         * @description 设置或清除 (空值) 本人接收邮件通知的邮箱; 格式不正确 422 bad_email。只需登录。
+         *
+         *     所需权限: 已登录即可
+         */
+        put: operations["set_contact_api_v1_messages_me_contact_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 发送消息 (精准推送)
+         * @description 按用户、角色、区划 (含下级)、网格、标签推送站内信, 并可经邮件、企业微信/钉钉/飞书群机器人、Webhook 投递 (提交后排队发送, 失败按退避重试)。接收范围须在本辖区内, 否则 403 audience_out_of_scope; 范围内无人 422 audience_no_recipients; 渠道不存在 404 channel_not_found。
+         *
+         *     所需权限: 发送消息 (精准推送) (`messages:send`)
+         */
+        post: operations["send_api_v1_messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/audience/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 预览接收人数
+         * @description 按接收范围计算接收人数与前 20 位姓名, 不发送; 校验规则同发送。
+         *
+         *     所需权限: 发送消息 (精准推送) (`messages:send`)
+         */
+        post: operations["preview_api_v1_messages_audience_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/audience/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 可选接收人
+         * @description 本辖区内在用账号, 按用户名或姓名查找 (最多 50 个), 供选择接收人与标签成员。
+         *
+         *     所需权限 (其一即可): 管理消息渠道、模板与标签 (`messages:admin`)、发送消息 (精准推送) (`messages:send`)
+         */
+        get: operations["audience_users_api_v1_messages_audience_users_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/audience/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 可选角色
+         * @description 全部角色的代码与中文名称, 供发送页按角色推送。
+         *
+         *     所需权限 (其一即可): 管理消息渠道、模板与标签 (`messages:admin`)、发送消息 (精准推送) (`messages:send`)
+         */
+        get: operations["audience_roles_api_v1_messages_audience_roles_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 推送标签
+         * @description 本辖区及上级设立的推送标签与成员数。
+         *
+         *     所需权限 (其一即可): 管理消息渠道、模板与标签 (`messages:admin`)、发送消息 (精准推送) (`messages:send`)
+         */
+        get: operations["list_tags_api_v1_messages_tags_get"];
+        put?: never;
+        /**
+         * 新建推送标签
+         * @description 新建推送标签及其成员 (本辖区在用账号), 供按标签精准推送。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        post: operations["create_tag_api_v1_messages_tags_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/channels/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 可选投递渠道
+         * @description 本辖区及上级设立的在用渠道 (编号、名称、类别), 供发送页选择; 不含地址与密钥。
+         *
+         *     所需权限: 发送消息 (精准推送) (`messages:send`)
+         */
+        get: operations["channel_options_api_v1_messages_channels_options_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 消息模板
+         * @description 本辖区及上级设立的消息模板 (Jinja2 沙箱模板)。
+         *
+         *     所需权限 (其一即可): 管理消息渠道、模板与标签 (`messages:admin`)、发送消息 (精准推送) (`messages:send`)
+         */
+        get: operations["list_templates_api_v1_messages_templates_get"];
+        put?: never;
+        /**
+         * 新建消息模板
+         * @description 新建 Jinja2 沙箱模板; 访问对象属性或内部成员 ({{ ''.__class__ }})、调用函数、使用不允许的过滤器时 422 template_unsafe, 语法错误 422 template_syntax, 代码重复 409。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        post: operations["create_template_api_v1_messages_templates_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/sent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 我发送的消息
+         * @description 本人发送的消息, 新的在前, 含接收人数与已读人数。
+         *
+         *     所需权限: 发送消息 (精准推送) (`messages:send`)
+         */
+        get: operations["sent_api_v1_messages_sent_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/sent/{message_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 已发消息详情
+         * @description 本人发送的一条消息: 接收范围、已读人数与各渠道投递状态; 他人发送的 404 message_not_found。
+         *
+         *     所需权限: 发送消息 (精准推送) (`messages:send`)
+         */
+        get: operations["sent_detail_api_v1_messages_sent__message_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/sent/{message_id}/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 已读回执
+         * @description 本人发送的一条消息的接收人及各自阅读时间, 可只看已读或未读; 他人发送的 404。
+         *
+         *     所需权限: 发送消息 (精准推送) (`messages:send`)
+         */
+        get: operations["receipts_api_v1_messages_sent__message_id__receipts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 消息渠道列表
+         * @description 本辖区及上级设立的邮件、群机器人与 Webhook 渠道; 地址中的令牌与密钥从不返回。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        get: operations["list_channels_api_v1_messages_channels_get"];
+        put?: never;
+        /**
+         * 新建消息渠道
+         * @description 新建邮件 (SMTP)、企业微信/钉钉/飞书群机器人或通用 Webhook 渠道; 地址与密钥加密保存。地址解析到内网或本机时 403 outbound_refused (管理员放行的网段除外); 公网地址须 https (422 bad_webhook_url); 名称重复 409 channel_name_taken。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        post: operations["create_channel_api_v1_messages_channels_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/channels/{channel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 消息渠道详情
+         * @description 一个渠道的配置 (不含地址令牌与密钥); 不存在或不在本辖区 404 channel_not_found。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        get: operations["get_channel_api_v1_messages_channels__channel_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * 删除消息渠道
+         * @description 删除从未投递过的渠道; 已有投递记录时 409 channel_in_use (请停用)。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        delete: operations["delete_channel_api_v1_messages_channels__channel_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * 修改消息渠道
+         * @description 修改或停用渠道; 新地址与密钥覆盖旧值, 空密钥清除, 不传不变。上级设立的 403。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        patch: operations["update_channel_api_v1_messages_channels__channel_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/messages/channels/{channel_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 测试消息渠道
+         * @description 立即经该渠道发送一条测试消息 (邮件渠道需填收件地址), 返回是否成功与原因。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        post: operations["test_channel_api_v1_messages_channels__channel_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/templates/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 预览消息模板
+         * @description 按给定变量渲染模板 (不保存), 校验规则同保存; 缺少变量 422 template_variable_missing。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        post: operations["preview_template_api_v1_messages_templates_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/templates/{template_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * 删除消息模板
+         * @description 删除模板; 已用它发出的消息不受影响。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        delete: operations["delete_template_api_v1_messages_templates__template_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * 修改消息模板
+         * @description 修改模板 (保存前同样经沙箱检查); 上级设立的 403, 不存在 404 template_not_found。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        patch: operations["update_template_api_v1_messages_templates__template_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/messages/tags/{tag_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 推送标签成员
+         * @description 一个推送标签的成员 (本辖区内); 不存在或不在本辖区 404 tag_not_found。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        get: operations["tag_members_api_v1_messages_tags__tag_id__members_get"];
+        /**
+         * 设置推送标签成员
+         * @description 以给定账号替换标签成员; 账号须在本辖区内且在用, 否则 403 audience_out_of_scope。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        put: operations["set_tag_members_api_v1_messages_tags__tag_id__members_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/tags/{tag_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * 删除推送标签
+         * @description 删除推送标签 (已发消息不受影响); 上级设立的 403。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        delete: operations["delete_tag_api_v1_messages_tags__tag_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 投递记录
+         * @description 本辖区渠道的邮件、群机器人投递记录 (排队、发送中、已发送、失败) 与错误原因。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        get: operations["list_deliveries_api_v1_messages_deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 重试投递
+         * @description 把失败的投递重新排队 (新一轮尝试); 非失败状态 409 delivery_not_failed。
+         *
+         *     所需权限: 管理消息渠道、模板与标签 (`messages:admin`)
+         */
+        post: operations["retry_delivery_api_v1_messages_deliveries__delivery_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -2931,6 +3551,65 @@ export interface components {
              * @default 1
              */
             records: number;
+        };
+        /** AudiencePreview */
+        AudiencePreview: {
+            /** Count */
+            count: number;
+            /**
+             * Sample
+             * @description 前 20 位接收人的姓名
+             */
+            sample: string[];
+        };
+        /** AudienceRole */
+        AudienceRole: {
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+        };
+        /**
+         * AudienceSpec
+         * @description 接收范围: 指定用户 ∪ (区划/网格/标签 ∩ 角色), 均限于发送人辖区内的在用账号。
+         */
+        AudienceSpec: {
+            /**
+             * Users
+             * @description 用户编号
+             */
+            users?: number[];
+            /**
+             * Roles
+             * @description 角色代码, 如 gridworker
+             */
+            roles?: string[];
+            /**
+             * Regions
+             * @description 区划代码 (含其下级)
+             */
+            regions?: string[];
+            /**
+             * Grids
+             * @description 网格代码
+             */
+            grids?: string[];
+            /**
+             * Tags
+             * @description 标签编号
+             */
+            tags?: number[];
+        };
+        /** AudienceUser */
+        AudienceUser: {
+            /** Id */
+            id: number;
+            /** Username */
+            username: string;
+            /** Display Name */
+            display_name: string;
+            /** Region Code */
+            region_code: string;
         };
         /** AuditActionRead */
         AuditActionRead: {
@@ -3220,6 +3899,200 @@ export interface components {
              */
             file: string;
         };
+        /**
+         * ChannelCreate
+         * @description E-mail: ``smtp_host``, ``smtp_port``, ``smtp_security``, ``smtp_username``,
+         *     ``from_address`` and the password in ``secret``. Robots and webhooks: ``url`` (it holds the
+         *     access token, so it is stored encrypted), the signing secret in ``secret`` (钉钉 加签,
+         *     飞书 签名校验, webhook HMAC) and ``format``.
+         */
+        ChannelCreate: {
+            /** Name */
+            name: string;
+            kind: components["schemas"]["ChannelKind"];
+            /**
+             * Region Code
+             * @description 所属区划, 默认本人所在区划
+             */
+            region_code?: string | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Url
+             * @description 机器人或 Webhook 地址 (只写不读)
+             */
+            url?: string | null;
+            /**
+             * Secret
+             * @description 签名密钥或 SMTP 密码 (只写不读)
+             */
+            secret?: string | null;
+            /** @default markdown */
+            format: components["schemas"]["MessageFormat"];
+            /**
+             * Smtp Host
+             * @default
+             */
+            smtp_host: string;
+            /** Smtp Port */
+            smtp_port?: number | null;
+            /** @default ssl */
+            smtp_security: components["schemas"]["SmtpSecurity"];
+            /**
+             * Smtp Username
+             * @default
+             */
+            smtp_username: string;
+            /**
+             * From Address
+             * @default
+             */
+            from_address: string;
+            /**
+             * From Name
+             * @default 城市大脑消息中心
+             */
+            from_name: string;
+        };
+        /**
+         * ChannelKind
+         * @enum {string}
+         */
+        ChannelKind: "email" | "wecom" | "dingtalk" | "feishu" | "webhook";
+        /** ChannelOption */
+        ChannelOption: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+            /** Kind Title */
+            kind_title: string;
+        };
+        /** ChannelPage */
+        ChannelPage: {
+            /** Items */
+            items: components["schemas"]["ChannelRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** ChannelRead */
+        ChannelRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+            /** Kind Title */
+            kind_title: string;
+            /** Region Code */
+            region_code: string;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Target
+             * @description 目标主机 (地址中的令牌从不返回)
+             */
+            target: string;
+            /** Url Set */
+            url_set: boolean;
+            /** Secret Set */
+            secret_set: boolean;
+            /** Format */
+            format: string;
+            /** Smtp Port */
+            smtp_port?: number | null;
+            /** Smtp Security */
+            smtp_security?: string | null;
+            /**
+             * Smtp Username
+             * @default
+             */
+            smtp_username: string;
+            /**
+             * From Address
+             * @default
+             */
+            from_address: string;
+            /**
+             * From Name
+             * @default
+             */
+            from_name: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Updated By */
+            updated_by: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ChannelTest */
+        ChannelTest: {
+            /**
+             * Email
+             * @description 邮件渠道: 测试邮件的收件地址
+             */
+            email?: string | null;
+        };
+        /** ChannelTestResult */
+        ChannelTestResult: {
+            /** Ok */
+            ok: boolean;
+            /**
+             * Code
+             * @default
+             */
+            code: string;
+            /**
+             * Message
+             * @default
+             */
+            message: string;
+        };
+        /**
+         * ChannelUpdate
+         * @description Only the fields given change; ``url`` / ``secret``: a new value replaces the stored one,
+         *     an empty ``secret`` clears it, leaving them out keeps them.
+         */
+        ChannelUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Url */
+            url?: string | null;
+            /** Secret */
+            secret?: string | null;
+            format?: components["schemas"]["MessageFormat"] | null;
+            /** Smtp Host */
+            smtp_host?: string | null;
+            /** Smtp Port */
+            smtp_port?: number | null;
+            smtp_security?: components["schemas"]["SmtpSecurity"] | null;
+            /** Smtp Username */
+            smtp_username?: string | null;
+            /** From Address */
+            from_address?: string | null;
+            /** From Name */
+            from_name?: string | null;
+        };
         /** ConnectionTestResult */
         ConnectionTestResult: {
             /** Ok */
@@ -3233,6 +4106,22 @@ export interface components {
             server_version?: string | null;
             /** Elapsed Ms */
             elapsed_ms: number;
+        };
+        /** ContactRead */
+        ContactRead: {
+            /**
+             * Email
+             * @description 本人接收通知的邮箱 (未设置为空)
+             */
+            email: string | null;
+        };
+        /** ContactUpdate */
+        ContactUpdate: {
+            /**
+             * Email
+             * @description 邮箱; 空值清除
+             */
+            email?: string | null;
         };
         /**
          * Crs
@@ -3818,6 +4707,68 @@ export interface components {
             /** Codes Updated */
             codes_updated: string[];
         };
+        /** InboxDetail */
+        InboxDetail: {
+            /** Message Id */
+            message_id: number;
+            /** Kind */
+            kind: string;
+            /** Kind Title */
+            kind_title: string;
+            /** Title */
+            title: string;
+            /** Sender Name */
+            sender_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read At */
+            read_at: string | null;
+            /** Link */
+            link: string | null;
+            /** Body */
+            body: string;
+        };
+        /** InboxItem */
+        InboxItem: {
+            /** Message Id */
+            message_id: number;
+            /** Kind */
+            kind: string;
+            /** Kind Title */
+            kind_title: string;
+            /** Title */
+            title: string;
+            /** Sender Name */
+            sender_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read At */
+            read_at: string | null;
+            /** Link */
+            link: string | null;
+        };
+        /** InboxPage */
+        InboxPage: {
+            /** Items */
+            items: components["schemas"]["InboxItem"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+            /**
+             * Unread
+             * @description 未读总数
+             */
+            unread: number;
+        };
         /** IndicatorCreate */
         IndicatorCreate: {
             /** Name */
@@ -4274,6 +5225,121 @@ export interface components {
             /** Totp Enabled */
             totp_enabled: boolean;
         };
+        /** MessageDeliveryCount */
+        MessageDeliveryCount: {
+            /** State */
+            state: string;
+            /** Count */
+            count: number;
+        };
+        /** MessageDeliveryPage */
+        MessageDeliveryPage: {
+            /** Items */
+            items: components["schemas"]["MessageDeliveryRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** MessageDeliveryRead */
+        MessageDeliveryRead: {
+            /** Id */
+            id: number;
+            /** Message Id */
+            message_id: number;
+            /** Message Title */
+            message_title: string;
+            /** Channel Id */
+            channel_id: number;
+            /** Channel Name */
+            channel_name: string;
+            /** User Id */
+            user_id: number | null;
+            /** State */
+            state: string;
+            /** Attempts */
+            attempts: number;
+            /** Last Error */
+            last_error: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Sent At */
+            sent_at: string | null;
+        };
+        /**
+         * MessageFormat
+         * @enum {string}
+         */
+        MessageFormat: "text" | "markdown";
+        /**
+         * MessageKind
+         * @description What a message is about; the inbox filters and colours by it.
+         * @enum {string}
+         */
+        MessageKind: "notice" | "warning" | "event" | "task" | "system";
+        /**
+         * MessageSend
+         * @description Either ``title`` and ``body``, or ``template_id`` with ``variables``.
+         */
+        MessageSend: {
+            audience: components["schemas"]["AudienceSpec"];
+            /** @description 消息类别; 默认为模板的类别或 notice */
+            kind?: components["schemas"]["MessageKind"] | null;
+            /**
+             * Title
+             * @default
+             */
+            title: string;
+            /**
+             * Body
+             * @default
+             */
+            body: string;
+            /**
+             * Link
+             * @description 本系统内的页面路径, 如 /events/12
+             */
+            link?: string | null;
+            /** Template Id */
+            template_id?: number | null;
+            /**
+             * Variables
+             * @description 模板变量
+             */
+            variables?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Channel Ids
+             * @description 站内信之外的渠道 (邮件、群机器人)
+             */
+            channel_ids?: number[];
+        };
+        /** MessageSent */
+        MessageSent: {
+            /** Id */
+            id: number;
+            /**
+             * Recipient Count
+             * @description 站内信接收人数
+             */
+            recipient_count: number;
+            /**
+             * Outbox Count
+             * @description 排队投递到邮件、群机器人的条数
+             */
+            outbox_count: number;
+        };
         /** OidcExchange */
         OidcExchange: {
             /**
@@ -4600,6 +5666,45 @@ export interface components {
              */
             interval_minutes?: number | null;
         };
+        /** ReadResult */
+        ReadResult: {
+            /**
+             * Changed
+             * @description 本次标记为已读的条数
+             */
+            changed: number;
+            /** Unread */
+            unread: number;
+        };
+        /** ReceiptPage */
+        ReceiptPage: {
+            /** Items */
+            items: components["schemas"]["ReceiptRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** ReceiptRead */
+        ReceiptRead: {
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+            /** Display Name */
+            display_name: string;
+            /** Region Code */
+            region_code: string;
+            /**
+             * Delivered At
+             * Format: date-time
+             */
+            delivered_at: string;
+            /** Read At */
+            read_at: string | null;
+        };
         /** RegionPathItem */
         RegionPathItem: {
             /** Code */
@@ -4636,6 +5741,13 @@ export interface components {
         RejectBody: {
             /** Note */
             note: string;
+        };
+        /** RenderedRead */
+        RenderedRead: {
+            /** Title */
+            title: string;
+            /** Body */
+            body: string;
         };
         /** ReportCreate */
         ReportCreate: {
@@ -5311,6 +6423,71 @@ export interface components {
          * @enum {string}
          */
         Sensitivity: "public" | "internal" | "sensitive" | "core";
+        /** SentDetail */
+        SentDetail: {
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Kind Title */
+            kind_title: string;
+            /** Title */
+            title: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Recipient Count */
+            recipient_count: number;
+            /** Read Count */
+            read_count: number;
+            /** Channel Names */
+            channel_names: string[];
+            /** Body */
+            body: string;
+            /** Link */
+            link: string | null;
+            /** Audience */
+            audience: {
+                [key: string]: unknown;
+            };
+            /** Deliveries */
+            deliveries: components["schemas"]["MessageDeliveryCount"][];
+        };
+        /** SentItem */
+        SentItem: {
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Kind Title */
+            kind_title: string;
+            /** Title */
+            title: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Recipient Count */
+            recipient_count: number;
+            /** Read Count */
+            read_count: number;
+            /** Channel Names */
+            channel_names: string[];
+        };
+        /** SentPage */
+        SentPage: {
+            /** Items */
+            items: components["schemas"]["SentItem"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
         /** SetCreate */
         SetCreate: {
             /**
@@ -5471,6 +6648,110 @@ export interface components {
             /** Delivery Id */
             delivery_id: number;
         };
+        /**
+         * SmtpSecurity
+         * @enum {string}
+         */
+        SmtpSecurity: "ssl" | "starttls" | "none";
+        /** TagCreate */
+        TagCreate: {
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** User Ids */
+            user_ids?: number[];
+        };
+        /** TagMembers */
+        TagMembers: {
+            /** User Ids */
+            user_ids: number[];
+        };
+        /** TagRead */
+        TagRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /** Description */
+            description: string;
+            /** Member Count */
+            member_count: number;
+        };
+        /** TemplateCreate */
+        TemplateCreate: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** @default notice */
+            kind: components["schemas"]["MessageKind"];
+            /** Region Code */
+            region_code?: string | null;
+            /** Title Template */
+            title_template: string;
+            /** Body Template */
+            body_template: string;
+        };
+        /** TemplatePreview */
+        TemplatePreview: {
+            /** Title Template */
+            title_template: string;
+            /** Body Template */
+            body_template: string;
+            /** Variables */
+            variables?: {
+                [key: string]: unknown;
+            };
+        };
+        /** TemplateRead */
+        TemplateRead: {
+            /** Id */
+            id: number;
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+            /** Region Code */
+            region_code: string;
+            /** Title Template */
+            title_template: string;
+            /** Body Template */
+            body_template: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Updated By */
+            updated_by: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** TemplateUpdate */
+        TemplateUpdate: {
+            /** Name */
+            name?: string | null;
+            kind?: components["schemas"]["MessageKind"] | null;
+            /** Title Template */
+            title_template?: string | null;
+            /** Body Template */
+            body_template?: string | null;
+        };
         /** TextPart */
         TextPart: {
             /** Text */
@@ -5578,6 +6859,11 @@ export interface components {
              * @default
              */
             reason: string;
+        };
+        /** UnreadCount */
+        UnreadCount: {
+            /** Unread */
+            unread: number;
         };
         /**
          * UpdateCycle
@@ -10404,6 +11690,1027 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DurationPoint"][];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    inbox_api_v1_messages_inbox_get: {
+        parameters: {
+            query?: {
+                /** @description 只看未读 (true) 或已读 (false) */
+                unread?: boolean | null;
+                kind?: components["schemas"]["MessageKind"] | null;
+                /** @description 标题包含 */
+                q?: string | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unread_api_v1_messages_inbox_unread_count_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+        };
+    };
+    read_all_api_v1_messages_inbox_read_all_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadResult"];
+                };
+            };
+        };
+    };
+    inbox_detail_api_v1_messages_inbox__message_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxDetail"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    read_one_api_v1_messages_inbox__message_id__read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadResult"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    stream_api_v1_messages_stream_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+        };
+    };
+    get_contact_api_v1_messages_me_contact_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRead"];
+                };
+            };
+        };
+    };
+    set_contact_api_v1_messages_me_contact_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    send_api_v1_messages_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageSend"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageSent"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    preview_api_v1_messages_audience_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AudienceSpec"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudiencePreview"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    audience_users_api_v1_messages_audience_users_get: {
+        parameters: {
+            query?: {
+                /** @description 用户名或姓名包含 */
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudienceUser"][];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    audience_roles_api_v1_messages_audience_roles_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudienceRole"][];
+                };
+            };
+        };
+    };
+    list_tags_api_v1_messages_tags_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagRead"][];
+                };
+            };
+        };
+    };
+    create_tag_api_v1_messages_tags_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    channel_options_api_v1_messages_channels_options_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelOption"][];
+                };
+            };
+        };
+    };
+    list_templates_api_v1_messages_templates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateRead"][];
+                };
+            };
+        };
+    };
+    create_template_api_v1_messages_templates_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sent_api_v1_messages_sent_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SentPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sent_detail_api_v1_messages_sent__message_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SentDetail"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    receipts_api_v1_messages_sent__message_id__receipts_get: {
+        parameters: {
+            query?: {
+                /** @description 只看已读 (true) 或未读 (false) */
+                read?: boolean | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_channels_api_v1_messages_channels_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_channel_api_v1_messages_channels_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_channel_api_v1_messages_channels__channel_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_channel_api_v1_messages_channels__channel_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_channel_api_v1_messages_channels__channel_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    test_channel_api_v1_messages_channels__channel_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelTest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTestResult"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    preview_template_api_v1_messages_templates_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplatePreview"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenderedRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_template_api_v1_messages_templates__template_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                template_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_template_api_v1_messages_templates__template_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                template_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tag_members_api_v1_messages_tags__tag_id__members_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                tag_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudienceUser"][];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    set_tag_members_api_v1_messages_tags__tag_id__members_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                tag_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagMembers"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_tag_api_v1_messages_tags__tag_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                tag_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_deliveries_api_v1_messages_deliveries_get: {
+        parameters: {
+            query?: {
+                state?: ("queued" | "sending" | "sent" | "failed") | null;
+                channel_id?: number | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDeliveryPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retry_delivery_api_v1_messages_deliveries__delivery_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDeliveryRead"];
                 };
             };
             /** @description 请求参数不合法 */

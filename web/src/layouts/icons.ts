@@ -1,5 +1,6 @@
 // The icons the menu may name in route meta; imported one by one to keep the bundle small.
 import {
+  Bell,
   Coin,
   Connection,
   DataAnalysis,
@@ -9,6 +10,7 @@ import {
   Key,
   MapLocation,
   OfficeBuilding,
+  Promotion,
   Share,
   Timer,
   Upload,
@@ -19,6 +21,7 @@ import {
 import type { Component } from 'vue'
 
 const ICONS: Record<string, Component> = {
+  Bell,
   Coin,
   Connection,
   DataAnalysis,
@@ -28,6 +31,7 @@ const ICONS: Record<string, Component> = {
   Key,
   MapLocation,
   OfficeBuilding,
+  Promotion,
   Share,
   Timer,
   Upload,

@@ -8,10 +8,12 @@ import { indicatorsRoutes } from '@/modules/indicators/routes'
 import { datahubPublicRoutes, datahubRoutes } from '@/modules/datahub/routes'
 import { searchRoutes } from '@/modules/search/routes'
 import { reportsRoutes } from '@/modules/reports/routes'
+import { messagesRoutes } from '@/modules/messages/routes'
 
 /** Layout children of every module, in menu order. */
 export const moduleRoutes: RouteRecordRaw[] = [
   ...regionsRoutes,
+  ...messagesRoutes,
   ...datahubRoutes,
   ...reportsRoutes,
   ...iamRoutes,

@@ -4,6 +4,7 @@ import jobs from './jobs.en-US'
 import search from './search.en-US'
 import reports from './reports.en-US'
 import indicators from './indicators.en-US'
+import messages from './messages.en-US'
 
 // Typed as the zh-CN messages: a key missing here is a type error (and a failing unit test).
 const enUS: Messages = {
@@ -281,6 +282,7 @@ const enUS: Messages = {
   ...search,
   ...reports,
   ...indicators,
+  ...messages,
   error: {
     forbidden: 'You may not open this page',
     notFound: 'This page does not exist',

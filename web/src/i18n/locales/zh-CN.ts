@@ -5,6 +5,7 @@ import jobs from './jobs.zh-CN'
 import search from './search.zh-CN'
 import reports from './reports.zh-CN'
 import indicators from './indicators.zh-CN'
+import messages from './messages.zh-CN'
 
 const zhCN = {
   app: {
@@ -281,6 +282,7 @@ const zhCN = {
   ...search,
   ...reports,
   ...indicators,
+  ...messages,
   error: {
     forbidden: '您没有访问该页面的权限',
     notFound: '您访问的页面不存在',
