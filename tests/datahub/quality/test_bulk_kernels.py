@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import random
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -27,7 +28,9 @@ def _codes(kernel: Kernel, values: list[str | None]) -> list[int]:
     return [int(c) for c in kernel.codes(pa.array(values, pa.string()))]
 
 
-def _expect(kernel: Kernel, values: list[str], shape: str, python) -> None:  # noqa: ANN001
+def _expect(
+    kernel: Kernel, values: list[str], shape: str, python: Callable[[str], str | None]
+) -> None:
     """Codes of ``values``: -1 exactly off ``shape``, else the Python validator's reason."""
     got = _codes(kernel, values)
     for value, code in zip(values, got, strict=True):
