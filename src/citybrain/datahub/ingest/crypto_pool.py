@@ -25,23 +25,31 @@ from typing import Final
 from citybrain.core.crypto import FieldCipher
 
 Column = list[str | None]
-Job = list[tuple[str, Column]]  # (context, plaintext values) per sensitive column
-Result = list[tuple[Column, Column]]  # (tokens, blind indexes) per sensitive column
+Job = list[tuple[str | None, Column]]
+"""(context, plaintext values) per sensitive column; a None context asks for the keyed hash
+of each text as it is instead (the keys of rows of a resource without a key item)."""
+Result = list[tuple[Column, Column]]
+"""(tokens, blind indexes) per job column; for a None context (empty, keyed hashes)."""
 
 _worker_cipher: FieldCipher | None = None
 _SPAWN: Final = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB
 
 
 def encrypt_columns(cipher: FieldCipher, job: Job) -> Result:
-    """Tokens (context bound) and blind indexes of every value; None stays None."""
-    encrypt, index = cipher.encrypt, cipher.blind_index
-    return [
-        (
-            [None if v is None else encrypt(v, context=context) for v in values],
-            [None if v is None else index(v) for v in values],
-        )
-        for context, values in job
-    ]
+    """Tokens (context bound) and blind indexes of every value, a column at a time through the
+    cipher's batch methods (one CSPRNG call per column, the index key set up once); None stays
+    None."""
+    result: Result = []
+    for context, values in job:
+        if context is None:
+            hashes: Column = []
+            hashes.extend(cipher.keyed_hash_many([v or "" for v in values]))
+            result.append(([], hashes))
+        else:
+            result.append(
+                (cipher.encrypt_many(values, context=context), cipher.blind_index_many(values))
+            )
+    return result
 
 
 def _init_worker(encryption_key: bytes, index_key: bytes) -> None:
