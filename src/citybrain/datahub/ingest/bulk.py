@@ -66,7 +66,7 @@ ENCODINGS: Final = frozenset({"utf-8", "gb18030"})
 STAGED: Final = "__staged"
 FIRST_ROW: Final = 2  # the header is line 1
 _BLOCK_BYTES: Final = 4 << 20  # about 30,000 rows of a persons file
-_SCAN_BYTES: Final = 1 << 20
+_HEADER_BYTES: Final = 1 << 20
 _SPACES: Final = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 
 
@@ -84,38 +84,20 @@ class BulkOptions:
     temp_dir: Path | None = None
 
 
-def _lines(path: Path) -> tuple[int, bool]:
-    """``(lines, lone_cr)``: the lines of the file (a last line without a line feed counts)
-    and whether a carriage return stands anywhere but before a line feed."""
-    feeds = returns = crlf = 0
-    previous = last = b""
-    with path.open("rb") as handle:
-        while chunk := handle.read(_SCAN_BYTES):
-            feeds += chunk.count(b"\n")
-            returns += chunk.count(b"\r")
-            crlf += chunk.count(b"\r\n") + (previous == b"\r" and chunk.startswith(b"\n"))
-            previous, last = chunk[-1:], chunk
-    lines = feeds + (1 if last and not last.endswith(b"\n") else 0)
-    return lines, returns != crlf
-
-
 def _first_line(path: Path) -> bytes:
     with path.open("rb") as handle:
-        line = handle.readline(_SCAN_BYTES)
-    if len(line) == _SCAN_BYTES and not line.endswith(b"\n"):
+        line = handle.readline(_HEADER_BYTES)
+    if len(line) == _HEADER_BYTES and not line.endswith(b"\n"):
         raise BulkUnavailable("a header line longer than 1 MiB")
     return line.removesuffix(b"\n").removesuffix(b"\r")
 
 
-def _check_source(connector: CsvConnector, path: Path, columns: Sequence[str]) -> int:
-    """The number of data rows the file must yield; BulkUnavailable when it cannot take the
-    bulk path (see the module doc)."""
+def _check_source(connector: CsvConnector, path: Path, columns: Sequence[str]) -> None:
+    """BulkUnavailable unless the encoding and the header allow the bulk path (the lines are
+    counted while the file is read)."""
     codec = connector.encoding
     if codec not in ENCODINGS:
         raise BulkUnavailable(f"encoding {codec}")
-    lines, lone_cr = _lines(path)
-    if lone_cr:
-        raise BulkUnavailable("a carriage return without a line feed")
     try:
         text = _first_line(path).decode(codec).removeprefix("\ufeff")
         header = next(csv.reader([text], delimiter=connector.delimiter))
@@ -123,12 +105,13 @@ def _check_source(connector: CsvConnector, path: Path, columns: Sequence[str]) -
         raise BulkUnavailable("the header is not one line") from exc
     if [h.strip().lstrip("\ufeff").strip() for h in header] != list(columns):
         raise BulkUnavailable("the header is not on line 1, or spans lines")
-    return max(lines - 1, 0)
 
 
 @dataclass(slots=True)
 class _Meter:
-    rows: int = 0
+    rows: int = 0  # what the reader made of the data lines
+    lines: int = 0  # data lines (a last one without a line feed counts)
+    lone_cr: bool = False  # a carriage return that does not end a line
     widest: int = 0  # the longest field, in bytes
 
 
@@ -174,13 +157,19 @@ def _batches(
     )
 
     def parsed(block: bytes) -> Any:
+        # Blocks end after a line feed (but the last), so no CRLF straddles two of them.
+        lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        returns = block.count(b"\r")
+        lone_cr = bool(returns) and returns != block.count(b"\r\n")
         table = pa_csv.read_csv(pa.BufferReader(block), read, parse, convert)
         widest = max((pc.max(pc.binary_length(c)).as_py() or 0 for c in table.columns), default=0)
-        return table, widest
+        return table, widest, lines, lone_cr
 
     yielded = False
-    for table, widest in checks.ordered_map(parsed, _blocks(path), workers=workers):
+    for table, widest, lines, lone_cr in checks.ordered_map(parsed, _blocks(path), workers=workers):
         meter.rows += table.num_rows
+        meter.lines += lines
+        meter.lone_cr |= lone_cr
         meter.widest = max(meter.widest, widest)
         for batch in table.to_batches():
             yielded = True
@@ -216,8 +205,10 @@ def _stage_and_check(
     today: date,
     workers: int,
 ) -> _Staged:
+    """Stage the file's data rows and check them; BulkUnavailable (before anything else is
+    done) when the reader's rows cannot be the connector's records."""
     columns = connector.columns()
-    expected = _check_source(connector, path, columns)
+    _check_source(connector, path, columns)
     positional = {item: f"c{columns.index(col)}" for item, col in mapping.source_of.items()}
     meter = _Meter()
     # Most rows start with a character that is not blank: kept at once, the rest tested.
@@ -236,8 +227,10 @@ def _stage_and_check(
         )
     except Exception as exc:  # the reader's verdict: the per-row connector explains it better
         raise BulkUnavailable(f"{type(exc).__name__}: {exc}") from exc
-    if meter.rows != expected:
-        raise BulkUnavailable(f"{expected} lines, but the reader made {meter.rows} rows")
+    if meter.lone_cr:
+        raise BulkUnavailable("a carriage return without a line feed")
+    if meter.rows != meter.lines:
+        raise BulkUnavailable(f"{meter.lines} lines, but the reader made {meter.rows} rows")
     if meter.widest >= csv.field_size_limit():
         raise BulkUnavailable("a field longer than the csv module accepts")
     kept = _scalar(con, f"SELECT count(*) FROM {STAGED}")
@@ -278,15 +271,19 @@ def run_bulk(
     options: BulkOptions,
     progress: Progress | None = None,
     fail_limit: FailLimit | None = None,
+    total_hint: int | None = None,
 ) -> PipelineOutcome:
-    """Check the CSV file of ``connector``; stage passing rows into ``sink``; spool and tally
-    failing ones: what :func:`~.pipeline.run_pipeline` does, set by set (see the module doc).
+    """Check the CSV file of ``connector`` (about ``total_hint`` rows); stage passing rows
+    into ``sink``; spool and tally failing ones: what :func:`~.pipeline.run_pipeline` does,
+    set by set (see the module doc).
 
     Raises BulkUnavailable (nothing written: read the file row by row instead) and
     TooManyFailures as the pipeline does (the sink and spool then hold a partial batch that
     the caller must discard).
     """
     path = Path(connector.path)
+    if (total_hint or 0) > options.chunk_rows:
+        encryptor.warm_up()  # the workers start while the file is read and checked
     with tempfile.TemporaryDirectory(prefix="citybrain-bulk-", dir=options.temp_dir) as spill:
         config: dict[str, str | bool | int | float | list[str]] = {
             "memory_limit": f"{options.memory_mb}MB",

@@ -113,9 +113,9 @@ class ChunkWriter:
         self._flush(dict(columns))
 
     def _flush(self, columns: Columns) -> None:
-        job: Job = [(s.context, _texts(columns[s.name])) for s in self._slots if s.sensitive]
+        job: Job = [(s.context, columns[s.name]) for s in self._slots if s.sensitive]
         if ROW_KEY_TEXT in columns:
-            job.append((None, _texts(columns.pop(ROW_KEY_TEXT))))
+            job.append((None, columns.pop(ROW_KEY_TEXT)))
         self.chunks += 1
         self._pending.append((columns, job, self._encryptor.submit(job)))
         while len(self._pending) > chunks_in_flight(self._encryptor):
@@ -144,11 +144,3 @@ class ChunkWriter:
             self._flush(columns)
         while self._pending:
             self._drain_one()
-
-
-def _texts(values: Any) -> list[str | None]:
-    """A column as a list of texts (an Arrow array is converted)."""
-    if isinstance(values, list):
-        return values
-    converted: list[str | None] = values.to_pylist()
-    return converted

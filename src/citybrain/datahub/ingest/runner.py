@@ -269,6 +269,7 @@ def _load(
                             ),
                             progress=_progress(job),
                             fail_limit=fail_limit,
+                            total_hint=job.total_hint,
                         )
                         log.debug("batch %s read in bulk", plan.batch_id)
                     except BulkUnavailable as exc:
