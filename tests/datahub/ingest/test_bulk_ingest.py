@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from test_pipeline_fixtures import *  # noqa: F403
-from test_pipeline_fixtures import MakeResource, person, write_csv
+from test_pipeline_fixtures import HEADER, MakeResource, person, write_csv
 
 from citybrain.analytics.hub import HubStore, table_name
 from citybrain.core.config import Settings
@@ -316,6 +316,18 @@ def test_blank_lines_empty_cells_quotes_and_crlf(both: Compare, tmp_path: Path) 
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
     quick, _ = both(path)
     assert quick.result["row_count"] == 4
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{header}\n", "{header}", "{header}\r\n\r\n\r\n", "{header}\n{row}", "{header}\n\n{row}\n\n"],
+)
+def test_edges_of_a_file_are_read_alike(both: Compare, tmp_path: Path, content: str) -> None:
+    header = ",".join(HEADER)
+    row = ",".join(person(6)[h] for h in HEADER)
+    path = tmp_path / "edges.csv"
+    path.write_bytes(content.format(header=header, row=row).encode("utf-8"))
+    both(path)
 
 
 @pytest.mark.parametrize(
