@@ -236,8 +236,7 @@ def _phases() -> Phases:
     from citybrain.datahub.quality import bulk as quality_bulk
 
     phases = Phases()
-    phases.wrap(service, "file_checksum", "SM3 manifest of the file")
-    phases.wrap(service, "estimate_rows", "row estimate (line count)")
+    phases.wrap(service, "file_manifest", "SM3 manifest and line count of the file")
     phases.wrap(runner, "_prepare", "phase A: rules, region codes, batch row")
     phases.wrap(quality_bulk, "stage_batch", "bulk: read (Arrow blocks) + kernels → DuckDB")
     phases.wrap(quality_bulk, "check_batch", "bulk: set-based checks, pass/fail/duplicate")
