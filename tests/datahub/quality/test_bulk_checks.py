@@ -92,7 +92,7 @@ def _bulk(rules: CompiledRules, rows: list[dict[str, str | None]], mapping: dict
     columns = sorted({c for row in rows for c in row})
     table = pa.table({c: pa.array([row.get(c) for row in rows], pa.string()) for c in columns})
     shape = {"rules": rules, "mapping": mapping, "today": TODAY}
-    stage_batch(con, table.to_batches(max_chunksize=7), table="staged", group_rows=20, **shape)
+    stage_batch(con, table.to_batches(max_chunksize=7), table="staged", **shape)
     outcome = check_batch(con, source="staged", **shape)
     failed = {f.row: f.problems for f in failed_rows(con, outcome, rules)}
     assert outcome.total == len(rows)

@@ -112,16 +112,14 @@ def stage_batch(
     empty_as_null: bool = False,
     keep: str | None = None,
     workers: int = 1,
-    group_rows: int = 131_072,
 ) -> None:
     """Write ``batches`` (text columns, named as in ``mapping``'s values; at least one batch,
     maybe empty) to temporary table ``table`` on ``con``, ready for :func:`check_batch` with
     the same rules, mapping and day: rows numbered from ``first_row`` in stream order (column
     ``__row``), the kernels' codes computed batch by batch (on large batches numpy's cost per
     call vanishes), ``''`` read as NULL when ``empty_as_null``, and only the rows for which
-    SQL condition ``keep`` holds. The codes of ``workers`` batches at a time are computed on as
-    many threads; the coded batches go to DuckDB ``group_rows`` at a time (which it reads on
-    all its threads). The batches stream through; nothing holds them all."""
+    SQL condition ``keep`` holds; the codes of ``workers`` batches at a time are computed on as
+    many threads. The batches stream through; nothing holds them all."""
     kernels = [
         (f.column, f.code(position), kernel)
         for f in plan.plan(rules, mapping, today)
@@ -141,43 +139,30 @@ def stage_batch(
     def coded(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, list[pa.Array]]:
         return batch, [_arrow(k.codes(batch.column(column)), pa.int8()) for column, _, k in kernels]
 
+    def numbered() -> Iterator[pa.RecordBatch]:
+        row = first_row
+        batches = itertools.chain([first], iterator)
+        for batch, found in ordered_map(coded, batches, workers=workers):
+            rows = _arrow(np.arange(row, row + batch.num_rows, dtype=np.int64), pa.int64())
+            row += batch.num_rows
+            yield pa.RecordBatch.from_arrays(
+                [rows, *(batch.column(n) for n in names), *found], schema=schema
+            )
+
     columns = ", ".join(
         f"nullif({ident(n)}, '') AS {ident(n)}" if empty_as_null else ident(n) for n in names
     )
     codes = "".join(f", {code}" for _, code, _ in kernels)
-    select = f"SELECT __row, {columns}{codes} FROM __batches{f' WHERE {keep}' if keep else ''}"
-    target = ident(table)
-    waiting: list[pa.RecordBatch] = []
-    state = {"rows": 0, "created": False}
-
-    def insert() -> None:
-        # DuckDB reads an Arrow table in memory on all its threads; a Python generator would
-        # be pulled by one thread at a time, holding the GIL the parsing threads also need.
-        con.register("__batches", pa.Table.from_batches(waiting, schema=schema))
-        try:
-            into = f"INSERT INTO {target} " if state["created"] else (
-                f"CREATE OR REPLACE TEMP TABLE {target} AS "
-            )  # fmt: skip
-            con.execute(into + select)
-        finally:
-            con.unregister("__batches")
-        state["created"], state["rows"] = True, 0
-        waiting.clear()
-
-    row = first_row
-    for batch, found in ordered_map(coded, itertools.chain([first], iterator), workers=workers):
-        rows = _arrow(np.arange(row, row + batch.num_rows, dtype=np.int64), pa.int64())
-        row += batch.num_rows
-        waiting.append(
-            pa.RecordBatch.from_arrays(
-                [rows, *(batch.column(n) for n in names), *found], schema=schema
-            )
+    # DuckDB pulls the stream on one thread at a time; while the pulling thread waits for a
+    # batch of ordered_map (the GIL released), the parsing and kernel threads run.
+    con.register("__batches", pa.RecordBatchReader.from_batches(schema, numbered()))
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT __row, {columns}{codes} "
+            f"FROM __batches{f' WHERE {keep}' if keep else ''}"
         )
-        state["rows"] += batch.num_rows
-        if state["rows"] >= group_rows:
-            insert()
-    if waiting or not state["created"]:
-        insert()
+    finally:
+        con.unregister("__batches")
 
 
 def check_batch(
