@@ -1,22 +1,25 @@
-"""Benchmark: ingest a persons CSV through the real pipeline with every validator on, and
-compare with DuckDB reading the same file with no checks at all.
+"""Benchmark: ingest a persons CSV through the real service with every validator on, next to
+DuckDB reading the same file with no checks at all, in one run.
 
 Generates ``--rows`` persons of 民乐县 (seeded; valid GB 11643 numbers with the 620722 prefix,
 names, mobile numbers, birth dates, village codes, addresses), of which ``--faulty`` (default
 3 %) carry one fault each: a wrong check digit, an impossible date, a short phone number, an
 unknown region code, or a repeated ID number. Then, in a fresh home with a SQLite operational
-database:
+database, one persons resource per variant:
 
-1. ``ingest_file`` on the persons resource: encoding detection, mapping, GB 11643 (checksum,
-   birth date, province), mobile/landline, dates, GB/T 2260 region existence (cached lookups
-   on the regions table), length, required and unique key; SM4 encryption and SM3-HMAC blind
-   indexes of ID and phone numbers; quarantine (encrypted), report, rectification order; the
-   staged Arrow → DuckDB merge with version keeping; SQLite records. Timed end to end.
-2. DuckDB ``CREATE TABLE … AS SELECT * FROM read_csv(file)`` into a fresh file: no checks,
-   no encryption, all cores.
+1. DuckDB ``CREATE TABLE … AS SELECT * FROM read_csv(file)`` into a fresh file (no checks, no
+   encryption, all cores): the peer, timed before and after the ingests;
+2. ``ingest_file`` on the persons resource for each ``--variants``: ``bulk`` (the default path:
+   Arrow, DuckDB checks, batch encryption in ``CITYBRAIN_INGEST_CRYPTO_WORKERS`` processes),
+   ``bulk-w0`` (the same, encrypting in the ingesting process), ``per-row`` (the per-row
+   pipeline, ``CITYBRAIN_INGEST_BULK=false``). Each is timed end to end: SM3 manifest, GB 11643
+   (checksum, birth date, province), mobile/landline, dates, GB/T 2260 region existence,
+   length, required and unique key; SM4 encryption and HMAC-SM3 blind indexes of ID and phone
+   numbers; quarantine (encrypted), report, rectification order; the staged Arrow → DuckDB
+   merge with version keeping; SQLite records. Where the time goes is printed for each.
 
-    .venv/bin/python bench/bench_ingest.py                  # 1,000,000 rows
-    .venv/bin/python bench/bench_ingest.py --rows 100000
+    .venv/bin/python bench/bench_ingest.py                       # 1,000,000 rows
+    .venv/bin/python bench/bench_ingest.py --rows 100000 --variants bulk,per-row
 """
 
 from __future__ import annotations
@@ -98,13 +101,20 @@ def generate(path: Path, rows: int, faulty: float, seed: int, villages: list[str
     return bad
 
 
+VARIANTS = ("bulk", "bulk-w0", "per-row")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--faulty", type=float, default=0.03, help="share of faulty rows")
     parser.add_argument("--seed", type=int, default=620722)
     parser.add_argument("--home", type=Path, default=None, help="keep files here (else a tmp dir)")
+    parser.add_argument("--variants", default="bulk,bulk-w0", help=",".join(VARIANTS))
     args = parser.parse_args()
+    args.variants = [v for v in args.variants.split(",") if v]
+    if not set(args.variants) <= set(VARIANTS):
+        parser.error(f"variants: {', '.join(VARIANTS)}")
     home = args.home or Path(tempfile.mkdtemp(prefix="citybrain-bench-ingest-"))
     home.mkdir(parents=True, exist_ok=True)
     os.environ.update(
@@ -124,7 +134,7 @@ def main() -> None:
     run(args, home)
 
 
-def _setup(home: Path) -> tuple[object, list[str]]:
+def _setup(home: Path, resources: int) -> tuple[object, list[str]]:
     """A SQLite operational database with every table (create_all: the bench must not depend
     on the migration being current), the regions, 民乐县公安局 and the persons resource."""
     import importlib
@@ -136,6 +146,7 @@ def _setup(home: Path) -> tuple[object, list[str]]:
     from citybrain.core.config import get_settings
     from citybrain.core.context import set_actor
     from citybrain.core.db import Base, make_engine, make_session_factory
+    from citybrain.core.scope import Scope
     from citybrain.datahub.catalog.schemas import ResourceCreate
     from citybrain.datahub.catalog.service import register_resource
     from citybrain.iam.departments import ensure_department
@@ -177,18 +188,81 @@ def _setup(home: Path) -> tuple[object, list[str]]:
             {"name": "address", "title": "户籍地址", "mask": "address", "length": 200},
             {"name": "updated_on", "title": "更新日期", "type": "date"},
         ]
-        register_resource(
-            session,
-            spec=ResourceCreate.model_validate(
-                {
-                    "code": "620722-GA-001", "name": "户籍人口", "provider_code": "620722-GA",
-                    "category": "basic", "share_type": "conditional", "share_condition": "经审批",
-                    "share_method": "api", "key_item": "id_number", "version_item": "updated_on",
-                    "items": items,
-                }
-            ),
-        )  # fmt: skip
+        for n in range(1, resources + 1):
+            register_resource(
+                session,
+                spec=ResourceCreate.model_validate(
+                    {
+                        "code": f"620722-GA-{n:03d}", "name": f"户籍人口{n}",
+                        "provider_code": "620722-GA", "category": "basic",
+                        "share_type": "conditional", "share_condition": "经审批",
+                        "share_method": "api", "key_item": "id_number",
+                        "version_item": "updated_on", "items": items,
+                    }
+                ),
+                scope=Scope.system(),
+            )  # fmt: skip
     return factory, villages
+
+
+class Phases:
+    """Wall time spent inside chosen functions (module or class attributes), by label."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._undo: list[tuple[object, str, object]] = []
+
+    def wrap(self, owner: object, name: str, label: str) -> None:
+        real = getattr(owner, name)
+
+        def timed(*args: object, **kwargs: object) -> object:
+            started = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - started
+
+        self._undo.append((owner, name, real))
+        setattr(owner, name, timed)
+
+    def undo(self) -> None:
+        for owner, name, real in reversed(self._undo):
+            setattr(owner, name, real)
+
+
+def _phases() -> Phases:
+    from citybrain.analytics import hub
+    from citybrain.datahub.ingest import bulk, crypto_pool, runner, service
+    from citybrain.datahub.quality import bulk as quality_bulk
+
+    phases = Phases()
+    phases.wrap(service, "file_manifest", "SM3 manifest and line count of the file")
+    phases.wrap(runner, "_prepare", "phase A: rules, region codes, batch row")
+    phases.wrap(quality_bulk, "stage_batch", "bulk: read (Arrow blocks) + kernels → DuckDB")
+    phases.wrap(quality_bulk, "check_batch", "bulk: set-based checks, pass/fail/duplicate")
+    phases.wrap(bulk, "_quarantine", "bulk: failed rows → tally + encrypted quarantine")
+    phases.wrap(bulk, "_stage_passing", "bulk: passing rows → encryption → hub staging")
+    phases.wrap(crypto_pool.ColumnEncryptor, "submit", "  of which encrypting here / handing over")
+    phases.wrap(crypto_pool.ColumnEncryptor, "result", "  of which waiting for the workers")
+    phases.wrap(hub.Staging, "append", "  of which hub staging inserts")
+    phases.wrap(runner, "run_pipeline", "per-row: read, check, encrypt, stage")
+    phases.wrap(hub.Staging, "merge", "hub merge (one DuckDB transaction)")
+    phases.wrap(runner, "_settle", "phase C: quarantine rows, report, order, audit")
+    return phases
+
+
+def _read_csv(path: Path, folder: Path) -> tuple[float, int]:
+    import duckdb
+
+    target = folder / f"baseline-{time.monotonic_ns()}.duckdb"
+    con = duckdb.connect(str(target))
+    started = time.perf_counter()
+    con.execute("CREATE TABLE persons AS SELECT * FROM read_csv(?)", [str(path)])
+    seconds = time.perf_counter() - started
+    (rows,) = con.execute("SELECT count(*) FROM persons").fetchone() or (0,)
+    con.close()
+    target.unlink()
+    return seconds, int(rows)
 
 
 def run(args: argparse.Namespace, home: Path) -> None:
@@ -196,13 +270,13 @@ def run(args: argparse.Namespace, home: Path) -> None:
 
     from citybrain.analytics.hub import HubStore
     from citybrain.core.context import set_actor
-    from citybrain.datahub.ingest import service
+    from citybrain.datahub.ingest import config, service
 
     print(f"home: {home}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cpu, Python {sys.version.split()[0]},"
-          f" DuckDB {duckdb.__version__}")  # fmt: skip
+          f" DuckDB {duckdb.__version__}; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     started = time.perf_counter()
-    factory, villages = _setup(home)
+    factory, villages = _setup(home, len(args.variants))
     print(f"setup (regions, catalog): {time.perf_counter() - started:.1f} s, "
           f"{len(villages)} village codes")  # fmt: skip
     path = home / "persons.csv"
@@ -212,37 +286,39 @@ def run(args: argparse.Namespace, home: Path) -> None:
     print(f"generated {args.rows:,} rows ({bad:,} faulty), {size / 1e6:.1f} MB in "
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip
 
-    marks = [0.0]
-
-    def progress(done: int, total: int | None) -> None:
-        if total and done * 10 // total > marks[0]:
-            marks[0] = done * 10 // total
-            rate = done / (time.perf_counter() - started)
-            print(f"  {done:>10,} / {total:,} rows  {rate:,.0f} rows/s", flush=True)
-
+    peer = [_read_csv(path, home)]
+    print(f"duckdb read_csv, no checks: {peer[0][0]:.2f} s = {peer[0][1] / peer[0][0]:,.0f} rows/s")
     store = HubStore(home / "hub.duckdb")
-    started = time.perf_counter()
-    with factory() as session, session.begin():  # type: ignore[attr-defined]
-        set_actor(session, actor="bench", role="cli")
-        result = service.ingest_file(
-            session, resource_code="620722-GA-001", path=path, progress=progress, store=store
-        )
-    ingest_seconds = time.perf_counter() - started
-    print(f"ingest: {result.row_count:,} rows, {result.loaded_rows:,} loaded, "
-          f"{result.quarantined_rows:,} quarantined, score {result.score}, "
-          f"order {result.order_id}, hub count {store.count('620722-GA-001'):,}")  # fmt: skip
-    print(f"ingest with all validators: {ingest_seconds:.2f} s = "
-          f"{result.row_count / ingest_seconds:,.0f} rows/s")  # fmt: skip
-
-    baseline_file = home / "baseline.duckdb"
-    con = duckdb.connect(str(baseline_file))
-    started = time.perf_counter()
-    con.execute("CREATE TABLE persons AS SELECT * FROM read_csv(?)", [str(path)])
-    raw_seconds = time.perf_counter() - started
-    (raw_rows,) = con.execute("SELECT count(*) FROM persons").fetchone() or (0,)
-    con.close()
-    print(f"duckdb read_csv, no checks: {raw_seconds:.2f} s = {raw_rows / raw_seconds:,.0f} rows/s")
-    print(f"ratio (pipeline time / read_csv time): {ingest_seconds / raw_seconds:.1f}x")
+    timings: dict[str, tuple[float, dict[str, float]]] = {}
+    for n, variant in enumerate(args.variants, start=1):
+        os.environ["CITYBRAIN_INGEST_BULK"] = "false" if variant == "per-row" else "true"
+        if variant == "bulk-w0":
+            os.environ["CITYBRAIN_INGEST_CRYPTO_WORKERS"] = "0"
+        else:
+            os.environ.pop("CITYBRAIN_INGEST_CRYPTO_WORKERS", None)
+        config.get_ingest_settings.cache_clear()
+        code = f"620722-GA-{n:03d}"
+        phases = _phases()
+        started = time.perf_counter()
+        try:
+            with factory() as session, session.begin():  # type: ignore[attr-defined]
+                set_actor(session, actor="bench", role="cli")
+                result = service.ingest_file(session, resource_code=code, path=path, store=store)
+        finally:
+            phases.undo()
+        seconds = time.perf_counter() - started
+        timings[variant] = (seconds, phases.seconds)
+        print(f"\ningest [{variant}]: {result.row_count:,} rows, {result.loaded_rows:,} loaded, "
+              f"{result.quarantined_rows:,} quarantined, score {result.score}, "
+              f"hub count {store.count(code):,}")  # fmt: skip
+        print(f"  {seconds:.2f} s = {result.row_count / seconds:,.0f} rows/s")
+        for label, spent in phases.seconds.items():
+            print(f"  {spent:7.2f} s  {label}")
+    peer.append(_read_csv(path, home))
+    reference = min(s for s, _ in peer)
+    print(f"\nduckdb read_csv again: {peer[1][0]:.2f} s; the faster of the two is the peer")
+    for variant, (seconds, _) in timings.items():
+        print(f"ratio [{variant}] (ingest time / read_csv time): {seconds / reference:.1f}x")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from citybrain.datahub.demo.people import generate_people
 from citybrain.datahub.ingest.connectors import SourceRecord
 from citybrain.datahub.ingest.mapping import ColumnMapping
 from citybrain.datahub.ingest.pipeline import QuarantineSpool, run_pipeline
-from citybrain.datahub.quality.bulk import CHECKED, can_check_in_bulk, check_batch
+from citybrain.datahub.quality.bulk import can_check_in_bulk, check_batch, failed_rows, stage_batch
 from citybrain.datahub.quality.checks import CompiledRules, Lookups, compile_rules
 from citybrain.datahub.quality.report import QualityTally
 from citybrain.datahub.quality.rules import (
@@ -90,15 +90,11 @@ def _per_row(rules: CompiledRules, rows: list[dict[str, str | None]], mapping: d
 def _bulk(rules: CompiledRules, rows: list[dict[str, str | None]], mapping: dict[str, str]):
     con = duckdb.connect()
     columns = sorted({c for row in rows for c in row})
-    table = pa.table({c: [row.get(c) for row in rows] for c in columns})
-    con.register("staged", table)
-    outcome = check_batch(con, source="staged", rules=rules, mapping=mapping, today=TODAY)
-    failed = {
-        row: [(p["item"], p["kind"], p["reason"]) for p in problems]
-        for row, problems in con.sql(
-            f"SELECT __row, __problems FROM {CHECKED} WHERE __status <> 'pass'"
-        ).fetchall()
-    }
+    table = pa.table({c: pa.array([row.get(c) for row in rows], pa.string()) for c in columns})
+    shape = {"rules": rules, "mapping": mapping, "today": TODAY}
+    stage_batch(con, table.to_batches(max_chunksize=7), table="staged", **shape)
+    outcome = check_batch(con, source="staged", **shape)
+    failed = {f.row: f.problems for f in failed_rows(con, outcome, rules)}
     assert outcome.total == len(rows)
     assert outcome.passed == len(rows) - len(failed)
     return failed, outcome.passed

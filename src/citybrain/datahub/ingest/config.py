@@ -50,6 +50,17 @@ class IngestSettings(BaseSettings):
         " counted (ingest_batch.quarantine_omitted_rows) and tallied in the report, not kept.",
     )
     chunk_rows: int = Field(50_000, ge=100, description="Rows staged into the hub per chunk.")
+    bulk: bool = Field(
+        True,
+        description="Read CSV files set-based (Arrow, DuckDB, batch encryption) whenever the"
+        " result is sure to equal the per-row pipeline's; off: always row by row.",
+    )
+    bulk_memory_mb: int = Field(
+        1024,
+        ge=64,
+        description="Memory DuckDB may use to check one file in bulk; past it, it spills to a"
+        " temporary directory.",
+    )
     crypto_workers: int = Field(
         default_factory=lambda: min(4, os.cpu_count() or 1),
         ge=0,

@@ -20,28 +20,41 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Final
+from typing import Any, Final
+
+import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type information
 
 from citybrain.core.crypto import FieldCipher
 
 Column = list[str | None]
-Job = list[tuple[str, Column]]  # (context, plaintext values) per sensitive column
-Result = list[tuple[Column, Column]]  # (tokens, blind indexes) per sensitive column
+Texts = Any  # a Column, or an Arrow string array (converted where it is encrypted)
+Job = list[tuple[str | None, Texts]]
+"""(context, plaintext values) per sensitive column; a None context asks for the keyed hash
+of each text as it is instead (the keys of rows of a resource without a key item)."""
+Result = list[tuple[Texts, Texts]]
+"""(tokens, blind indexes) per job column (for a None context: nothing, keyed hashes); Arrow
+string arrays when they come back from a worker process (they cross it as buffers)."""
 
 _worker_cipher: FieldCipher | None = None
 _SPAWN: Final = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB
 
 
 def encrypt_columns(cipher: FieldCipher, job: Job) -> Result:
-    """Tokens (context bound) and blind indexes of every value; None stays None."""
-    encrypt, index = cipher.encrypt, cipher.blind_index
-    return [
-        (
-            [None if v is None else encrypt(v, context=context) for v in values],
-            [None if v is None else index(v) for v in values],
-        )
-        for context, values in job
-    ]
+    """Tokens (context bound) and blind indexes of every value, a column at a time through the
+    cipher's batch methods (one CSPRNG call per column, the index key set up once); None stays
+    None."""
+    result: Result = []
+    for context, texts in job:
+        values: Column = texts if isinstance(texts, list) else texts.to_pylist()
+        if context is None:
+            hashes: Column = []
+            hashes.extend(cipher.keyed_hash_many([v or "" for v in values]))
+            result.append(([], hashes))
+        else:
+            result.append(
+                (cipher.encrypt_many(values, context=context), cipher.blind_index_many(values))
+            )
+    return result
 
 
 def _init_worker(encryption_key: bytes, index_key: bytes) -> None:
@@ -52,7 +65,10 @@ def _init_worker(encryption_key: bytes, index_key: bytes) -> None:
 def _work(job: Job) -> Result:
     if _worker_cipher is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("worker cipher not initialised")
-    return encrypt_columns(_worker_cipher, job)
+    return [
+        (pa.array(tokens, pa.string()), pa.array(indexes, pa.string()))
+        for tokens, indexes in encrypt_columns(_worker_cipher, job)
+    ]
 
 
 class ColumnEncryptor:
@@ -76,6 +92,14 @@ class ColumnEncryptor:
             self._pool = ProcessPoolExecutor(
                 self._workers, mp_context=_SPAWN, initializer=_init_worker, initargs=self._keys
             )
+
+    def warm_up(self) -> None:
+        """Start the worker processes now (they import their modules while the caller goes
+        on) rather than with the first chunk."""
+        self.start_pool()
+        if self._pool is not None:
+            for _ in range(self._workers):
+                self._pool.submit(_work, [])
 
     def submit(self, job: Job) -> Future[Result]:
         if self._pool is not None:

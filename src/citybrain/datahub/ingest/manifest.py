@@ -34,6 +34,23 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
+def file_manifest(path: Path, kind: str) -> tuple[str, int | None]:
+    """:func:`file_checksum` and :func:`estimate_rows` in one read of the file."""
+    digest = Sm3Stream()
+    lines = 0
+    last = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            lines += chunk.count(b"\n")
+            last = chunk
+    if kind != "csv":
+        return digest.hexdigest(), None
+    if last and not last.endswith(b"\n"):
+        lines += 1
+    return digest.hexdigest(), max(lines - 1, 0)
+
+
 def estimate_rows(path: Path, kind: str) -> int | None:
     """Data rows of a CSV file (line breaks minus the header), for progress bars; None for
     other kinds. Quoted line breaks make it an over-estimate, which a progress bar survives."""

@@ -25,8 +25,10 @@ equal, but they carry the later batch's id even if that batch ends as the duplic
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -36,6 +38,7 @@ from citybrain.core.crypto import FieldCipher, hmac_sm3
 from citybrain.core.errors import BadInput, InvalidState
 from citybrain.datahub.ingest import progress as registry
 from citybrain.datahub.ingest import settle
+from citybrain.datahub.ingest.bulk import BulkOptions, BulkUnavailable, bulk_connector, run_bulk
 from citybrain.datahub.ingest.config import get_ingest_settings
 from citybrain.datahub.ingest.connectors import Connector, ConnectorError, SourceRecord
 from citybrain.datahub.ingest.crypto_pool import ColumnEncryptor
@@ -60,6 +63,7 @@ from citybrain.datahub.quality.report import QualityTally
 from citybrain.datahub.quality.rules import ResourceSpec, required_items
 
 QuarantineHandler = Callable[[Session, IngestBatch, QuarantineSpool], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -240,28 +244,54 @@ def _load(
         keys=(settings.key("field_key"), index_key),
         workers=ingest_settings.crypto_workers,
     )
+    fail_limit = FailLimit(ingest_settings.max_fail_share, ingest_settings.min_rows_for_fail_share)
+    bulk = None
+    if ingest_settings.bulk and job.records is None and job.select is None and job.checksum:
+        bulk = bulk_connector(job.connector, plan.rules)
     try:
         with store.staging(plan.spec) as staging:
             try:
-                outcome = run_pipeline(
-                    job.records() if job.records else job.connector.iter_records(),
-                    rules=plan.rules,
-                    mapping=loaded.mapping,
-                    cipher=plan.cipher,
-                    sink=staging,
-                    spool=loaded.spool,
-                    tally=loaded.tally,
-                    progress=_progress(job),
-                    total_hint=job.total_hint,
-                    chunk_rows=ingest_settings.chunk_rows,
-                    hash_rows=job.checksum is None,
-                    select=job.select,
-                    encryptor=encryptor,
-                    row_key=lambda text: hmac_sm3(index_key, text.encode()).hex(),
-                    fail_limit=FailLimit(
-                        ingest_settings.max_fail_share, ingest_settings.min_rows_for_fail_share
-                    ),
-                )
+                outcome = None
+                if bulk is not None:
+                    try:
+                        outcome = run_bulk(
+                            bulk,
+                            rules=plan.rules,
+                            mapping=loaded.mapping,
+                            sink=staging,
+                            spool=loaded.spool,
+                            tally=loaded.tally,
+                            encryptor=encryptor,
+                            options=BulkOptions(
+                                memory_mb=ingest_settings.bulk_memory_mb,
+                                chunk_rows=ingest_settings.chunk_rows,
+                                today=date.today(),
+                            ),
+                            progress=_progress(job),
+                            fail_limit=fail_limit,
+                            total_hint=job.total_hint,
+                        )
+                        log.debug("batch %s read in bulk", plan.batch_id)
+                    except BulkUnavailable as exc:
+                        log.info("batch %s read row by row: %s", plan.batch_id, exc)
+                if outcome is None:
+                    outcome = run_pipeline(
+                        job.records() if job.records else job.connector.iter_records(),
+                        rules=plan.rules,
+                        mapping=loaded.mapping,
+                        cipher=plan.cipher,
+                        sink=staging,
+                        spool=loaded.spool,
+                        tally=loaded.tally,
+                        progress=_progress(job),
+                        total_hint=job.total_hint,
+                        chunk_rows=ingest_settings.chunk_rows,
+                        hash_rows=job.checksum is None,
+                        select=job.select,
+                        encryptor=encryptor,
+                        row_key=lambda text: hmac_sm3(index_key, text.encode()).hex(),
+                        fail_limit=fail_limit,
+                    )
             except ConnectorError as exc:
                 loaded.refusal = _Refusal(exc.code, exc.message_zh, exc.row, exc.field)
                 return loaded

@@ -32,7 +32,7 @@ from citybrain.datahub.ingest.archive import check_file
 from citybrain.datahub.ingest.config import get_ingest_settings
 from citybrain.datahub.ingest.connectors import ConnectorError, open_source
 from citybrain.datahub.ingest.errors import BatchRejected
-from citybrain.datahub.ingest.manifest import estimate_rows, file_checksum
+from citybrain.datahub.ingest.manifest import file_manifest
 from citybrain.datahub.ingest.models import IngestBatch
 from citybrain.datahub.ingest.pipeline import Progress
 from citybrain.datahub.ingest.queries import get_batch
@@ -134,7 +134,7 @@ def ingest_file_phased(
     connector_kind = file_kind(path, kind)
     check_file(path, connector_kind)
     settings, store = _defaults(settings, store)
-    checksum, total_hint = file_checksum(path), estimate_rows(path, connector_kind)
+    checksum, total_hint = file_manifest(path, connector_kind)
     connector = _file_connector(connector_kind, path, options)
 
     def build(session: Session) -> Job:
@@ -300,7 +300,7 @@ def run_queued(
         name, columns = queued.source_name, json.loads(queued.mapping or "{}")
     settings, store = _defaults(settings, store)
     try:
-        checksum, total_hint = file_checksum(path), estimate_rows(path, kind)
+        checksum, total_hint = file_manifest(path, kind)
         connector = _file_connector(kind, path, None)
 
         def build(session: Session) -> Job:

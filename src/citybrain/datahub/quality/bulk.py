@@ -1,79 +1,243 @@
-"""Check a whole staged batch in DuckDB: pass, fail and duplicate in one set-based pass.
+"""Check a whole batch in DuckDB: pass, fail and duplicate in a few set-based queries.
 
 The per-row pipeline (:mod:`citybrain.datahub.ingest.pipeline`) calls the Python steps of
-:mod:`.checks` for every value of every row. Here a batch already staged as a DuckDB relation
-of text columns (``read_csv(..., all_varchar = true)``) is checked by one query:
+:mod:`.checks` for every value of every row. Here the batch is staged into DuckDB
+(:func:`stage_batch`, which also runs the vectorised kernels of :mod:`.bulk_kernels` over
+each Arrow batch as it streams in) and checked in two passes (:func:`check_batch`):
 
-- the high-volume kinds (resident ID, mobile and phone numbers, lengths, plain text) run as the
-  SQL of :mod:`.bulk_sql` on ASCII values;
-- everything else (dates, numbers, regions, references, enumerations, patterns, any value with a
-  non-ASCII character) runs through the very same Python steps, but once per *distinct* value,
-  joined back to the rows;
-- the batch-unique rule (a key seen in an earlier passing row) is a window over passing rows.
+1. One scan of every row. Values written the usual way are answered by their twins
+   (:mod:`.bulk_sql`: the kernels' codes for GB 11643 and GB 32100 checksums, mobile numbers,
+   dates and blanks; SQL for lengths, numbers, enumerations, landlines): pass, or fail and
+   why. Kinds without a twin (region codes, references, patterns, ranges, booleans) are
+   answered by the Python steps once per distinct value, joined. Only the *special* rows are
+   kept: those with a problem, with a value no twin answers, or whose canonical text differs
+   from the raw one.
+2. The special rows' remaining values go through the Python steps, once per distinct value.
 
-The outcome matches the per-row pipeline problem for problem (tested on the demo files and the
-ID-number test vectors); only its cost differs.
+A row that is not special passes, and its canonical values are its raw ones. The batch-unique
+rule (a key an earlier passing row already holds) is decided on the few keys that can repeat
+(:func:`.bulk_plan.duplicates`). The outcome equals the per-row pipeline's problem for problem
+(tested on the demo files, the ID-number and credit-code test vectors, awkward and random
+values); only its cost differs.
 """
 
 # ruff: noqa: S608  # SQL is composed from identifiers quoted by ident() and literals by quote()
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Any, Final, TypeVar
 
 import duckdb
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type information
 
-from citybrain.datahub.quality import bulk_sql as q
+from citybrain.datahub.quality import bulk_plan as plan
+from citybrain.datahub.quality.bulk_sql import ident
 from citybrain.datahub.quality.checks import DUPLICATE_KEY, CompiledRules, FieldChecks, RuleFailure
-from citybrain.datahub.quality.rules import RuleKind
 from citybrain.datahub.quality.validators import REQUIRED
 
 CHECKED: Final = "__checked"
-"""The result table: ``__row``, one canonical text column per item (NULL when blank or failed),
-``__problems`` (a list of ``{item, kind, reason}``) and ``__status`` (pass, fail, duplicate)."""
+"""The special rows: ``__row``; per item (``i`` its index in rule order) the canonical text
+``v<i>`` (NULL when blank or failed), the reason ``r<i>`` and rule kind ``k<i>`` of its
+problem (NULL when none); ``__ok`` when the row has no problem."""
+DUPLICATES: Final = "__duplicates"
+"""``__row`` of every passing row whose unique key an earlier passing row holds."""
+UNIQUE: Final = "unique"
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 
 @dataclass(frozen=True, slots=True)
 class BulkOutcome:
     total: int
     passed: int
-    failed: int
+    failed: int  # rows with a problem other than a repeated unique key
     duplicates: int
     problems: tuple[tuple[str, str, str, int], ...]
     """``(item, kind, reason, rows)`` for every problem that occurred, in item order."""
+    passing_sql: str
+    """A query of the passing rows: ``__row`` and the canonical text ``v<i>`` of every item
+    (``i`` its index in rule order)."""
+    source: str  # the staged table, quoted
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    index: int
-    checks: FieldChecks
-    column: str | None
-    sql_steps: tuple[tuple[RuleKind, q.Step], ...] | None  # None: Python for every value
+def can_check_in_bulk(rules: CompiledRules) -> bool:
+    """Whether :func:`check_batch` gives the pipeline's answer for these rules. It does for
+    every rule set with at most one batch-unique item: with several, a row failing on its
+    first one would not add its later ones to the pipeline's seen sets, which a set-based
+    rule cannot see."""
+    return sum(1 for f in rules.fields if f.unique) <= 1
 
 
-def _plan(rules: CompiledRules, mapping: Mapping[str, str | None], today: date) -> list[_Plan]:
-    specs = {(r.item, r.kind): r for r in rules.rules}
-    plans = []
-    for index, checks in enumerate(rules.fields):
-        steps: list[tuple[RuleKind, q.Step]] = []
-        for kind, _ in checks.steps:
-            spec = specs.get((checks.item.name, kind))
-            sql = q.step_sql(spec, checks.item.type, today) if spec is not None else None
-            if sql is None:
-                break
-            steps.append((kind, sql))
-        complete = len(steps) == len(checks.steps)
-        plans.append(
-            _Plan(index, checks, mapping.get(checks.item.name), tuple(steps) if complete else None)
+def ordered_map(
+    function: Callable[[In], Out], items: Iterable[In], *, workers: int
+) -> Iterator[Out]:
+    """``map(function, items)`` on ``workers`` threads, in order, with at most ``workers + 1``
+    items taken ahead (memory stays bounded). Worth it where ``function`` releases the GIL
+    (Arrow's parser, numpy)."""
+    if workers <= 1:
+        yield from map(function, items)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="citybrain-bulk") as pool:
+        pending: deque[Future[Out]] = deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _arrow(values: Any, type_: pa.DataType) -> pa.Array:
+    """A numpy array as an Arrow array, zero-copy (``pa.array`` would first look whether it
+    is a pandas object, importing pandas for that)."""
+    values = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(type_, len(values), [None, pa.py_buffer(values)])
+
+
+def stage_batch(
+    con: duckdb.DuckDBPyConnection,
+    batches: Iterable[pa.RecordBatch],
+    *,
+    table: str,
+    rules: CompiledRules,
+    mapping: Mapping[str, str | None],
+    today: date,
+    first_row: int = 1,
+    empty_as_null: bool = False,
+    keep: str | None = None,
+    workers: int = 1,
+) -> None:
+    """Write ``batches`` (text columns, named as in ``mapping``'s values; at least one batch,
+    maybe empty) to temporary table ``table`` on ``con``, ready for :func:`check_batch` with
+    the same rules, mapping and day: rows numbered from ``first_row`` in stream order (column
+    ``__row``), the kernels' codes computed batch by batch (on large batches numpy's cost per
+    call vanishes), ``''`` read as NULL when ``empty_as_null``, and only the rows for which
+    SQL condition ``keep`` holds; the codes of ``workers`` batches at a time are computed on as
+    many threads. The batches stream through; nothing holds them all."""
+    kernels = [
+        (f.column, f.code(position), kernel)
+        for f in plan.plan(rules, mapping, today)
+        if f.column is not None
+        for position, kernel in f.kernels
+    ]
+    iterator = iter(batches)
+    first = next(iterator, None)
+    if first is None:
+        raise ValueError("no batch to stage: pass at least one (it may be empty)")
+    names = list(first.schema.names)
+    schema = pa.schema(
+        [pa.field("__row", pa.int64()), *(pa.field(n, pa.string()) for n in names)]
+        + [pa.field(code, pa.int8()) for _, code, _ in kernels]
+    )
+
+    def coded(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, list[pa.Array]]:
+        return batch, [_arrow(k.codes(batch.column(column)), pa.int8()) for column, _, k in kernels]
+
+    def numbered() -> Iterator[pa.RecordBatch]:
+        row = first_row
+        batches = itertools.chain([first], iterator)
+        for batch, found in ordered_map(coded, batches, workers=workers):
+            rows = _arrow(np.arange(row, row + batch.num_rows, dtype=np.int64), pa.int64())
+            row += batch.num_rows
+            yield pa.RecordBatch.from_arrays(
+                [rows, *(batch.column(n) for n in names), *found], schema=schema
+            )
+
+    columns = ", ".join(
+        f"nullif({ident(n)}, '') AS {ident(n)}" if empty_as_null else ident(n) for n in names
+    )
+    codes = "".join(f", {code}" for _, code, _ in kernels)
+    # DuckDB pulls the stream on one thread at a time; while the pulling thread waits for a
+    # batch of ordered_map (the GIL released), the parsing and kernel threads run.
+    con.register("__batches", pa.RecordBatchReader.from_batches(schema, numbered()))
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT __row, {columns}{codes} "
+            f"FROM __batches{f' WHERE {keep}' if keep else ''}"
         )
-    return plans
+    finally:
+        con.unregister("__batches")
 
 
-def _python_answers(checks: FieldChecks, raws: list[str]) -> pa.Table:
-    """``(raw, v, r, k)`` for distinct raw values, by the Python steps of the pipeline."""
+def check_batch(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    source: str,
+    rules: CompiledRules,
+    mapping: Mapping[str, str | None],
+    today: date,
+) -> BulkOutcome:
+    """Check every row of table ``source``, staged by :func:`stage_batch` with the same
+    rules, mapping and day, and write tables :data:`CHECKED` and :data:`DUPLICATES` on
+    ``con``. Raises ValueError unless :func:`can_check_in_bulk`."""
+    if not can_check_in_bulk(rules):
+        raise ValueError("more than one unique item: check can_check_in_bulk() first")
+    source = ident(source)
+    fields = plan.plan(rules, mapping, today)
+    registered: list[str] = []
+    try:
+        prejoined = set()
+        for f in fields:
+            if f.column is not None and f.twins is None:
+                col = ident(f.column)
+                query = f"SELECT DISTINCT {col} FROM {source} WHERE {col} IS NOT NULL"
+                if _answer(con, f.checks, query, f"__py{f.index}", registered):
+                    prejoined.add(f.index)
+        first = plan.first_pass(fields, prejoined, source)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {plan.PASS1} AS {first}")
+        resolved = set()
+        for f in fields:
+            if f.column is not None and f.twins is not None:
+                query = f"SELECT DISTINCT x{f.index} FROM {plan.PASS1} WHERE u{f.index}"
+                if _answer(con, f.checks, query, f"__py{f.index}", registered):
+                    resolved.add(f.index)
+        second = plan.second_pass(fields, resolved)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS {second}")
+        con.execute(f"DROP TABLE {plan.PASS1}")
+    finally:
+        for name in registered:
+            con.unregister(name)
+    unique = next((f for f in fields if f.checks.unique and f.column is not None), None)
+    repeated = (
+        plan.duplicates(unique, source, CHECKED)
+        if unique is not None
+        else "SELECT 0::BIGINT AS __row LIMIT 0"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {DUPLICATES} AS {repeated}")
+    return _outcome(con, fields, unique, source)
+
+
+_ANSWERS: Final = pa.schema(
+    [("raw", pa.string()), ("v", pa.string()), ("r", pa.string()), ("k", pa.string())]
+)
+
+
+def _answer(
+    con: duckdb.DuckDBPyConnection,
+    checks: FieldChecks,
+    distinct: str,
+    name: str,
+    registered: list[str],
+) -> bool:
+    """Register as ``name`` the Python answers of the values ``distinct`` selects; False when
+    it selects none."""
+    raws = [str(r[0]) for r in con.execute(distinct).fetchall()]
+    if not raws:
+        return False
+    con.register(name, python_answers(checks, raws))
+    registered.append(name)
+    return True
+
+
+def python_answers(checks: FieldChecks, raws: list[str]) -> pa.Table:
+    """``(raw, v, r, k)`` of distinct raw values by the pipeline's own Python steps:
+    canonical text, or the reason and rule kind of the first failing step."""
     values: list[str | None] = []
     reasons: list[str | None] = []
     kinds: list[str | None] = []
@@ -99,210 +263,74 @@ def _python_answers(checks: FieldChecks, raws: list[str]) -> pa.Table:
     return pa.table({"raw": raws, "v": values, "r": reasons, "k": kinds}, schema=_ANSWERS)
 
 
-_ANSWERS: Final = pa.schema(
-    [("raw", pa.string()), ("v", pa.string()), ("r", pa.string()), ("k", pa.string())]
-)
-
-
-def can_check_in_bulk(rules: CompiledRules) -> bool:
-    """Whether :func:`check_batch` gives the pipeline's answer for these rules: it does for
-    every rule set with at most one batch-unique item (see :func:`_duplicate_sql`)."""
-    return sum(1 for f in rules.fields if f.unique) <= 1
-
-
-def check_batch(
+def _outcome(
     con: duckdb.DuckDBPyConnection,
-    *,
+    fields: Sequence[plan.Field],
+    unique: plan.Field | None,
     source: str,
-    rules: CompiledRules,
-    mapping: Mapping[str, str | None],
-    today: date,
-    row_column: str | None = None,
 ) -> BulkOutcome:
-    """Check every row of relation ``source`` (text columns named as in ``mapping``,
-    item → source column) and write table :data:`CHECKED` on ``con``.
-
-    ``row_column`` names the source row numbers; by default rows are numbered from 1 in scan
-    order. Returns the counts and the problem tally. Requires :func:`can_check_in_bulk`.
-    """
-    plans = _plan(rules, mapping, today)
-    raw = {p.index: f"s0.{q.ident(p.column)}" if p.column else "NULL::VARCHAR" for p in plans}
-    joins = []
-    for plan in plans:
-        if plan.column is None:
-            continue
-        col = q.ident(plan.column)
-        distinct = con.execute(
-            f"SELECT DISTINCT {col} FROM {source} WHERE {col} IS NOT NULL "
-            f"AND {_by_python(plan, col)}"
+    counts = con.execute(
+        f"SELECT (SELECT count(*) FROM {source}), "
+        f"(SELECT count(*) FROM {CHECKED} WHERE NOT __ok), (SELECT count(*) FROM {DUPLICATES})"
+    ).fetchone()
+    total, failed, duplicates = (int(n) for n in counts) if counts else (0, 0, 0)
+    tally: list[tuple[str, str, str, int]] = []
+    for field in fields:
+        i = field.index
+        found = con.execute(
+            f"SELECT k{i}, r{i}, count(*) FROM {CHECKED} WHERE r{i} IS NOT NULL "
+            "GROUP BY ALL ORDER BY ALL"
         ).fetchall()
-        name = f"__py_{plan.index}"
-        con.register(name, _python_answers(plan.checks, [r[0] for r in distinct]))
-        joins.append(f"LEFT JOIN {name} ON {name}.raw = {raw[plan.index]}")
-
-    row = f"s0.{q.ident(row_column)}" if row_column else "row_number() OVER ()"
-    trims = ", ".join(
-        f"{_trimmed(raw[p.index])} AS __t{p.index}"
-        for p in plans
-        if p.column is not None and p.sql_steps is not None
+        tally += [(field.name, str(k), str(r), int(n)) for k, r, n in found]
+        if field is unique and duplicates:
+            tally.append((field.name, UNIQUE, DUPLICATE_KEY, duplicates))
+    passing = plan.passing(fields, source, CHECKED, DUPLICATES)
+    return BulkOutcome(
+        total, total - failed - duplicates, failed, duplicates, tuple(tally), passing, source
     )
-    first = []
-    for plan in plans:
-        i, r, python = plan.index, raw[plan.index], f"__py_{plan.index}"
-        required = plan.checks.required
-        reason_if_blank = q.quote(REQUIRED) if required else "NULL"
-        kind_if_blank = q.quote("required") if required else "NULL"
-        if plan.column is None:
-            v, why, kind, todo = "NULL", reason_if_blank, kind_if_blank, "false"
-        elif plan.sql_steps is None:
-            v, why, kind, todo = f"{python}.v", f"{python}.r", f"{python}.k", "false"
-            why = f"CASE WHEN {r} IS NULL THEN {reason_if_blank} ELSE {why} END"
-            kind = f"CASE WHEN {r} IS NULL THEN {kind_if_blank} ELSE {kind} END"
-        else:
-            trimmed = f"s0.__t{i}"
-            blank = f"({r} IS NULL OR {trimmed} = '' AND {python}.raw IS NULL)"
-            v = (
-                f"CASE WHEN {python}.raw IS NOT NULL THEN {python}.v "
-                f"WHEN NOT {blank} THEN {trimmed} END"
+
+
+@dataclass(frozen=True, slots=True)
+class FailedRow:
+    row: int
+    problems: list[tuple[str, str, str]]  # (item, kind, reason) in the pipeline's order
+    extra: tuple[Any, ...]  # the staged columns asked for, in that order
+
+
+def failed_rows(
+    con: duckdb.DuckDBPyConnection,
+    outcome: BulkOutcome,
+    rules: CompiledRules,
+    *,
+    extra: Sequence[str] = (),
+    batch: int = 10_000,
+) -> Iterator[FailedRow]:
+    """The failed rows (problems and repeated keys) in row order, with their problems and the
+    staged columns ``extra`` (say every raw value of the row)."""
+    names = [f.item.name for f in rules.fields]
+    unique = next((f.item.name for f in rules.fields if f.unique), "")
+    problems = ", ".join(f"r{i}, k{i}" for i in range(len(names)))
+    nulls = ", ".join("NULL, NULL" for _ in names)
+    failed = (
+        f"SELECT __row, false AS __dup, {problems} FROM {CHECKED} WHERE NOT __ok "
+        f"UNION ALL SELECT __row, true, {nulls} FROM {DUPLICATES}"
+    )
+    fetched = ", ".join(
+        ["f.__row", "f.__dup", *(f"f.r{i}, f.k{i}" for i in range(len(names)))]
+        + [f"s.{ident(c)}" for c in extra]
+    )
+    join = f"JOIN {outcome.source} AS s ON s.__row = f.__row" if extra else ""
+    result = con.execute(f"SELECT {fetched} FROM ({failed}) AS f {join} ORDER BY f.__row")
+    width = 2 + 2 * len(names)
+    while chunk := result.fetchmany(batch):
+        for record in chunk:
+            found = (
+                [(unique, UNIQUE, DUPLICATE_KEY)]
+                if record[1]
+                else [
+                    (name, str(record[3 + 2 * i]), str(record[2 + 2 * i]))
+                    for i, name in enumerate(names)
+                    if record[2 + 2 * i] is not None
+                ]
             )
-            why = f"CASE WHEN {blank} THEN {reason_if_blank} ELSE {python}.r END"
-            kind = f"CASE WHEN {blank} THEN {kind_if_blank} ELSE {python}.k END"
-            todo = f"NOT {blank} AND {python}.raw IS NULL"
-        first.append(
-            f"{v}::VARCHAR AS v{i}, {why}::VARCHAR AS r{i}, {kind}::VARCHAR AS k{i}, "
-            f"{todo} AS todo{i}"
-        )
-    ctes = [
-        f"s0 AS (SELECT *{', ' + trims if trims else ''} FROM {source} AS s0)",
-        f"s1 AS (SELECT {row} AS __row, {', '.join(first)} FROM s0 {' '.join(joins)})",
-    ]
-    state = [f"v{p.index}, r{p.index}, k{p.index}, todo{p.index}" for p in plans]
-    depth = max((len(p.sql_steps or ()) for p in plans), default=0)
-    previous = "s1"
-    for level in range(depth):
-        active = [p for p in plans if p.column is not None and level < len(p.sql_steps or ())]
-        steps = {p.index: p.sql_steps[level] for p in active if p.sql_steps}
-        width = max(len(step.stages) for _, step in steps.values())
-        stages: dict[int, list[str]] = {i: [] for i in steps}
-        for stage in range(width + 1):  # the stages, then the reason
-            added = []
-            for i, (_, step) in steps.items():
-                if stage < len(step.stages):
-                    sql = q.render(step.stages[stage], f"v{i}", stages[i])
-                    column = f"c{i}_{level}_{stage}"
-                    stages[i].append(column)
-                    added.append(f"{sql} AS {column}")
-                elif stage == width:
-                    sql = q.render(step.reason, f"v{i}", stages[i])
-                    added.append(f"CASE WHEN todo{i} THEN {sql} END AS why{i}")
-            layer = f"a{level}_{stage}"
-            ctes.append(f"{layer} AS (SELECT *, {', '.join(added)} FROM {previous})")
-            previous = layer
-        merged = []
-        for plan in plans:
-            i = plan.index
-            if i not in steps:
-                merged.append(state[i])
-                continue
-            kind, step = steps[i]
-            value = q.render(step.value, f"v{i}", stages[i])
-            merged.append(
-                f"CASE WHEN NOT todo{i} THEN v{i} WHEN why{i} IS NULL THEN {value} END AS v{i}, "
-                f"coalesce(r{i}, why{i}) AS r{i}, "
-                f"CASE WHEN why{i} IS NOT NULL THEN {q.quote(kind.value)} ELSE k{i} END AS k{i}, "
-                f"todo{i} AND why{i} IS NULL AS todo{i}"
-            )
-        ctes.append(f"b{level} AS (SELECT __row, {', '.join(merged)} FROM {previous})")
-        previous = f"b{level}"
-
-    problems = ", ".join(
-        f"CASE WHEN r{p.index} IS NOT NULL THEN {{'item': {q.quote(p.checks.item.name)}, "
-        f"'kind': k{p.index}, 'reason': r{p.index}}} END"
-        for p in plans
-    )
-    values = ", ".join(f"v{p.index} AS {q.ident(p.checks.item.name)}" for p in plans)
-    ctes.append(
-        f"checked AS (SELECT __row, {values}, "
-        f"list_filter([{problems}], lambda x: x IS NOT NULL) AS __problems FROM {previous})"
-    )
-    unique = [p for p in plans if p.checks.unique]
-    status = _status_sql()
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS WITH {', '.join(ctes)} "
-        f"SELECT * EXCLUDE (__dup, __problems), {status} FROM ("
-        f"SELECT *, {_duplicate_sql(unique)} AS __dup FROM checked)"
-    )
-    for plan in plans:
-        if plan.column is not None:
-            con.unregister(f"__py_{plan.index}")
-    return _outcome(con, [p.checks.item.name for p in plans])
-
-
-def _trimmed(column: str) -> str:
-    """``column`` without ASCII blanks at either end; trim() only where an end is one (every
-    ASCII blank sorts at or below the space), as trim() with a set of characters is slow."""
-    return (
-        f"CASE WHEN ascii({column}) > 32 AND ascii(right({column}, 1)) > 32 THEN {column} "
-        f"ELSE trim({column}, {q.quote(q.ASCII_SPACE)}) END"
-    )
-
-
-def _by_python(plan: _Plan, column: str) -> str:
-    """Which values of ``column`` the Python steps answer: all of them when a step has no SQL
-    twin; else those with a character the SQL cannot treat as Python would (non-ASCII text
-    where a step needs ASCII, or a non-ASCII blank at either end, which strip() removes)."""
-    if plan.sql_steps is None:
-        return "true"
-    non_ascii = f"strlen({column}) <> length({column})"
-    if any(step.ascii_only for _, step in plan.sql_steps):
-        return non_ascii
-    blanks = ", ".join(str(ord(c)) for c in q.UNICODE_SPACE)
-    ends = (f"ascii({column})", f"ascii(right({column}, 1))")
-    # A blank at an end, ASCII or not, sends the value to Python: rare, and always right.
-    blank_end = " OR ".join(f"{e} <= 32 OR {e} IN ({blanks})" for e in ends)
-    return f"{non_ascii} AND ({blank_end})"
-
-
-def _duplicate_sql(unique: list[_Plan]) -> str:
-    """The first unique item whose value an earlier passing row already holds (NULL if none).
-
-    With one unique item this is exactly the pipeline's rule. With several, a row that fails
-    on its first unique item would not have added its later ones to the seen sets; the window
-    below counts it anyway, so more than one unique item is left to the per-row pipeline."""
-    if not unique:
-        return "NULL::VARCHAR"
-    if len(unique) > 1:
-        raise ValueError("more than one unique item: check can_check_in_bulk() first")
-    name = q.ident(unique[0].checks.item.name)
-    return (
-        f"CASE WHEN len(__problems) = 0 AND {name} IS NOT NULL AND row_number() OVER "
-        f"(PARTITION BY {name}, len(__problems) = 0 ORDER BY __row) > 1 "
-        f"THEN {q.quote(unique[0].checks.item.name)} END"
-    )
-
-
-def _status_sql() -> str:
-    return (
-        "CASE WHEN __dup IS NOT NULL THEN "
-        f"[{{'item': __dup, 'kind': 'unique', 'reason': {q.quote(DUPLICATE_KEY)}}}] "
-        "ELSE __problems END AS __problems, "
-        "CASE WHEN __dup IS NOT NULL THEN 'duplicate' WHEN len(__problems) > 0 THEN 'fail' "
-        "ELSE 'pass' END AS __status"
-    )
-
-
-def _outcome(con: duckdb.DuckDBPyConnection, items: list[str]) -> BulkOutcome:
-    counts = dict(con.sql(f"SELECT __status, count(*) FROM {CHECKED} GROUP BY __status").fetchall())
-    tally = con.sql(
-        f"SELECT p.item, p.kind, p.reason, count(*) FROM "
-        f"(SELECT unnest(__problems) AS p FROM {CHECKED}) GROUP BY ALL"
-    ).fetchall()
-    order = {name: i for i, name in enumerate(items)}
-    problems = tuple(
-        sorted(
-            ((str(i), str(k), str(r), int(n)) for i, k, r, n in tally),
-            key=lambda t: (order.get(t[0], len(order)), t[1], t[2]),
-        )
-    )
-    passed, failed, duplicates = (int(counts.get(s, 0)) for s in ("pass", "fail", "duplicate"))
-    return BulkOutcome(passed + failed + duplicates, passed, failed, duplicates, problems)
+            yield FailedRow(int(record[0]), found, tuple(record[width:]))
