@@ -71,7 +71,9 @@ def test_every_record_is_clustered_once(linked: Linked) -> None:
 def test_a_careless_threshold_is_caught_by_the_precision_check(linked: Linked) -> None:
     # The accuracy test can fail: linking every blocked pair (households share phones,
     # namesakes share birth dates) drops precision well below 0.98.
-    config = LinkageConfig(threshold_match_probability=1e-12, trained_model=linked.result.model)
+    config = LinkageConfig(
+        link_match_weight=-100.0, review_match_weight=-100.0, trained_model=linked.result.model
+    )
     link_person_records(
         linked.con, records_table="person_record", output_table="loose", config=config
     )

@@ -6,29 +6,39 @@ Reading a person's profile is a read of personal data, so it is audited too (mas
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
+import duckdb
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore
 from citybrain.core.audit import service as audit
 from citybrain.core.audit.pii import PiiAccess, record_pii_access
+from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
-from citybrain.core.errors import BadInput, PermissionDenied
+from citybrain.core.errors import BadInput, InvalidState, PermissionDenied
 from citybrain.core.pagination import PageParams
 from citybrain.core.scope import Scope
 from citybrain.core.security import Principal
 from citybrain.datahub.ingest.resources import field_cipher
-from citybrain.datahub.masterdata import queries
-from citybrain.datahub.masterdata.build import BuildReport, build_persons
+from citybrain.datahub.masterdata import persist, queries
+from citybrain.datahub.masterdata.build import BuildReport, build_persons, link_person_batch
 from citybrain.datahub.masterdata.entities import build_entities
-from citybrain.datahub.masterdata.linkage_model import LinkageConfig
+from citybrain.datahub.masterdata.linkage import link_person_records
+from citybrain.datahub.masterdata.linkage_model import InsufficientTrainingData, LinkageConfig
+from citybrain.datahub.masterdata.linking import linkage_table
 from citybrain.datahub.masterdata.schemas import PersonPage, PersonProfile, SearchKind
-from citybrain.datahub.masterdata.sources import source_info
+from citybrain.datahub.masterdata.sources import read_person_records, source_info
 
 UNMASK_PERMISSION = "pii:unmask"
 MIN_REASON_CHARS = 4
-_BUILD_ACTIONS = {"person": "masterdata.persons.build", "entity": "masterdata.entities.build"}
+_BUILD_ACTIONS = {
+    ("person", "full"): "masterdata.persons.build",
+    ("entity", "full"): "masterdata.entities.build",
+    ("person", "batch"): "masterdata.persons.link_batch",
+    ("entity", "batch"): "masterdata.entities.link_batch",
+}
 
 
 def rebuild_persons(
@@ -50,9 +60,15 @@ def rebuild_persons(
     build trains the linkage model on all records and stores it; later builds reuse it unless
     ``config.trained_model`` is given or ``retrain`` is set.
 
-    Side effects: writes masters, links and attributes in bulk; one audit record
-    ``masterdata.persons.build`` with the counts. Raises NotFound ``resource_not_found`` and
-    InvalidState ``linkage_insufficient_data`` (too few records to train the model).
+    The resources become the registered sources of 人口库: a batch loaded into one of them
+    later is linked at once (:func:`link_batch`). Band pairs (match weight between the review
+    and the link threshold) whose records end in two masters are queued for review; masters a
+    steward kept apart are never merged.
+
+    Side effects: writes masters, links (with linkage features) and attributes in bulk; a
+    ``masterdata_linkage_run`` row; one audit record ``masterdata.persons.build`` with the
+    counts. Raises NotFound ``resource_not_found`` and InvalidState
+    ``linkage_insufficient_data`` (too few records to train the model).
     """
     cipher = field_cipher(settings or get_settings())
     sources = source_info(session, resource_codes)
@@ -75,10 +91,54 @@ def rebuild_entities(
     return report
 
 
+def link_batch(
+    session: Session,
+    *,
+    hub: HubStore,
+    batch_id: int,
+    resource_code: str,
+    config: LinkageConfig | None = None,
+    settings: Settings | None = None,
+) -> BuildReport | None:
+    """Link the rows ingest batch ``batch_id`` loaded into ``resource_code`` into the base
+    library that resource feeds; None when it feeds none.
+
+    Only the batch's new and changed records are linked (persons: scored with the stored model
+    against the linked records sharing a blocking key; entities: by credit code, else name and
+    address). Master ids stay stable as in a full build. Falls back to a full build of the
+    registered sources when no model is stored yet or links lack their features (written
+    before this version). Running it again for the same batch changes nothing. Audited
+    ``masterdata.persons.link_batch`` / ``masterdata.entities.link_batch`` with the counts.
+    """
+    domain = persist.fed_domain(session, resource_code)
+    if domain == "person":
+        report = link_person_batch(
+            session,
+            hub=hub,
+            batch_id=batch_id,
+            resource_code=resource_code,
+            cipher=field_cipher(settings or get_settings()),
+            config=config,
+        )
+    elif domain == "entity":
+        sources = source_info(session, [resource_code])
+        report = build_entities(session, hub=hub, sources=sources, batch_id=batch_id)
+    else:
+        return None
+    if report is not None:
+        codes = (
+            [resource_code]
+            if report.kind == "batch"
+            else persist.registered_sources(session, report.domain)
+        )
+        _audit_build(session, report, codes)
+    return report
+
+
 def _audit_build(session: Session, report: BuildReport, codes: list[str]) -> None:
     audit.record(
         session,
-        action=_BUILD_ACTIONS[report.domain],
+        action=_BUILD_ACTIONS[(report.domain, report.kind)],
         object_type=f"masterdata_{report.domain}",
         object_id="*",
         detail={
@@ -179,3 +239,59 @@ def unmask(
         extra={"requested_id": master_id},
     )
     return profile
+
+
+def retrain_person_model(
+    session: Session,
+    *,
+    hub: HubStore,
+    reason: str = "manual",
+    config: LinkageConfig | None = None,
+    settings: Settings | None = None,
+) -> persist.StoredModel:
+    """Train the 人口库 model anew on every current record of the registered sources and keep
+    it (later runs use it; masters are not relinked). Its baseline band share is measured on
+    the same records. ``reason`` says why: ``manual`` (CLI, web) or ``drift``.
+
+    Audited ``masterdata.model.train``. Raises InvalidState ``masterdata_not_built`` when no
+    full build registered the sources yet and ``linkage_insufficient_data`` when the records
+    are too few to train on.
+    """
+    codes = persist.registered_sources(session, "person")
+    if not codes:
+        raise InvalidState("人口库尚未生成, 没有可训练的数据", code="masterdata_not_built")
+    cipher = field_cipher(settings or get_settings())
+    records = read_person_records(hub, source_info(session, codes), cipher)
+    base = dataclasses.replace(
+        config or LinkageConfig(), trained_model=None, identifiers_are_blind_indexes=True
+    )
+    con = duckdb.connect()
+    try:
+        con.register("records_arrow", linkage_table(records))
+        result = link_person_records(con, records_table="records_arrow", config=base)
+    except InsufficientTrainingData as exc:
+        raise InvalidState(
+            "记录太少，无法训练人口库匹配模型：请先归集更多部门数据后再构建",
+            code="linkage_insufficient_data",
+        ) from exc
+    finally:
+        con.close()
+    now = utcnow()
+    model_id = persist.store_model(
+        session, "person", result.model, records=len(records), now=now, reason=reason,
+        band_share=result.band_share,
+    )  # fmt: skip
+    audit.record(
+        session,
+        action="masterdata.model.train",
+        object_type="masterdata_linkage_model",
+        object_id=str(model_id),
+        detail={
+            "reason": reason, "records": len(records), "pairs_scored": result.n_pairs_scored,
+            "band_share": round(result.band_share, 6), "resources": codes,
+        },
+    )  # fmt: skip
+    stored = persist.stored_model(session, "person")
+    if stored is None:  # just written in this transaction
+        raise InvalidState("模型保存失败", code="model_not_stored")
+    return stored
