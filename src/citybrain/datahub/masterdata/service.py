@@ -6,30 +6,34 @@ Reading a person's profile is a read of personal data, so it is audited too (mas
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
-import duckdb
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore
 from citybrain.core.audit import service as audit
 from citybrain.core.audit.pii import PiiAccess, record_pii_access
-from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
-from citybrain.core.errors import BadInput, InvalidState, PermissionDenied
+from citybrain.core.errors import BadInput, PermissionDenied
 from citybrain.core.pagination import PageParams
 from citybrain.core.scope import Scope
 from citybrain.core.security import Principal
 from citybrain.datahub.ingest.resources import field_cipher
-from citybrain.datahub.masterdata import persist, queries
+from citybrain.datahub.masterdata import persist, queries, review, review_queries
 from citybrain.datahub.masterdata.build import BuildReport, build_persons, link_person_batch
 from citybrain.datahub.masterdata.entities import build_entities
-from citybrain.datahub.masterdata.linkage import link_person_records
-from citybrain.datahub.masterdata.linkage_model import InsufficientTrainingData, LinkageConfig
-from citybrain.datahub.masterdata.linking import linkage_table
-from citybrain.datahub.masterdata.schemas import PersonPage, PersonProfile, SearchKind
-from citybrain.datahub.masterdata.sources import read_person_records, source_info
+from citybrain.datahub.masterdata.linkage_model import LinkageConfig
+from citybrain.datahub.masterdata.schemas import (
+    PersonPage,
+    PersonProfile,
+    ReviewDecisionRead,
+    ReviewPairDetail,
+    ReviewStatus,
+    SearchKind,
+    SourceRecordRead,
+    SplitRead,
+)
+from citybrain.datahub.masterdata.sources import source_info
 
 UNMASK_PERMISSION = "pii:unmask"
 MIN_REASON_CHARS = 4
@@ -241,57 +245,105 @@ def unmask(
     return profile
 
 
-def retrain_person_model(
-    session: Session,
-    *,
-    hub: HubStore,
-    reason: str = "manual",
-    config: LinkageConfig | None = None,
-    settings: Settings | None = None,
-) -> persist.StoredModel:
-    """Train the 人口库 model anew on every current record of the registered sources and keep
-    it (later runs use it; masters are not relinked). Its baseline band share is measured on
-    the same records. ``reason`` says why: ``manual`` (CLI, web) or ``drift``.
+# --- the review queue -------------------------------------------------------------------------
 
-    Audited ``masterdata.model.train``. Raises InvalidState ``masterdata_not_built`` when no
-    full build registered the sources yet and ``linkage_insufficient_data`` when the records
-    are too few to train on.
-    """
-    codes = persist.registered_sources(session, "person")
-    if not codes:
-        raise InvalidState("人口库尚未生成, 没有可训练的数据", code="masterdata_not_built")
+
+def read_review_pair(
+    session: Session, *, pair_id: int, scope: Scope, settings: Settings | None = None
+) -> ReviewPairDetail:
+    """The two records of a queued pair side by side, masked. Audited ``masterdata.review.read``
+    (a read of personal data). Raises NotFound ``review_pair_not_found`` (also outside the
+    reader's region)."""
     cipher = field_cipher(settings or get_settings())
-    records = read_person_records(hub, source_info(session, codes), cipher)
-    base = dataclasses.replace(
-        config or LinkageConfig(), trained_model=None, identifiers_are_blind_indexes=True
-    )
-    con = duckdb.connect()
-    try:
-        con.register("records_arrow", linkage_table(records))
-        result = link_person_records(con, records_table="records_arrow", config=base)
-    except InsufficientTrainingData as exc:
-        raise InvalidState(
-            "记录太少，无法训练人口库匹配模型：请先归集更多部门数据后再构建",
-            code="linkage_insufficient_data",
-        ) from exc
-    finally:
-        con.close()
-    now = utcnow()
-    model_id = persist.store_model(
-        session, "person", result.model, records=len(records), now=now, reason=reason,
-        band_share=result.band_share,
-    )  # fmt: skip
+    detail = review_queries.pair_detail(session, pair_id=pair_id, scope=scope, cipher=cipher)
     audit.record(
         session,
-        action="masterdata.model.train",
+        action="masterdata.review.read",
+        object_type="masterdata_review_pair",
+        object_id=str(detail.id),
+        region_code=detail.left.region_code,
+        detail={"masked": True, "masters": [detail.left.master_id, detail.right.master_id]},
+    )
+    return detail
+
+
+def decide_review(
+    session: Session,
+    *,
+    pair_id: int,
+    merge: bool,
+    note: str,
+    scope: Scope,
+    hub: HubStore,
+    settings: Settings | None = None,
+) -> ReviewDecisionRead:
+    """合并 (``merge``) or 不是同一人: see :func:`review.merge_pair` and :func:`review.keep_apart`
+    (their audit records and errors)."""
+    if merge:
+        cipher = field_cipher(settings or get_settings())
+        decision = review.merge_pair(
+            session, pair_id=pair_id, scope=scope, hub=hub, cipher=cipher, note=note
+        )
+    else:
+        decision = review.keep_apart(session, pair_id=pair_id, scope=scope, note=note)
+    return ReviewDecisionRead(
+        pair_id=decision.pair_id,
+        status=ReviewStatus(decision.status),
+        surviving_master_id=decision.surviving_master_id,
+        master_ids=list(decision.master_ids),
+    )
+
+
+def split_person(
+    session: Session,
+    *,
+    master_id: str,
+    source_record_ids: Sequence[str],
+    note: str,
+    scope: Scope,
+    hub: HubStore,
+    settings: Settings | None = None,
+) -> SplitRead:
+    """Split a master: see :func:`review.split_master` (audit record and errors)."""
+    new_id = review.split_master(
+        session,
+        master_id=master_id,
+        source_record_ids=source_record_ids,
+        scope=scope,
+        hub=hub,
+        cipher=field_cipher(settings or get_settings()),
+        note=note,
+    )
+    return SplitRead(master_id=master_id, new_master_id=new_id)
+
+
+def list_person_records(
+    session: Session, *, master_id: str, scope: Scope, settings: Settings | None = None
+) -> list[SourceRecordRead]:
+    """The source records of a master, masked (what a steward splits). Audited
+    ``masterdata.person.records``. Raises NotFound ``person_not_found``."""
+    cipher = field_cipher(settings or get_settings())
+    master, records = review_queries.person_records(
+        session, master_id=master_id, scope=scope, cipher=cipher
+    )
+    audit.record(
+        session,
+        action="masterdata.person.records",
+        object_type="masterdata_person",
+        object_id=master.master_id,
+        region_code=master.region_code,
+        detail={"masked": True, "records": len(records)},
+    )
+    return records
+
+
+def request_retrain(session: Session, *, scope: Scope) -> None:
+    """Record that someone asked for the model to be retrained (the caller queues the job once
+    this transaction commits). Audited ``masterdata.model.retrain_requested``."""
+    audit.record(
+        session,
+        action="masterdata.model.retrain_requested",
         object_type="masterdata_linkage_model",
-        object_id=str(model_id),
-        detail={
-            "reason": reason, "records": len(records), "pairs_scored": result.n_pairs_scored,
-            "band_share": round(result.band_share, 6), "resources": codes,
-        },
-    )  # fmt: skip
-    stored = persist.stored_model(session, "person")
-    if stored is None:  # just written in this transaction
-        raise InvalidState("模型保存失败", code="model_not_stored")
-    return stored
+        object_id="person",
+        detail={"requested_by_region": scope.region_code},
+    )

@@ -21,7 +21,7 @@ from citybrain.core.domain_events import DomainEvent
 from citybrain.core.errors import BadInput
 from citybrain.core.jobs.registry import JobContext, Registry, register
 from citybrain.core.jobs.system import JobSystem
-from citybrain.datahub.masterdata import persist, service
+from citybrain.datahub.masterdata import persist, service, training
 
 log = logging.getLogger(__name__)
 BATCH_LOADED = "ingest.batch.loaded"
@@ -114,7 +114,7 @@ def _retrain_job(ctx: JobContext, *, reason: str = "manual") -> None:
     with ctx.factory() as session, session.begin():
         set_actor(session, actor="scheduler", role="masterdata-job", source_ip="local")
         persist.lock_library(session)
-        service.retrain_person_model(session, hub=hub, reason=reason, settings=ctx.settings)
+        training.retrain_person_model(session, hub=hub, reason=reason, settings=ctx.settings)
 
 
 def register_jobs(registry: Registry | None = None) -> None:
