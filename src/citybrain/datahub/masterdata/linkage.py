@@ -139,8 +139,10 @@ def prepare_input(con: duckdb.DuckDBPyConnection, select_sql: str, config: Linka
     Raises ``ValueError`` when ``source_record_id`` repeats.
     """
     address = "regexp_replace(coalesce(address, ''), '\\s', '', 'g')"
-    for prefix in config.address_prefixes:
-        address = f"regexp_replace({address}, {quote_literal('^' + prefix)}, '')"
+    if config.address_prefixes:
+        # One pass: each prefix in turn, as if stripped one after another.
+        optional = "".join(f"({re.escape(prefix)})?" for prefix in config.address_prefixes)
+        address = f"regexp_replace({address}, {quote_literal('^' + optional)}, '')"
     if config.identifiers_are_blind_indexes:
         # Keyed hashes of values normalised before hashing: compared as they are.
         id_number = "nullif(trim(coalesce(id_number, '')), '')"
