@@ -5,9 +5,17 @@ import { regionsRoutes } from '@/modules/regions/routes'
 import { auditRoutes } from '@/modules/audit/routes'
 import { jobsRoutes } from '@/modules/jobs/routes'
 import { datahubPublicRoutes, datahubRoutes } from '@/modules/datahub/routes'
+import { masterdataRoutes } from '@/modules/masterdata/routes'
 
 /** Layout children of every module, in menu order. */
-export const moduleRoutes: RouteRecordRaw[] = [...regionsRoutes, ...datahubRoutes, ...iamRoutes, ...auditRoutes, ...jobsRoutes]
+export const moduleRoutes: RouteRecordRaw[] = [
+  ...regionsRoutes,
+  ...datahubRoutes,
+  ...masterdataRoutes,
+  ...iamRoutes,
+  ...auditRoutes,
+  ...jobsRoutes,
+]
 
 export const routes: RouteRecordRaw[] = [
   ...iamPublicRoutes,

@@ -1,6 +1,7 @@
 import type { Messages } from './zh-CN'
 import datahub from './datahub.en-US'
 import jobs from './jobs.en-US'
+import masterdata from './masterdata.en-US'
 
 // Typed as the zh-CN messages: a key missing here is a type error (and a failing unit test).
 const enUS: Messages = {
@@ -275,6 +276,7 @@ const enUS: Messages = {
   },
   ...datahub,
   ...jobs,
+  ...masterdata,
   error: {
     forbidden: 'You may not open this page',
     notFound: 'This page does not exist',

@@ -2,6 +2,7 @@
 // (checked by the type of en-US.ts and by tests/unit/i18n.spec.ts).
 import datahub from './datahub.zh-CN'
 import jobs from './jobs.zh-CN'
+import masterdata from './masterdata.zh-CN'
 
 const zhCN = {
   app: {
@@ -275,6 +276,7 @@ const zhCN = {
   },
   ...datahub,
   ...jobs,
+  ...masterdata,
   error: {
     forbidden: '您没有访问该页面的权限',
     notFound: '您访问的页面不存在',
