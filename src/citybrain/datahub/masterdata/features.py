@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type information
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import String, and_, column, func, select, values
 from sqlalchemy.orm import Session
 
 from citybrain.datahub.masterdata.models import MasterdataPersonLink
@@ -91,13 +91,24 @@ def candidates(
     found: dict[str, tuple[Any, ...]] = {}
     lookups: list[Any] = []
     for part in chunks(sorted(id_numbers), _LOOKUP_CHUNK):
-        lookups.append(link.id_number_bidx.in_(part))
+        lookups.append(select(*columns).where(link.id_number_bidx.in_(part)))
     for part in chunks(sorted(phones), _LOOKUP_CHUNK):
-        lookups.append(link.phone_bidx.in_(part))
+        lookups.append(select(*columns).where(link.phone_bidx.in_(part)))
     for pairs in chunks(sorted(name_births), _LOOKUP_CHUNK):
-        lookups.append(tuple_(link.name_norm, link.birth_date).in_(list(pairs)))
-    for condition in lookups:
-        for row in session.execute(select(*columns).where(condition)):
+        # A join with the pairs as a VALUES list: SQLite scans the whole table for a row-value
+        # IN, and probes the (name_norm, birth_date) index once per pair for this.
+        wanted = (
+            values(column("name", String), column("born", String), name="wanted")
+            .data(list(pairs))
+            .cte("wanted")
+        )
+        lookups.append(
+            select(*columns).join(
+                wanted, and_(link.name_norm == wanted.c.name, link.birth_date == wanted.c.born)
+            )
+        )
+    for query in lookups:
+        for row in session.execute(query):
             found.setdefault(str(row[0]), tuple(row))
     excluded = set(exclude)
     rows = [r for srid, r in sorted(found.items()) if srid not in excluded]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, delete, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from citybrain.core.crypto import sm3_hex
@@ -127,8 +127,7 @@ def write_links(
     """Insert new links; update batch and row of links whose record has a newer version."""
     for part in chunks(inserted):
         session.execute(insert(_table(tables.link)), list(part))
-    for part in chunks(refreshed):
-        session.execute(update(tables.link), list(part))
+    update_by_key(session, _table(tables.link), "source_record_id", refreshed)
 
 
 def replace_attributes(
@@ -156,8 +155,26 @@ def write_masters(
     """Insert new masters and bulk-update others by primary key."""
     for part in chunks(inserted):
         session.execute(insert(_table(tables.master)), list(part))
-    for part in chunks(updated):
-        session.execute(update(tables.master), list(part))
+    update_by_key(session, _table(tables.master), "master_id", updated)
+
+
+def update_by_key(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Update ``rows`` (each with ``key`` and the columns to set) by primary key, as Core
+    executemany batches of rows that set the same columns (the ORM's bulk update costs more in
+    Python than the database spends)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(set(row) - {key})), []).append(row)
+    for names, group in groups.items():
+        statement = (
+            update(table)
+            .where(table.c[key] == bindparam("k_", type_=table.c[key].type))
+            .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in names})
+        )
+        for part in chunks(group):
+            session.execute(
+                statement, [{"k_": r[key], **{f"v_{n}": r[n] for n in names}} for r in part]
+            )
 
 
 def live_count(session: Session, tables: Tables) -> int:
