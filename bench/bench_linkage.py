@@ -391,8 +391,11 @@ def main() -> None:
              f"{batch['population']:,} linked records"),
             ("loaded batch: joined masters / new masters / merges",
              f"{report.linked_to_existing:,} / {report.new_masters:,} / {len(report.merges):,}"),
-            ("loaded batch: pairs scored / queued for review",
-             f"{report.pairs_scored:,} / {report.review_queued:,}"),
+            ("loaded batch: pairs scored / in the band / queued for review",
+             f"{report.pairs_scored:,} / {report.pairs_band:,} / {report.review_queued:,}"),
+            ("band share: at training / this batch (drift check)",
+             f"{first.band_share:.3%} / "
+             f"{report.pairs_band / max(report.pairs_scored, 1):.3%}"),
             ("loaded batch: wall / CPU (link_batch to commit)",
              f"{batch['clock'].wall:.1f} s / {batch['clock'].cpu:.1f} s"),
             ("after the batch: precision / recall (pairwise)",
