@@ -7405,6 +7405,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 pair_id: number;
             };
             cookie?: never;
@@ -7436,6 +7437,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 pair_id: number;
             };
             cookie?: never;
@@ -7471,6 +7473,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 记录编号 */
                 pair_id: number;
             };
             cookie?: never;

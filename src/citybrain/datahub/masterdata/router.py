@@ -12,7 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 
 from citybrain.analytics.hub import HubStore, hub_path
 from citybrain.core.config import Settings
-from citybrain.core.pagination import PageParams
+from citybrain.core.pagination import PageParams, RowId
 from citybrain.core.scope import Scope
 from citybrain.core.security import Principal, require
 from citybrain.core.web import DbSession
@@ -173,7 +173,7 @@ def list_review_pairs(
     summary="查看疑似重复人员",
 )
 def read_review_pair(
-    pair_id: int, session: DbSession, principal: Steward, settings: AppSettings
+    pair_id: RowId, session: DbSession, principal: Steward, settings: AppSettings
 ) -> ReviewPairDetail:
     return service.read_review_pair(
         session, pair_id=pair_id, scope=Scope.of(principal), settings=settings
@@ -190,7 +190,7 @@ def read_review_pair(
     summary="合并疑似重复人员",
 )
 def merge_review_pair(
-    pair_id: int,
+    pair_id: RowId,
     body: ReviewDecisionRequest,
     session: DbSession,
     principal: Steward,
@@ -213,7 +213,7 @@ def merge_review_pair(
     summary="确认不是同一人",
 )
 def keep_review_pair_apart(
-    pair_id: int,
+    pair_id: RowId,
     body: ReviewDecisionRequest,
     session: DbSession,
     principal: Steward,
