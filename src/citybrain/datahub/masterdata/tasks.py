@@ -17,6 +17,7 @@ from typing import Any, Literal
 from citybrain.analytics.hub import default_store
 from citybrain.core import domain_events
 from citybrain.core.context import set_actor
+from citybrain.core.db import reading
 from citybrain.core.domain_events import DomainEvent
 from citybrain.core.errors import BadInput
 from citybrain.core.jobs.registry import JobContext, Registry, register
@@ -70,7 +71,7 @@ def on_batch_loaded(event: DomainEvent) -> None:
     if not (payload.get("inserted") or payload.get("updated")):
         return  # nothing new or changed in the hub
     batch_id, code = int(payload["batch_id"]), str(payload["resource_code"])
-    with jobs.factory() as session:
+    with reading(jobs.factory)() as session:  # a reader: takes no SQLite write lock
         domain = persist.fed_domain(session, code)
     if domain is None:
         return
