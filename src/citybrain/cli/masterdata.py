@@ -10,7 +10,7 @@ from rich.table import Table
 
 from citybrain.analytics.hub import default_store
 from citybrain.cli.context import cli_session, console
-from citybrain.datahub.masterdata import persist, service, training
+from citybrain.datahub.masterdata import service, training
 from citybrain.datahub.masterdata.build import BuildReport
 
 app = typer.Typer(help="基础库 (人口库 / 法人库)")
@@ -48,7 +48,6 @@ def rebuild_entities(resources: Resources) -> None:
 def retrain() -> None:
     """用人口库全部来源记录重新训练匹配模型 (已有主档不重新关联; 以后的关联使用新模型)."""
     with console.status("训练中…"), cli_session() as session:
-        persist.lock_library(session)
         stored = training.retrain_person_model(session, hub=default_store(), reason="manual")
     share = "—" if stored.band_share is None else f"{stored.band_share:.4%}"
     console.print(

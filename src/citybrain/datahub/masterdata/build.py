@@ -177,7 +177,7 @@ def link_person_batch(
     cipher: FieldCipher,
     config: LinkageConfig | None = None,
 ) -> BuildReport | None:
-    """See :func:`citybrain.datahub.masterdata.service.link_person_batch`."""
+    """See :func:`citybrain.datahub.masterdata.service.link_batch`."""
     codes = persist.registered_sources(session, "person")
     if resource_code not in codes:
         return None

@@ -300,8 +300,9 @@ def records_of_masters(
 
 
 def lock_library(session: Session) -> None:
-    """Serialise linkage runs (batch jobs, builds, retraining) until the transaction ends, so
-    two runs never mint the same master id or merge from stale links. SQLite needs nothing:
+    """Serialise the changes of a base library (builds, batch runs, retraining, a steward's merge
+    or split) until the transaction ends, so two never mint the same master id or merge from
+    stale links. SQLite needs nothing:
     a writer begins IMMEDIATE and so admits one at a time; PostgreSQL takes a transaction-scoped
     advisory lock."""
     if session.get_bind().dialect.name != "postgresql":

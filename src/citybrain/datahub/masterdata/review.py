@@ -204,6 +204,7 @@ def merge_pair(
     into it with its links and attributes) and remember the decision. Audited
     ``masterdata.review.merge``. Raises NotFound ``review_pair_not_found`` (also outside the
     caller's region) and InvalidState ``review_already_decided``."""
+    persist.lock_library(session)
     pair, left, right = pair_in_scope(session, pair_id, scope=scope)
     stated = _note(note)
     _decided(pair, MERGED, session, stated)
@@ -252,6 +253,7 @@ def split_master(
     ``masterdata.person.split``. Raises NotFound ``person_not_found`` (absent, retired or
     outside the caller's region) and BadInput ``split_records_invalid`` when the records are
     not all of this master or would leave it empty."""
+    persist.lock_library(session)
     master = session.get(MasterdataPerson, master_id)
     if (
         master is None

@@ -75,6 +75,7 @@ def rebuild_persons(
     ``linkage_insufficient_data`` (too few records to train the model).
     """
     cipher = field_cipher(settings or get_settings())
+    persist.lock_library(session)
     sources = source_info(session, resource_codes)
     report = build_persons(
         session, hub=hub, sources=sources, cipher=cipher, config=config, retrain=retrain
@@ -89,6 +90,7 @@ def rebuild_entities(
     """Link the enterprise records of ``resource_codes`` into 法人库 masters, deterministically
     (valid credit code, else normalised name and address; see ``entities``). Same stability,
     side effects and errors as :func:`rebuild_persons`; audited ``masterdata.entities.build``."""
+    persist.lock_library(session)
     sources = source_info(session, resource_codes)
     report = build_entities(session, hub=hub, sources=sources)
     _audit_build(session, report, [s.resource_code for s in sources])
@@ -114,6 +116,7 @@ def link_batch(
     before this version). Running it again for the same batch changes nothing. Audited
     ``masterdata.persons.link_batch`` / ``masterdata.entities.link_batch`` with the counts.
     """
+    persist.lock_library(session)
     domain = persist.fed_domain(session, resource_code)
     if domain == "person":
         report = link_person_batch(

@@ -96,7 +96,6 @@ def _link_batch_job(ctx: JobContext, *, batch_id: int, resource_code: str) -> No
     hub = default_store(ctx.settings)
     with ctx.factory() as session, session.begin():
         set_actor(session, actor="scheduler", role="masterdata-job", source_ip="local")
-        persist.lock_library(session)
         report = service.link_batch(
             session, hub=hub, batch_id=batch_id, resource_code=resource_code,
             settings=ctx.settings,
@@ -114,7 +113,6 @@ def _retrain_job(ctx: JobContext, *, reason: str = "manual") -> None:
     hub = default_store(ctx.settings)
     with ctx.factory() as session, session.begin():
         set_actor(session, actor="scheduler", role="masterdata-job", source_ip="local")
-        persist.lock_library(session)
         training.retrain_person_model(session, hub=hub, reason=reason, settings=ctx.settings)
 
 

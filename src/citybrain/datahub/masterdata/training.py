@@ -41,6 +41,7 @@ def retrain_person_model(
     full build registered the sources yet and ``linkage_insufficient_data`` when the records
     are too few to train on.
     """
+    persist.lock_library(session)
     codes = persist.registered_sources(session, "person")
     if not codes:
         raise InvalidState("人口库尚未生成, 没有可训练的数据", code="masterdata_not_built")
