@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,7 @@ def create_app(
         title="citybrain",
         version=__version__,
         description="数字政府运营指挥中心 / 城市大脑 / 一网统管 开放平台 API",
+        lifespan=_lifespan,
     )
     if session_factory is None:
         url = settings.resolved_database_url
@@ -94,6 +97,25 @@ def create_app(
     _mount_front_end(app, settings)
     app.openapi = openapi_builder(app, public_paths)  # type: ignore[method-assign]
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the app runs, its job system reacts to the domain events of its process."""
+    stop = follow_domain_events(app.state.jobs)
+    try:
+        yield
+    finally:
+        stop()
+
+
+def follow_domain_events(jobs: JobSystem) -> Callable[[], None]:
+    """Every module's subscribers to domain events, queuing their work on ``jobs`` (app and
+    ``citybrain worker``: a batch may be settled by either); returns the undo."""
+    from citybrain.datahub.masterdata import tasks as masterdata_tasks
+
+    masterdata_tasks.follow_batches(jobs)
+    return lambda: masterdata_tasks.stop_following(jobs)
 
 
 def register_jobs() -> None:

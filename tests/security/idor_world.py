@@ -46,11 +46,18 @@ from citybrain.datahub.datasources.schemas import DatasourceCreate
 from citybrain.datahub.datasources.service import create_source
 from citybrain.datahub.ingest import service as ingest_service
 from citybrain.datahub.ingest.resources import field_cipher
+from citybrain.datahub.masterdata import persist, review
 from citybrain.datahub.masterdata import service as masterdata_service
 from citybrain.datahub.masterdata.build import survivors, write_touched_masters
-from citybrain.datahub.masterdata.models import MasterdataEntity, MasterdataPerson
+from citybrain.datahub.masterdata.linking import BandPair
+from citybrain.datahub.masterdata.models import (
+    MasterdataEntity,
+    MasterdataPerson,
+    MasterdataReviewPair,
+)
 from citybrain.datahub.masterdata.persist import PERSON_TABLES
 from citybrain.datahub.masterdata.sources import read_person_records, source_info
+from citybrain.datahub.masterdata.writing import link_row
 from citybrain.datahub.quality.validators import id_check_char
 from citybrain.datahub.sharing import service as sharing_service
 from citybrain.datahub.sharing.rules import china_today
@@ -141,6 +148,7 @@ class RegionObjects:
     marker: str
     person_id: str = ""
     entity_id: str = ""
+    review_pair_id: int = 0  # two of the region's persons queued for the stewards' review
     api_key_id: int = 0
     datasource_id: int = 0
     sj_resources: tuple[str, str] = ("", "")
@@ -216,8 +224,9 @@ def _user(
 
 def _write_persons(
     session: Session, hub: HubStore, settings: Settings, codes: list[str], serial: int
-) -> None:
-    """Persons of ``codes`` through the build's own reading and writing of masters.
+) -> int:
+    """Persons of ``codes`` through the build's own reading and writing of masters and links;
+    the id of a review pair queued between two of them (as a linkage run queues one).
 
     The linkage step (Splink) needs hundreds of records to train, which a world of a few
     rows has not, so each record becomes a master of its own here; what the scope tests need
@@ -231,6 +240,20 @@ def _write_persons(
         session, PERSON_TABLES, records, assignment, touched=set(assignment.values()),
         existing=set(), now=utcnow(), survivors_of=lambda rs: survivors(rs, field_cipher(settings)),
     )  # fmt: skip
+    now = utcnow()
+    persist.write_links(
+        session, PERSON_TABLES, refreshed=[],
+        inserted=[link_row(r, assignment[r.source_record_id], now, None) for r in records],
+    )  # fmt: skip
+    left, right = sorted(assignment)[:2]
+    review.queue_pairs(session, pairs=[BandPair(left, right, 1.0, 0.67)], run_id=None, now=now)
+    return int(
+        session.execute(
+            select(MasterdataReviewPair.id).where(
+                MasterdataReviewPair.record_l == left, MasterdataReviewPair.record_r == right
+            )
+        ).scalar_one()
+    )
 
 
 def _write_reports(session: Session, cell: Cell, region_marker: str, settings: Settings) -> None:
@@ -400,6 +423,7 @@ def build_world(session: Session, settings: Settings, folder: Path) -> World:
             )
         _indicators(session, hub, settings, region, objects, cells, serial)
         _write_persons(session, hub, settings, person_codes, serial)
+        objects.review_pair_id = _write_persons(session, hub, settings, person_codes, serial)
         masterdata_service.rebuild_entities(session, hub=hub, resource_codes=entity_codes)
         objects.person_id = session.execute(
             select(MasterdataPerson.master_id).where(MasterdataPerson.region_code.startswith(region))

@@ -76,6 +76,18 @@ OPERATIONS: tuple[Op, ...] = (
     Op("person.read", "GET", MASTERDATA + "/persons/{person}", False),
     Op("person.unmask", "POST", MASTERDATA + "/persons/{person}/unmask", False, {"reason": "核查"}),
     Op("entity.read", "GET", MASTERDATA + "/entities/{entity}", False),
+    # the stewards' review queue of 人口库 and splitting a master (regional, both masters)
+    Op("review.read", "GET", MASTERDATA + "/review/{review}", False),
+    Op("review.merge", "POST", MASTERDATA + "/review/{review}/merge", False, {"note": "同一人"}),
+    Op("review.apart", "POST", MASTERDATA + "/review/{review}/apart", False, {"note": "不是"}),
+    Op("person.records", "GET", MASTERDATA + "/persons/{person}/records", False),
+    Op(
+        "person.split",
+        "POST",
+        MASTERDATA + "/persons/{person}/split",
+        False,
+        {"source_record_ids": ["x:y"], "note": "拆分"},
+    ),
     # users and API keys
     Op("user.read", "GET", IAM + "/users/{user}", False),
     Op("user.disable", "POST", IAM + "/users/{user}/disable", False),
@@ -190,6 +202,7 @@ LISTS: tuple[ListOp, ...] = (
     ListOp("grants", SHARING + "/grants?size=200", True, "id", "grant"),
     ListOp("persons", MASTERDATA + "/persons?size=200", False, "master_id", "person"),
     ListOp("entities", MASTERDATA + "/entities?size=200", False, "master_id", "entity"),
+    ListOp("review", MASTERDATA + "/review?size=200", False, "id", "review"),
     ListOp("users", IAM + "/users?size=200", False, "id", "user"),
     ListOp("apikeys", IAM + "/apikeys?size=200", False, "id", "apikey"),
     ListOp("departments", IAM + "/departments", False, "code", "department"),
@@ -265,6 +278,7 @@ def _targets(w: World, cell: tuple[str, str]) -> dict[str, Any]:
         "indicator": c.indicator_code, "indicator_app": c.indicator_app_id, "region": cell[0],
         "message": c.message_id, "sent_message": r.sent_message_id, "channel": r.channel_id,
         "template": r.template_id, "tag": r.tag_id, "delivery": r.delivery_id,
+        "review": r.review_pair_id,
     }  # fmt: skip
 
 
@@ -382,6 +396,10 @@ def test_own_objects_are_reachable(
             assert api.get(f"{INGEST}/batches/{other['batch']}", headers=headers).status_code == 200
         person = api.get(f"{MASTERDATA}/persons/{targets['person']}", headers=headers)
         assert person.status_code == 200
+        pair = api.get(f"{MASTERDATA}/review/{targets['review']}", headers=headers)
+        assert pair.status_code == 200, pair.text
+        queue = api.get(f"{MASTERDATA}/review?size=200", headers=headers).json()
+        assert targets["review"] in _identifiers(queue, "id")
         source = api.get(f"{DATASOURCES}/{targets['datasource']}", headers=headers)
         assert source.status_code == 200
         hits = api.get(f"{SEARCH}?q=网格员&size=100", headers=headers).json()

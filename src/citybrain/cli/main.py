@@ -161,13 +161,14 @@ def worker(
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="并发执行的任务数")] = 2,
 ) -> None:
     """运行后台任务与定时任务 (配置 CITYBRAIN_REDIS_URL 后可在多台机器上各运行一个)."""
-    from citybrain.app import register_jobs
+    from citybrain.app import follow_domain_events, register_jobs
     from citybrain.core.db import make_session_factory
     from citybrain.core.jobs.system import JobSystem
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     register_jobs()
     jobs = JobSystem(settings(), make_session_factory(cli_engine()))
+    follow_domain_events(jobs)  # batches the worker's ingest jobs load are linked too
     where = "Redis" if jobs.uses_redis else f"{settings().home / 'jobs.db'}"
     console.print(f"任务队列: {where}; 并发 {workers}")
     jobs.run_worker(workers=workers)

@@ -71,7 +71,9 @@ def test_every_record_is_clustered_once(linked: Linked) -> None:
 def test_a_careless_threshold_is_caught_by_the_precision_check(linked: Linked) -> None:
     # The accuracy test can fail: linking every blocked pair (households share phones,
     # namesakes share birth dates) drops precision well below 0.98.
-    config = LinkageConfig(threshold_match_probability=1e-12, trained_model=linked.result.model)
+    config = LinkageConfig(
+        link_match_weight=-100.0, review_match_weight=-100.0, trained_model=linked.result.model
+    )
     link_person_records(
         linked.con, records_table="person_record", output_table="loose", config=config
     )
@@ -320,4 +322,50 @@ def test_a_bridging_record_merges_two_masters() -> None:
         "where l1.master_id <> l2.master_id"
     ).fetchall()
     assert moved[0][0] == 1  # only B moved, from the retired master
+    con.close()
+
+
+def test_masters_kept_apart_are_not_merged_by_a_bridging_record() -> None:
+    con = duckdb.connect()
+    data = generate_person_records(PERSONS, seed=5, villages=_villages())
+    data.load_into(con, records_table="run1", truth_table="truth")
+    person_a = ("test:b1:A", "公安 户籍", "欧阳明远", "620722198805160019", "1988-05-16", None)
+    person_b = ("test:b1:B", "民政", "欧阳明远", None, None, "13909361234")
+    con.execute(_RECORD.format(table="run1"), [*person_a, _ADDRESS])
+    con.execute(_RECORD.format(table="run1"), [*person_b, _ADDRESS])
+    con.execute("create table no_links (source_record_id varchar, master_id varchar)")
+    first = link_into_masters(
+        con, new_records_table="run1", existing_links_table="no_links", assignment_table="l1"
+    )
+    masters = dict(
+        con.execute(
+            "select source_record_id, master_id from l1 where source_record_id like 'test:%'"
+        ).fetchall()
+    )
+    con.execute("create table run2 as select * from run1 limit 0")
+    person_c = ("test:b2:C", "卫健", "欧阳明远", "620722198805160019", "1988-05-16")
+    con.execute(_RECORD.format(table="run2"), [*person_c, "13909361234", _ADDRESS])
+    assert first.clustering is not None
+    second = link_into_masters(
+        con,
+        new_records_table="run2",
+        existing_links_table="l1",
+        existing_records_table="run1",
+        assignment_table="l2",
+        config=LinkageConfig(trained_model=first.clustering.model),
+        apart=[(masters["test:b1:B"], masters["test:b1:A"])],
+        band_table="band",
+    )
+    assert second.merges == []
+    after = dict(con.execute("select source_record_id, master_id from l2").fetchall())
+    assert after["test:b1:A"] != after["test:b1:B"]
+    assert after["test:b2:C"] in {masters["test:b1:A"], masters["test:b1:B"]}
+    # The band table is there for the review queue, one row per uncertain pair.
+    columns = [r[0] for r in con.execute("describe band").fetchall()]
+    assert columns == [
+        "source_record_id_l",
+        "source_record_id_r",
+        "match_weight",
+        "match_probability",
+    ]
     con.close()

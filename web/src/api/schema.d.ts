@@ -1669,6 +1669,182 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/masterdata/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 疑似重复人员列表
+         * @description 本辖区人口库的疑似重复人员: 匹配权重介于自动合并阈值与人工审核阈值之间、关联后仍分属两个主档的记录对 (两个主档都须在本辖区)。待审核的按匹配权重从高到低排列; 姓名脱敏。
+         *
+         *     所需权限: 审核人口库疑似重复人员 (合并、确认不是同一人、拆分档案) (`masterdata:review`)
+         */
+        get: operations["list_review_pairs_api_v1_masterdata_review_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterdata/review/{pair_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 查看疑似重复人员
+         * @description 疑似重复的两条来源记录并排显示 (个人信息脱敏) 及各自所在主档; 每次查看记入审计。不存在或不在本辖区时 404 review_pair_not_found。
+         *
+         *     所需权限: 审核人口库疑似重复人员 (合并、确认不是同一人、拆分档案) (`masterdata:review`)
+         */
+        get: operations["read_review_pair_api_v1_masterdata_review__pair_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterdata/review/{pair_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 合并疑似重复人员
+         * @description 数据管家确认两条记录是同一人: 两个主档立即合并 (编号小的存续), 此后不再分开 (除非拆分)。记入审计。已处理过 409 review_already_decided; 不存在或不在本辖区 404。
+         *
+         *     所需权限: 审核人口库疑似重复人员 (合并、确认不是同一人、拆分档案) (`masterdata:review`)
+         */
+        post: operations["merge_review_pair_api_v1_masterdata_review__pair_id__merge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterdata/review/{pair_id}/apart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 确认不是同一人
+         * @description 数据管家确认两条记录不是同一人: 记住该决定, 以后的关联不会自动合并这两个主档。记入审计。已处理过 409 review_already_decided; 不存在或不在本辖区 404。
+         *
+         *     所需权限: 审核人口库疑似重复人员 (合并、确认不是同一人、拆分档案) (`masterdata:review`)
+         */
+        post: operations["keep_review_pair_apart_api_v1_masterdata_review__pair_id__apart_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterdata/persons/{master_id}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 人员档案的来源记录 (脱敏)
+         * @description 主档下的各部门来源记录 (个人信息脱敏), 供拆分档案时选择; 每次查看记入审计。不存在或不在本辖区时 404 person_not_found。
+         *
+         *     所需权限: 审核人口库疑似重复人员 (合并、确认不是同一人、拆分档案) (`masterdata:review`)
+         */
+        get: operations["read_person_records_api_v1_masterdata_persons__master_id__records_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterdata/persons/{master_id}/split": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 拆分人员档案
+         * @description 把主档中选定的来源记录移入一个新主档 (错误合并时使用), 并记住两部分不是同一人。记入审计。所选记录须是本档案的一部分 (422 split_records_invalid); 不存在或不在本辖区 404。
+         *
+         *     所需权限: 审核人口库疑似重复人员 (合并、确认不是同一人、拆分档案) (`masterdata:review`)
+         */
+        post: operations["split_person_api_v1_masterdata_persons__master_id__split_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterdata/model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 人口库匹配模型状态
+         * @description 人口库匹配模型: 训练时间与记录数、两个阈值、训练时审核区间的记录对占比 (基线) 与此后各批次的占比 (超出界限即为漂移, 将自动重训), 以及本辖区待审核的疑似重复人员数。
+         *
+         *     所需权限: 审核人口库疑似重复人员 (合并、确认不是同一人、拆分档案) (`masterdata:review`)
+         */
+        get: operations["read_model_api_v1_masterdata_model_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/masterdata/model/retrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 重新训练人口库匹配模型
+         * @description 在后台用全部来源记录重新训练人口库匹配模型 (模型供全安装使用; 已有主档不重新关联)。申请记入审计; 返回后台任务编号, 可在任务页查看。
+         *
+         *     所需权限: 管理人口库匹配模型 (重新训练) (`masterdata:manage`)
+         */
+        post: operations["retrain_model_api_v1_masterdata_model_retrain_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sharing/requests": {
         parameters: {
             query?: never;
@@ -5129,6 +5305,57 @@ export interface components {
          * @enum {string}
          */
         Level: "province" | "city" | "county" | "town" | "village" | "grid";
+        /**
+         * LinkageModelStatus
+         * @description The 人口库 linkage model in use and its drift.
+         */
+        LinkageModelStatus: {
+            /** Model Id */
+            model_id: number | null;
+            /** Trained At */
+            trained_at: string | null;
+            /** Trained Records */
+            trained_records: number;
+            /**
+             * Reason
+             * @description build: 首次生成; manual: 手工重训; drift: 漂移重训
+             */
+            reason?: string | null;
+            /**
+             * Link Match Weight
+             * @description 自动合并阈值 (匹配权重)
+             */
+            link_match_weight: number;
+            /**
+             * Review Match Weight
+             * @description 人工审核阈值 (匹配权重)
+             */
+            review_match_weight: number;
+            /**
+             * Baseline Band Share
+             * @description 训练时审核区间内记录对的占比
+             */
+            baseline_band_share: number | null;
+            /**
+             * Batch Pairs Scored
+             * @description 此后各批次评分的记录对数
+             */
+            batch_pairs_scored: number;
+            /** Batch Pairs Band */
+            batch_pairs_band: number;
+            /** Batch Band Share */
+            batch_band_share: number | null;
+            /**
+             * Drift
+             * @description 审核区间占比超出界限 (将自动重训)
+             */
+            drift: boolean;
+            /**
+             * Pending Reviews
+             * @description 本辖区待审核的疑似重复人员
+             */
+            pending_reviews: number;
+        };
         /** LocateRead */
         LocateRead: {
             /** Lng */
@@ -6103,6 +6330,37 @@ export interface components {
              */
             reason: string;
         };
+        /** RetrainQueued */
+        RetrainQueued: {
+            /**
+             * Queued
+             * @description 已排入后台任务 masterdata.retrain (任务页可查看)
+             * @default true
+             */
+            queued: boolean;
+        };
+        /** ReviewDecisionRead */
+        ReviewDecisionRead: {
+            /** Pair Id */
+            pair_id: number;
+            status: components["schemas"]["ReviewStatus"];
+            /**
+             * Surviving Master Id
+             * @description 合并后存续的主档
+             */
+            surviving_master_id?: string | null;
+            /** Master Ids */
+            master_ids: string[];
+        };
+        /** ReviewDecisionRequest */
+        ReviewDecisionRequest: {
+            /**
+             * Note
+             * @description 说明 (可选), 记入审计
+             * @default
+             */
+            note: string;
+        };
         /** ReviewNote */
         ReviewNote: {
             /**
@@ -6111,6 +6369,131 @@ export interface components {
              */
             note: string;
         };
+        /** ReviewPairDetail */
+        ReviewPairDetail: {
+            /** Id */
+            id: number;
+            status: components["schemas"]["ReviewStatus"];
+            /**
+             * Origin
+             * @description linkage: 关联时发现; split: 拆分档案时记下
+             */
+            origin: string;
+            /** Match Weight */
+            match_weight: number;
+            /** Match Probability */
+            match_probability: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Note */
+            note: string;
+            left: components["schemas"]["ReviewSide"];
+            right: components["schemas"]["ReviewSide"];
+        };
+        /** ReviewPairPage */
+        ReviewPairPage: {
+            /** Items */
+            items: components["schemas"]["ReviewPairSummary"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** ReviewPairSummary */
+        ReviewPairSummary: {
+            /** Id */
+            id: number;
+            status: components["schemas"]["ReviewStatus"];
+            /**
+             * Match Weight
+             * @description 匹配权重 (log2 贝叶斯因子), 介于两个阈值之间
+             */
+            match_weight: number;
+            /** Match Probability */
+            match_probability: number;
+            /** Left Master Id */
+            left_master_id: string;
+            /** Right Master Id */
+            right_master_id: string;
+            /**
+             * Left Name
+             * @description 左侧主档姓名 (脱敏)
+             */
+            left_name: string;
+            /** Right Name */
+            right_name: string;
+            /** Region Code */
+            region_code: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By */
+            decided_by: string | null;
+        };
+        /**
+         * ReviewSide
+         * @description A record of the pair and the master it is in now.
+         */
+        ReviewSide: {
+            /** Source Record Id */
+            source_record_id: string;
+            /** Master Id */
+            master_id: string;
+            /** Resource Code */
+            resource_code: string;
+            /** Department Code */
+            department_code: string;
+            /** Batch Id */
+            batch_id: number;
+            /** Observed At */
+            observed_at: string | null;
+            /** Name */
+            name: string | null;
+            /** Id Number */
+            id_number: string | null;
+            /** Gender */
+            gender: string | null;
+            /** Birth Date */
+            birth_date: string | null;
+            /** Phone */
+            phone: string | null;
+            /** Address */
+            address: string | null;
+            /** Town Code */
+            town_code: string | null;
+            /**
+             * Master Name
+             * @description 主档姓名 (脱敏)
+             */
+            master_name: string;
+            /** Master Record Count */
+            master_record_count: number;
+            /** Region Code */
+            region_code: string;
+            /**
+             * Region Name
+             * @default
+             */
+            region_name: string;
+        };
+        /**
+         * ReviewStatus
+         * @enum {string}
+         */
+        ReviewStatus: "pending" | "merged" | "apart" | "superseded";
         /** RevisionPage */
         RevisionPage: {
             /** Items */
@@ -6653,6 +7036,59 @@ export interface components {
          * @enum {string}
          */
         SmtpSecurity: "ssl" | "starttls" | "none";
+        /**
+         * SourceRecordRead
+         * @description One department's record of a person (masked): what the steward compares.
+         */
+        SourceRecordRead: {
+            /** Source Record Id */
+            source_record_id: string;
+            /** Master Id */
+            master_id: string;
+            /** Resource Code */
+            resource_code: string;
+            /** Department Code */
+            department_code: string;
+            /** Batch Id */
+            batch_id: number;
+            /** Observed At */
+            observed_at: string | null;
+            /** Name */
+            name: string | null;
+            /** Id Number */
+            id_number: string | null;
+            /** Gender */
+            gender: string | null;
+            /** Birth Date */
+            birth_date: string | null;
+            /** Phone */
+            phone: string | null;
+            /** Address */
+            address: string | null;
+            /** Town Code */
+            town_code: string | null;
+        };
+        /** SplitRead */
+        SplitRead: {
+            /** Master Id */
+            master_id: string;
+            /** New Master Id */
+            new_master_id: string;
+        };
+        /** SplitRequest */
+        SplitRequest: {
+            /**
+             * Source Record Ids
+             * @description 移入新主档的来源记录 (本档案的一部分)
+             */
+            source_record_ids: string[];
+            /**
+             * Note
+             * @description 拆分原因, 记入审计
+             * @default
+             */
+            note: string;
+        };
         /** TagCreate */
         TagCreate: {
             /** Name */
@@ -9863,6 +10299,249 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_review_pairs_api_v1_masterdata_review_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                size?: number;
+                status?: components["schemas"]["ReviewStatus"] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewPairPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    read_review_pair_api_v1_masterdata_review__pair_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                pair_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewPairDetail"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    merge_review_pair_api_v1_masterdata_review__pair_id__merge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                pair_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewDecisionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewDecisionRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    keep_review_pair_apart_api_v1_masterdata_review__pair_id__apart_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                pair_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewDecisionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewDecisionRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    read_person_records_api_v1_masterdata_persons__master_id__records_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                master_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceRecordRead"][];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    split_person_api_v1_masterdata_persons__master_id__split_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                master_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SplitRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SplitRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    read_model_api_v1_masterdata_model_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkageModelStatus"];
+                };
+            };
+        };
+    };
+    retrain_model_api_v1_masterdata_model_retrain_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetrainQueued"];
                 };
             };
         };

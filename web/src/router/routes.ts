@@ -9,12 +9,14 @@ import { datahubPublicRoutes, datahubRoutes } from '@/modules/datahub/routes'
 import { searchRoutes } from '@/modules/search/routes'
 import { reportsRoutes } from '@/modules/reports/routes'
 import { messagesRoutes } from '@/modules/messages/routes'
+import { masterdataRoutes } from '@/modules/masterdata/routes'
 
 /** Layout children of every module, in menu order. */
 export const moduleRoutes: RouteRecordRaw[] = [
   ...regionsRoutes,
   ...messagesRoutes,
   ...datahubRoutes,
+  ...masterdataRoutes,
   ...reportsRoutes,
   ...iamRoutes,
   ...auditRoutes,

@@ -19,6 +19,7 @@ from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.context import actor_of
 from citybrain.core.crypto import sm3_hex
+from citybrain.core.domain_events import publish
 from citybrain.core.errors import DomainError
 from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
 from citybrain.datahub.ingest.mapping import ColumnMapping
@@ -185,7 +186,11 @@ def loaded(
 ) -> BatchResult:
     """Record a merged batch: its report, a rectification order when rows failed (not for a
     resubmission, which belongs to its order already) and ``ingest.batch.load``. The
-    quarantined rows are stored by the caller (they may belong to an order instead)."""
+    quarantined rows are stored by the caller (they may belong to an order instead).
+
+    Publishes ``ingest.batch.loaded`` (batch, resource, region and row counts), delivered once
+    the caller's transaction commits and dropped if it rolls back: the base libraries link the
+    batch's records then (``masterdata.tasks``)."""
     report = quality_service.record_report(
         session,
         batch_id=batch.id,
@@ -218,6 +223,19 @@ def loaded(
         checksum=batch.checksum,
     )
     session.flush()
+    publish(
+        session,
+        "ingest.batch.loaded",
+        batch_id=batch.id,
+        resource_code=batch.resource_code,
+        region_code=batch.region_code,
+        department_code=batch.department_code,
+        rows=outcome.total,
+        inserted=merged.inserted,
+        updated=merged.updated,
+        skipped=merged.skipped,
+        quarantined=spool.count,
+    )
     return BatchResult(
         batch.id,
         batch.resource_code,

@@ -1,11 +1,21 @@
 """Building 人口库: hub person records → Splink linkage into stable masters → bulk writes.
 
+Two ways in, one linkage (:mod:`~citybrain.datahub.masterdata.linking`):
+
+* a **full build** (:func:`build_persons`) reads every current record of the listed resources
+  and links those not linked yet (and those whose hub version changed); it registers the
+  resources as the sources of 人口库, trains the model when none is stored, and fills in the
+  linkage features of links written before features were kept;
+* a **batch run** (:func:`link_person_batch`) reads only the rows one ingest batch loaded and
+  scores them against the linked records that share a blocking key with them, found through
+  the features on the links: a batch of ten thousand records never rereads the population.
+
 The linkage sees blind indexes, never ID or phone numbers: exact-equality comparisons work on
 them, and each record's checksum validity is computed before (from the decrypted number).
-Records already linked keep their master (masters never split); a record whose hub version
-changed keeps its link and gets its attributes refreshed; new records are linked into the
-existing masters with the stored model, so a small batch is scored with the weights learnt on
-the whole population (the first build trains and stores it).
+Records already linked keep their master; the stored model scores every run (the first build
+trains it). Pairs in the band between the review and the link threshold whose records ended in
+two masters are queued for the stewards (:mod:`~citybrain.datahub.masterdata.review`); masters
+a steward kept apart are never merged.
 """
 
 from __future__ import annotations
@@ -13,42 +23,58 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type information
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore
 from citybrain.core.clock import utcnow
 from citybrain.core.crypto import FieldCipher
-from citybrain.core.errors import InvalidState
-from citybrain.datahub.catalog import scope as catalog_scope
-from citybrain.datahub.masterdata import persist
-from citybrain.datahub.masterdata.linkage_model import InsufficientTrainingData, LinkageConfig
-from citybrain.datahub.masterdata.masters import MasterMerge, link_into_masters
+from citybrain.datahub.masterdata import drift, features, persist, review
+from citybrain.datahub.masterdata.linkage import INPUT_TABLE, input_columns, prepare_input
+from citybrain.datahub.masterdata.linkage_model import LinkageConfig
+from citybrain.datahub.masterdata.linking import PersonLinkOutcome, link_persons, linkage_table
+from citybrain.datahub.masterdata.masters import MasterMerge
 from citybrain.datahub.masterdata.persist import PERSON_TABLES
 from citybrain.datahub.masterdata.sources import (
-    ENCRYPTED_ITEMS,
-    PERSON_ITEMS,
+    RowFilter,
     SourceInfo,
     SourceRecord,
-    derived_birth_date,
-    derived_gender,
-    plain_value,
     read_person_records,
+    source_info,
+)
+from citybrain.datahub.masterdata.writing import (
+    ATTRIBUTE_CONTEXT,
+    MASTER_CONTEXT,
+    link_row,
+    person_attributes,
+    person_reader,
+    person_survivors,
+    refresh_masters,
+    refreshed_link,
+    survivors,
+    town_within_provider,
+    write_touched_masters,
 )
 
-MASTER_CONTEXT = "masterdata_person/{}"
-ATTRIBUTE_CONTEXT = "masterdata_person_attribute/{}"
+__all__ = [
+    "ATTRIBUTE_CONTEXT",
+    "MASTER_CONTEXT",
+    "BuildReport",
+    "build_persons",
+    "link_person_batch",
+    "survivors",
+    "town_within_provider",
+    "write_touched_masters",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class BuildReport:
-    """What one build did."""
+    """What one build or batch run did."""
 
     domain: str  # person | entity
     records: int  # source records read from the hub
@@ -60,10 +86,18 @@ class BuildReport:
     masters: int  # live (not retired) masters after the build
     model_trained: bool
     seconds: float
+    kind: str = "full"  # full | batch
+    batch_id: int | None = None
+    pairs_scored: int = 0
+    pairs_band: int = 0  # scored pairs between the review and the link threshold
+    review_queued: int = 0
+    drift: bool = False
 
     def summary(self) -> dict[str, Any]:
         """Counts for the audit record and the CLI."""
         return {
+            "kind": self.kind,
+            "batch_id": self.batch_id,
             "records": self.records,
             "new_records": self.new_records,
             "changed_records": self.changed_records,
@@ -72,6 +106,10 @@ class BuildReport:
             "merges": len(self.merges),
             "masters": self.masters,
             "model_trained": self.model_trained,
+            "pairs_scored": self.pairs_scored,
+            "pairs_band": self.pairs_band,
+            "review_queued": self.review_queued,
+            "drift": self.drift,
             "seconds": round(self.seconds, 2),
         }
 
@@ -86,59 +124,248 @@ def build_persons(
     retrain: bool = False,
 ) -> BuildReport:
     """See :func:`citybrain.datahub.masterdata.service.rebuild_persons`."""
-    started = time.perf_counter()
-    now = utcnow()
+    started, now = time.perf_counter(), utcnow()
+    persist.register_sources(session, "person", [s.resource_code for s in sources], now=now)
     records = read_person_records(hub, sources, cipher)
     links = persist.existing_links(session, PERSON_TABLES)
+    new, changed = _new_and_changed(records, links)
+    stored = None if retrain else persist.stored_model(session, "person")
+    config = config or LinkageConfig()
+    from_store = config.trained_model is None and stored is not None
+    model = stored.model if from_store and stored is not None else config.trained_model
+    config = dataclasses.replace(config, trained_model=model, identifiers_are_blind_indexes=True)
+    refreshing = {r.source_record_id for r in changed}
+    legacy = features.unfeatured_links(session)
+    outcome = None
+    if new or changed or legacy:
+        outcome = link_persons(
+            to_link=linkage_table([*new, *changed]),
+            existing=linkage_table(
+                [r for r in records if r.source_record_id in links
+                 and r.source_record_id not in refreshing]
+            ),
+            links={srid: master for srid, (master, _) in links.items()},
+            config=config,
+            number_after=persist.last_issued_number(session, PERSON_TABLES),
+            apart=review.apart_masters(session),
+            features_of={r.source_record_id for r in (*new, *changed)} | legacy,
+        )  # fmt: skip
+    model_id = stored.id if from_store and stored is not None else None
+    if outcome is not None and outcome.learnt is not None:
+        share = outcome.pairs_band / outcome.pairs_scored if outcome.pairs_scored else None
+        model_id = persist.store_model(
+            session, "person", outcome.learnt, records=len(records), now=now, band_share=share
+        )
+    assignment = {srid: master for srid, (master, _) in links.items()}
+    existing = set(assignment.values())
+    if outcome is not None:
+        assignment.update(outcome.assignment)
+        _write(session, outcome, new, changed, records, assignment, existing, cipher, now)
+        _backfill_features(session, outcome, legacy - refreshing)
+    return _finish(
+        session, "full", None, records, new, changed, outcome, model_id, assignment, existing,
+        started, now,
+    )  # fmt: skip
+
+
+def link_person_batch(
+    session: Session,
+    *,
+    hub: HubStore,
+    batch_id: int,
+    resource_code: str,
+    cipher: FieldCipher,
+    config: LinkageConfig | None = None,
+) -> BuildReport | None:
+    """See :func:`citybrain.datahub.masterdata.service.link_batch`."""
+    codes = persist.registered_sources(session, "person")
+    if resource_code not in codes:
+        return None
+    sources = source_info(session, codes)
+    stored = persist.stored_model(session, "person")
+    if stored is None or features.links_without_features(session):
+        return build_persons(session, hub=hub, sources=sources, cipher=cipher, config=config)
+    started, now = time.perf_counter(), utcnow()
+    source = next(s for s in sources if s.resource_code == resource_code)
+    batch = read_person_records(
+        hub, [source], cipher, rows={resource_code: RowFilter(batch_id=batch_id)}
+    )
+    links = persist.links_of(session, PERSON_TABLES, [r.source_record_id for r in batch])
+    new, changed = _new_and_changed(batch, links)
+    config = dataclasses.replace(
+        config or LinkageConfig(), trained_model=stored.model, identifiers_are_blind_indexes=True
+    )
+    outcome, assignment, existing = None, {s: m for s, (m, _) in links.items()}, set()
+    if new or changed:
+        to_link = linkage_table([*new, *changed])
+        keys = _blocking_keys(to_link, config)
+        pool, pool_masters = features.candidates(
+            session, id_numbers=keys.ids, name_births=keys.name_births, phones=keys.phones,
+            exclude={r.source_record_id for r in batch},
+        )  # fmt: skip
+        run_links = {**pool_masters, **assignment}
+        existing = set(run_links.values())
+        outcome = link_persons(
+            to_link=to_link,
+            existing=pool,
+            links=run_links,
+            config=config,
+            number_after=persist.last_issued_number(session, PERSON_TABLES),
+            apart=review.apart_masters(session, among=existing),
+            name_frequencies=features.name_frequencies(session, keys.names),
+        )
+        assignment = _whole_masters(session, outcome)
+        _write(session, outcome, new, changed, batch, assignment, existing, cipher, now, hub=hub)
+    return _finish(
+        session, "batch", batch_id, batch, new, changed, outcome, stored.id, assignment,
+        existing, started, now, baseline=stored.band_share,
+    )  # fmt: skip
+
+
+# --- shared steps ---------------------------------------------------------------------------
+
+
+def _new_and_changed(
+    records: Sequence[SourceRecord], links: Mapping[str, tuple[str, int]]
+) -> tuple[list[SourceRecord], list[SourceRecord]]:
     new = [r for r in records if r.source_record_id not in links]
     changed = [
         r
         for r in records
         if r.source_record_id in links and links[r.source_record_id][1] != r.batch_id
     ]
-    assignment: dict[str, str] = {srid: master for srid, (master, _) in links.items()}
-    merges: list[MasterMerge] = []
-    linked_to_existing, trained = 0, False
-    if new:
-        config = config or LinkageConfig()
-        model = (
-            None if retrain else (config.trained_model or persist.stored_model(session, "person"))
-        )
-        config = dataclasses.replace(
-            config, trained_model=model, identifiers_are_blind_indexes=True
-        )
-        result_assignment, merges, linked_to_existing, learnt = _link(
-            records, links, config, number_after=persist.last_issued_number(session, PERSON_TABLES)
-        )
-        assignment = result_assignment
-        if model is None and learnt is not None:
-            persist.store_model(session, "person", learnt, records=len(records), now=now)
-            trained = True
-    existing_masters = {master for master, _ in links.values()}
+    return new, changed
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    ids: set[str]
+    name_births: set[tuple[str, str]]
+    phones: set[str]
+    names: list[str | None]
+
+
+def _blocking_keys(to_link: Any, config: LinkageConfig) -> _Keys:
+    """The normalised blocking keys of the records to link (as the linkage will see them)."""
+    con = duckdb.connect()
+    try:
+        con.register("to_link", to_link)
+        cols = ", ".join(input_columns(config))
+        prepare_input(con, f"select {cols}, true as is_new from to_link", config)  # noqa: S608
+        rows = con.execute(
+            f"select name, birth_date, id_number, phone from {INPUT_TABLE}"  # noqa: S608
+        ).fetchall()
+    finally:
+        con.close()
+    return _Keys(
+        ids={str(i) for _, _, i, _ in rows if i},
+        name_births={(str(n), str(b)) for n, b, _, _ in rows if n and b},
+        phones={str(p) for _, _, _, p in rows if p},
+        names=[n for n, _, _, _ in rows],
+    )
+
+
+def _whole_masters(session: Session, outcome: PersonLinkOutcome) -> dict[str, str]:
+    """Every record of the masters the run touched, with its master after the run: the links
+    as stored (records of a retired master move to its survivor), then the run's own."""
+    survivor = {m.retired_master_id: m.surviving_master_id for m in outcome.merges}
+    touched = set(outcome.assignment.values()) | set(survivor)
+    stored = persist.records_of_masters(session, PERSON_TABLES, touched)
+    assignment = {srid: survivor.get(master, master) for srid, master in stored.items()}
+    assignment.update(outcome.assignment)
+    return assignment
+
+
+def _write(
+    session: Session,
+    outcome: PersonLinkOutcome,
+    new: Sequence[SourceRecord],
+    changed: Sequence[SourceRecord],
+    records: Sequence[SourceRecord],
+    assignment: Mapping[str, str],
+    existing: set[str],
+    cipher: FieldCipher,
+    now: dt.datetime,
+    *,
+    hub: HubStore | None = None,
+) -> None:
+    """Masters (touched ones recomputed; ``existing`` names those stored before the run),
+    merges, links with features, attributes."""
     touched = {assignment[r.source_record_id] for r in (*new, *changed)}
-    touched |= {m.surviving_master_id for m in merges}
-    write_touched_masters(
-        session, PERSON_TABLES, records, assignment, touched=touched,
-        existing=existing_masters, now=now, survivors_of=lambda rs: survivors(rs, cipher),
-    )  # fmt: skip
-    persist.apply_merges(session, PERSON_TABLES, merges, now=now)
+    touched |= {m.surviving_master_id for m in outcome.merges}
+    if hub is None:  # a full build holds every record
+        write_touched_masters(
+            session, PERSON_TABLES, records, assignment, touched=touched, existing=existing,
+            now=now, survivors_of=person_survivors(cipher),
+        )  # fmt: skip
+    else:
+        refresh_masters(
+            session, tables=PERSON_TABLES, read=person_reader(hub, cipher),
+            survivors_of=person_survivors(cipher), assignment=assignment, touched=touched,
+            existing=existing, known=records, now=now,
+        )  # fmt: skip
+    persist.apply_merges(session, PERSON_TABLES, outcome.merges, now=now)
+    found = outcome.features
     persist.write_links(
         session,
         PERSON_TABLES,
-        inserted=[_link_row(r, assignment[r.source_record_id], now) for r in new],
-        refreshed=[
-            {"source_record_id": r.source_record_id, "batch_id": r.batch_id,
-             "source_row": r.source_row, "linked_at": now}
-            for r in changed
+        inserted=[
+            link_row(r, assignment[r.source_record_id], now, found.get(r.source_record_id))
+            for r in new
         ],
-    )  # fmt: skip
+        refreshed=[refreshed_link(r, now, found.get(r.source_record_id)) for r in changed],
+    )
     persist.replace_attributes(
         session,
         PERSON_TABLES,
         cleared=[r.source_record_id for r in changed],
-        rows=[row for r in (*new, *changed) for row in _attributes(r, assignment, cipher)],
+        rows=[row for r in (*new, *changed) for row in person_attributes(r, assignment, cipher)],
     )
+
+
+def _backfill_features(session: Session, outcome: PersonLinkOutcome, srids: set[str]) -> None:
+    """Features of links written before features were kept; a link whose record is gone from
+    the hub (or from the sources) gets empty features, so it no longer counts as unfeatured."""
+    empty = dict.fromkeys(features.FEATURES, None) | {"id_number_valid": False}
+    rows = [
+        {"source_record_id": srid, **outcome.features.get(srid, empty)} for srid in sorted(srids)
+    ]
+    persist.write_links(session, PERSON_TABLES, inserted=[], refreshed=rows)
+
+
+def _finish(
+    session: Session,
+    kind: str,
+    batch_id: int | None,
+    records: Sequence[SourceRecord],
+    new: Sequence[SourceRecord],
+    changed: Sequence[SourceRecord],
+    outcome: PersonLinkOutcome | None,
+    model_id: int | None,
+    assignment: Mapping[str, str],
+    existing_masters: set[str],
+    started: float,
+    now: dt.datetime,
+    *,
+    baseline: float | None = None,
+) -> BuildReport:
+    """Queue the band pairs, close pairs linked meanwhile, record the run and its drift."""
+    scored = outcome.pairs_scored if outcome is not None else 0
+    band = outcome.pairs_band if outcome is not None else 0
+    merges = outcome.merges if outcome is not None else []
     new_masters = len({assignment[r.source_record_id] for r in new} - existing_masters)
+    seen = drift.status(
+        session, domain="person", model_id=model_id, baseline=baseline, adding=(scored, band)
+    )
+    drifted = kind == "batch" and seen.drift
+    counts = drift.RunCounts(
+        "person", kind, batch_id, model_id, len(records), len(new), len(changed), scored, band,
+        0, len(merges), new_masters, time.perf_counter() - started,
+    )  # fmt: skip
+    run = drift.record_run(session, counts, drift=drifted, now=now)
+    if outcome is not None:
+        run.review_queued = review.queue_pairs(session, pairs=outcome.band, run_id=run.id, now=now)
+        review.supersede_linked(session)
     session.flush()
     return BuildReport(
         domain="person",
@@ -146,186 +373,15 @@ def build_persons(
         new_records=len(new),
         changed_records=len(changed),
         new_masters=new_masters,
-        linked_to_existing=linked_to_existing,
-        merges=merges,
+        linked_to_existing=outcome.linked_to_existing if outcome is not None else 0,
+        merges=list(merges),
         masters=persist.live_count(session, PERSON_TABLES),
-        model_trained=trained,
+        model_trained=outcome is not None and outcome.learnt is not None,
         seconds=time.perf_counter() - started,
+        kind=kind,
+        batch_id=batch_id,
+        pairs_scored=scored,
+        pairs_band=band,
+        review_queued=run.review_queued,
+        drift=drifted,
     )
-
-
-def _link(
-    records: Sequence[SourceRecord],
-    links: dict[str, tuple[str, int]],
-    config: LinkageConfig,
-    *,
-    number_after: int,
-) -> tuple[dict[str, str], list[MasterMerge], int, dict[str, Any] | None]:
-    """Run the linkage on an in-memory DuckDB; (assignment, merges, joined, trained model)."""
-    con = duckdb.connect()
-    try:
-        con.register("records_arrow", _linkage_table(records))
-        con.execute("create table records as select * from records_arrow")
-        con.unregister("records_arrow")
-        con.register("links_arrow", pa.table({
-            "source_record_id": pa.array(list(links), pa.string()),
-            "master_id": pa.array([m for m, _ in links.values()], pa.string()),
-        }))  # fmt: skip
-        con.execute("create table links as select * from links_arrow")
-        con.unregister("links_arrow")
-        con.execute(
-            "create table new_records as select * from records r where not exists"
-            " (select 1 from links l where l.source_record_id = r.source_record_id)"
-        )
-        con.execute(
-            "create table existing_records as select * from records r where exists"
-            " (select 1 from links l where l.source_record_id = r.source_record_id)"
-        )
-        try:
-            result = link_into_masters(
-                con,
-                new_records_table="new_records",
-                existing_links_table="links",
-                existing_records_table="existing_records",
-                assignment_table="assignment",
-                config=config,
-                number_after=number_after,
-            )
-        except InsufficientTrainingData as exc:
-            raise InvalidState(
-                "记录太少，无法训练人口库匹配模型：请先归集更多部门数据后再构建",
-                code="linkage_insufficient_data",
-            ) from exc
-        assignment = {
-            str(s): str(m)
-            for s, m in con.execute("select source_record_id, master_id from assignment").fetchall()
-        }
-    finally:
-        con.close()
-    learnt = result.clustering.model if result.clustering is not None else None
-    return assignment, list(result.merges), result.records_linked_to_existing, learnt
-
-
-def _linkage_table(records: Sequence[SourceRecord]) -> Any:
-    def column(values: list[str | None]) -> Any:
-        return pa.array(values, pa.string())
-
-    return pa.table({
-        "source_record_id": column([r.source_record_id for r in records]),
-        "source": column([r.source.resource_code for r in records]),
-        "name": column([r.values.get("name") for r in records]),
-        "id_number": column([r.bidx.get("id_number") for r in records]),
-        "birth_date": column([derived_birth_date(r) for r in records]),
-        "phone": column([r.bidx.get("phone") for r in records]),
-        "address": column([r.values.get("address") for r in records]),
-        "id_number_valid": pa.array([r.id_valid for r in records], pa.bool_()),
-    })  # fmt: skip
-
-
-def _link_row(record: SourceRecord, master_id: str, now: dt.datetime) -> dict[str, Any]:
-    return {
-        "source_record_id": record.source_record_id,
-        "master_id": master_id,
-        "resource_code": record.source.resource_code,
-        "batch_id": record.batch_id,
-        "source_row": record.source_row,
-        "linked_at": now,
-    }
-
-
-def _attributes(
-    record: SourceRecord, assignment: dict[str, str], cipher: FieldCipher
-) -> list[dict[str, Any]]:
-    """One row per value the record gives; ID and phone numbers encrypted."""
-    rows: list[dict[str, Any]] = []
-    for item in PERSON_ITEMS:
-        encrypted = item in ENCRYPTED_ITEMS
-        value = plain_value(record, item, cipher) if encrypted else record.values.get(item)
-        if value is None:
-            continue
-        bidx = None
-        if encrypted:
-            bidx = record.bidx[item]
-            value = cipher.encrypt(value, context=ATTRIBUTE_CONTEXT.format(item))
-        rows.append({
-            "master_id": assignment[record.source_record_id],
-            "source_record_id": record.source_record_id, "attribute": item, "value": value,
-            "value_bidx": bidx, "resource_code": record.source.resource_code,
-            "department_code": record.source.department_code, "batch_id": record.batch_id,
-            "observed_at": record.observed_at,
-        })  # fmt: skip
-    return rows
-
-
-def write_touched_masters(
-    session: Session,
-    tables: persist.Tables,
-    records: Sequence[SourceRecord],
-    assignment: dict[str, str],
-    *,
-    touched: set[str],
-    existing: set[str],
-    now: dt.datetime,
-    survivors_of: Callable[[Sequence[SourceRecord]], dict[str, Any]],
-) -> None:
-    """Recompute the surviving values of every touched master from all its records (persons
-    and entities alike; ``survivors_of`` picks the values)."""
-    members: dict[str, list[SourceRecord]] = defaultdict(list)
-    for record in records:
-        master = assignment.get(record.source_record_id)
-        if master in touched:
-            members[master].append(record)
-    counts = Counter(assignment.values())
-    inserted, updated = [], []
-    for master_id in sorted(touched):
-        values = survivors_of(members.get(master_id, []))
-        values.update(master_id=master_id, record_count=counts[master_id], updated_at=now)
-        if master_id in existing:
-            updated.append(values)
-        else:
-            inserted.append({**values, "created_at": now, "retired_into": None})
-    persist.write_masters(session, tables, inserted=inserted, updated=updated)
-
-
-def town_within_provider(record: SourceRecord) -> str | None:
-    """The record's town code when it lies inside its providing department's region."""
-    town = (record.values.get("town_code") or "").strip()
-    if town and catalog_scope.within(record.source.region_code, town):
-        return town
-    return None
-
-
-def survivors(records: Sequence[SourceRecord], cipher: FieldCipher) -> dict[str, Any]:
-    """The master's values: per field, the first present value of the records ordered by
-    source priority (the first resource the caller listed wins), then the newest load."""
-    ordered = sorted(
-        records,
-        key=lambda r: (r.source.priority, -r.observed_at.timestamp(), r.source_record_id),
-    )
-
-    def first(item: str) -> SourceRecord | None:
-        return next((r for r in ordered if r.values.get(item) or item in r.bidx), None)
-
-    values: dict[str, Any] = {
-        "name": next((r.values["name"] for r in ordered if r.values.get("name")), ""),
-        "address": next((r.values["address"] for r in ordered if r.values.get("address")), None),
-        "gender": next((g for r in ordered if (g := derived_gender(r))), None),
-        "birth_on": next(
-            (dt.date.fromisoformat(b) for r in ordered if (b := derived_birth_date(r))), None
-        ),
-        # Bounded by the providing department: a town code outside the department's region
-        # is not trusted (a 船山区 department cannot place a person in 民乐县); the person then
-        # keeps the department's own region. See docs/architecture.md, "Scope".
-        "region_code": next(
-            (town for r in ordered if (town := town_within_provider(r))),
-            ordered[0].source.region_code if ordered else "",
-        ),
-    }
-    for item, column in (("id_number", "id_number"), ("phone", "phone")):
-        source = first(item)
-        plain = plain_value(source, item, cipher) if source is not None else None
-        values[f"{column}_enc"] = (
-            cipher.encrypt(plain, context=MASTER_CONTEXT.format(item)) if plain else None
-        )
-        values[f"{column}_bidx"] = source.bidx.get(item) if source is not None and plain else None
-    return values

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -23,14 +23,21 @@ from sqlalchemy.orm import Session
 from citybrain.analytics.hub import HubStore
 from citybrain.core.clock import utcnow
 from citybrain.datahub.masterdata import persist
-from citybrain.datahub.masterdata.build import BuildReport, write_touched_masters
+from citybrain.datahub.masterdata.build import BuildReport
 from citybrain.datahub.masterdata.models import MasterdataEntity
 from citybrain.datahub.masterdata.persist import ENTITY_TABLES
 from citybrain.datahub.masterdata.sources import (
     ENTITY_ITEMS,
+    RowFilter,
     SourceInfo,
     SourceRecord,
     read_entity_records,
+)
+from citybrain.datahub.masterdata.writing import (
+    link_row,
+    refresh_masters,
+    refreshed_link,
+    write_touched_masters,
 )
 from citybrain.datahub.quality.validators import normalize_uscc, validate_uscc
 
@@ -60,12 +67,24 @@ def match_key(name: str | None, address: str | None) -> str:
 
 
 def build_entities(
-    session: Session, *, hub: HubStore, sources: Sequence[SourceInfo]
+    session: Session,
+    *,
+    hub: HubStore,
+    sources: Sequence[SourceInfo],
+    batch_id: int | None = None,
 ) -> BuildReport:
-    """See :func:`citybrain.datahub.masterdata.service.rebuild_entities`."""
+    """See :func:`citybrain.datahub.masterdata.service.rebuild_entities`. With ``batch_id``
+    (one source), only the rows of that ingest batch are read and linked (a batch run); else
+    every row of ``sources`` (a full build, which registers them as the sources of 法人库)."""
     started, now = time.perf_counter(), utcnow()
-    records = read_entity_records(hub, sources)
-    links = persist.existing_links(session, ENTITY_TABLES)
+    if batch_id is None:
+        persist.register_sources(session, "entity", [s.resource_code for s in sources], now=now)
+        records = read_entity_records(hub, sources)
+        links = persist.existing_links(session, ENTITY_TABLES)
+    else:
+        rows = {s.resource_code: RowFilter(batch_id=batch_id) for s in sources}
+        records = read_entity_records(hub, sources, rows=rows)
+        links = persist.links_of(session, ENTITY_TABLES, [r.source_record_id for r in records])
     new = [r for r in records if r.source_record_id not in links]
     changed = [
         r
@@ -73,9 +92,9 @@ def build_entities(
         if r.source_record_id in links and links[r.source_record_id][1] != r.batch_id
     ]
     assignment = {srid: master for srid, (master, _) in links.items()}
-    existing = set(assignment.values())
     number = persist.last_issued_number(session, ENTITY_TABLES)
     by_uscc, by_key, code_of = _index(session)
+    existing = set(assignment.values()) | set(by_uscc.values()) | set(by_key.values())
     joined = 0
     for record in sorted(new, key=lambda r: (r.source.priority, r.source_record_id)):
         code = valid_uscc(record.values.get("uscc"))
@@ -97,25 +116,28 @@ def build_entities(
         if key:
             by_key.setdefault(key, master)
     touched = {assignment[r.source_record_id] for r in (*new, *changed)}
-    write_touched_masters(
-        session, ENTITY_TABLES, records, assignment, touched=touched, existing=existing,
-        now=now, survivors_of=entity_survivors,
-    )  # fmt: skip
+    if batch_id is None:
+        write_touched_masters(
+            session, ENTITY_TABLES, records, assignment, touched=touched, existing=existing,
+            now=now, survivors_of=entity_survivors,
+        )  # fmt: skip
+    else:
+        whole = persist.records_of_masters(session, ENTITY_TABLES, touched)
+        whole.update(assignment)
+
+        def read(chosen: Sequence[SourceInfo], rows: Mapping[str, RowFilter]) -> list[SourceRecord]:
+            return read_entity_records(hub, chosen, rows=rows)
+
+        refresh_masters(
+            session, tables=ENTITY_TABLES, read=read, survivors_of=entity_survivors,
+            assignment=whole, touched=touched, existing=existing, known=records, now=now,
+        )  # fmt: skip
     persist.write_links(
         session,
         ENTITY_TABLES,
-        inserted=[
-            {"source_record_id": r.source_record_id, "master_id": assignment[r.source_record_id],
-             "resource_code": r.source.resource_code, "batch_id": r.batch_id,
-             "source_row": r.source_row, "linked_at": now}
-            for r in new
-        ],
-        refreshed=[
-            {"source_record_id": r.source_record_id, "batch_id": r.batch_id,
-             "source_row": r.source_row, "linked_at": now}
-            for r in changed
-        ],
-    )  # fmt: skip
+        inserted=[link_row(r, assignment[r.source_record_id], now, None) for r in new],
+        refreshed=[refreshed_link(r, now, None) for r in changed],
+    )
     persist.replace_attributes(
         session,
         ENTITY_TABLES,
@@ -134,6 +156,8 @@ def build_entities(
         masters=persist.live_count(session, ENTITY_TABLES),
         model_trained=False,
         seconds=time.perf_counter() - started,
+        kind="full" if batch_id is None else "batch",
+        batch_id=batch_id,
     )
 
 

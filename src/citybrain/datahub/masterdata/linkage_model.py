@@ -44,7 +44,15 @@ class LinkageConfig:
     population; without it the model is trained on the records being linked.
     """
 
-    threshold_match_probability: float = 0.9
+    def __post_init__(self) -> None:
+        if self.review_match_weight > self.link_match_weight:
+            raise ValueError("review_match_weight must not exceed link_match_weight")
+
+    # Pairs at or above ``link_match_weight`` (log2 of the Bayes factor, prior included) are
+    # linked; pairs from ``review_match_weight`` up to it go to the stewards' review queue;
+    # pairs below are two persons. 3.17 is a match probability of 0.9.
+    link_match_weight: float = 3.17
+    review_match_weight: float = -2.0
     # Random record pairs sampled to estimate u (non-match agreement rates).
     u_max_pairs: float = 2e6
     # Blocked pairs used by each EM session that estimates m (match agreement rates).

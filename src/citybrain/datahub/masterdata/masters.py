@@ -9,9 +9,11 @@ id. Everything runs on the caller's DuckDB connection.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type information
 
 from citybrain.datahub.masterdata.linkage import (
     INPUT_TABLE,
@@ -58,13 +60,24 @@ def link_into_masters(
     master_id_prefix: str = "P",
     master_id_digits: int = 12,
     number_after: int = 0,
+    apart: Sequence[tuple[str, str]] = (),
+    band_table: str | None = None,
+    name_frequencies_table: str | None = None,
+    keep_input_table: str | None = None,
 ) -> LinkResult:
     """Link new person records into the masters of ``existing_links_table``.
 
     ``existing_links_table`` holds (source_record_id, master_id); it may be empty.
     ``existing_records_table`` holds the records behind those links (same columns as
     ``new_records_table``); without it, only records of ``new_records_table`` take part
-    in linking.  A record present in both keeps its link and is not counted as new.
+    in linking.  A record of ``new_records_table`` that is linked already (a newer version
+    of it was loaded) keeps its link and is not counted as new, but its pairs are scored
+    again, so its new values can join masters.
+
+    ``apart`` names pairs of masters a steward kept apart: no cluster joins them.
+    ``band_table`` and ``name_frequencies_table`` are passed to
+    :func:`~citybrain.datahub.masterdata.linkage.cluster_input`; ``keep_input_table``, when
+    given, receives the normalised input (the linkage features of every record, ``is_new``).
 
     Invariants of the ``assignment_table`` it creates (source_record_id, master_id, one
     row per record of the links or the inputs):
@@ -72,7 +85,8 @@ def link_into_masters(
     * a master that did not merge keeps its id and all its records;
     * a cluster that holds records of several masters keeps the smallest master id and
       reports each other as ``MasterMerge(retired, surviving)``; masters never split,
-      because records of one master are joined by a certain edge before clustering;
+      because records of one master are joined by a certain edge before clustering; two
+      masters of an ``apart`` pair never merge;
     * a cluster without any linked record gets a new id ``<prefix><n>`` zero-padded to
       ``master_id_digits``, numbered after the largest existing id of that form and after
       ``number_after`` (the caller's largest id ever issued, so that the id of a master
@@ -84,6 +98,8 @@ def link_into_masters(
     config = config or LinkageConfig()
     for name in (new_records_table, existing_links_table, assignment_table):
         identifier(name)
+    if keep_input_table is not None:
+        identifier(keep_input_table)
     if existing_records_table is not None:
         identifier(existing_records_table)
     if not re.fullmatch(r"[A-Za-z]{0,8}", master_id_prefix):
@@ -104,8 +120,8 @@ def link_into_masters(
         raise ValueError(f"{existing_links_table} links a source_record_id twice")
 
     select_sql = f"""
-        select n.{cols.replace(", ", ", n.")}, l.source_record_id is null as is_new
-        from {new_records_table} n left join {links} l using (source_record_id)
+        select n.{cols.replace(", ", ", n.")}, true as is_new
+        from {new_records_table} n
     """
     if existing_records_table is not None:
         select_sql += f"""
@@ -120,8 +136,28 @@ def link_into_masters(
     cluster_master = "__cb_cluster_master"
     try:
         prepare_input(con, select_sql, config)
-        new_records = int(scalar(con, f"select count(*) from {INPUT_TABLE} where is_new"))
-        clustering = _cluster_or_keep(con, clusters, links, config, new_records)
+        new_records = int(
+            scalar(
+                con,
+                f"""select count(*) from {INPUT_TABLE} i where is_new and not exists
+                (select 1 from {links} l where l.source_record_id = i.source_record_id)""",
+            )
+        )
+        touching = int(scalar(con, f"select count(*) from {INPUT_TABLE} where is_new"))
+        clustering = _cluster_or_keep(
+            con,
+            clusters,
+            links,
+            config,
+            touching,
+            apart=apart,
+            band_table=band_table,
+            name_frequencies_table=name_frequencies_table,
+        )
+        if keep_input_table is not None:
+            con.execute(
+                f"create or replace table {keep_input_table} as select * from {INPUT_TABLE}"
+            )
         last_number = max(number_after, _last_number(con, links, master_id_prefix))
         con.execute(
             f"""
@@ -172,7 +208,8 @@ def link_into_masters(
                 f"""select count(*) from {INPUT_TABLE} i
                 join {clusters} c using (source_record_id)
                 join {cluster_master} cm using (cluster_id)
-                where i.is_new and cm.survivor is not null""",
+                where i.is_new and cm.survivor is not null and not exists
+                (select 1 from {links} l where l.source_record_id = i.source_record_id)""",
             )
         )
     finally:
@@ -193,32 +230,72 @@ def _cluster_or_keep(
     clusters: str,
     links: str,
     config: LinkageConfig,
-    new_records: int,
+    touching: int,
+    *,
+    apart: Sequence[tuple[str, str]],
+    band_table: str | None,
+    name_frequencies_table: str | None,
 ) -> ClusterResult | None:
-    """Cluster the input when it holds new records; else every record keeps its master."""
-    if not new_records:
+    """Cluster the input when it holds records to score; else every record keeps its master."""
+    if not touching:
         con.execute(
             f"""create or replace temp table {clusters} as
             select i.source_record_id, l.master_id as cluster_id
             from {INPUT_TABLE} i join {links} l using (source_record_id)"""
         )
+        if band_table is not None:
+            con.execute(
+                f"""create or replace table {identifier(band_table)} (source_record_id_l varchar,
+                source_record_id_r varchar, match_weight double, match_probability double)"""
+            )
         return None
-    # Records of one master are tied to the master's smallest record by a certain
-    # edge, so clustering can grow and merge masters but never split them.
-    existing_edges_sql = f"""
+    # Records of one master are tied to the master's first record by a certain edge, so
+    # clustering can grow and merge masters but never split them.
+    anchors = f"""
         with m as (
-            select i.source_record_id, l.master_id
+            select i.rid, l.master_id
             from {INPUT_TABLE} i join {links} l using (source_record_id)
-        ), a as (
-            select master_id, min(source_record_id) as anchor from m group by master_id
         )
-        select m.source_record_id, a.anchor, 1.0
-        from m join a using (master_id)
-        where m.source_record_id <> a.anchor
+        select master_id, min(rid) as anchor from m group by master_id
+    """
+    certain_edges_sql = f"""
+        select i.rid as rid_l, a.anchor as rid_r
+        from {INPUT_TABLE} i join {links} l using (source_record_id)
+        join ({anchors}) a using (master_id)
+        where i.rid <> a.anchor
     """
     return cluster_input(
-        con, output_table=clusters, config=config, existing_edges_sql=existing_edges_sql
+        con,
+        output_table=clusters,
+        config=config,
+        certain_edges_sql=certain_edges_sql,
+        apart=_apart_anchors(con, anchors, apart),
+        band_table=band_table,
+        name_frequencies_table=name_frequencies_table,
     )
+
+
+def _apart_anchors(
+    con: duckdb.DuckDBPyConnection, anchors: str, apart: Sequence[tuple[str, str]]
+) -> list[tuple[int, int]]:
+    """The kept-apart master pairs as pairs of their anchor records (both in the input)."""
+    if not apart:
+        return []
+    wanted = sorted({m for pair in apart for m in pair})
+    con.register("__cb_apart_masters", pa.table({"master_id": pa.array(wanted, pa.string())}))
+    try:
+        rows = con.execute(
+            f"select a.master_id, a.anchor from ({anchors}) a"
+            " join __cb_apart_masters w using (master_id)"
+        ).fetchall()
+    finally:
+        con.unregister("__cb_apart_masters")
+    anchor_of = {str(m): int(a) for m, a in rows}
+    return [
+        (anchor_of[a], anchor_of[b])
+        for a, b in apart
+        if a in anchor_of and b in anchor_of and a != b
+    ]
 
 
 def _last_number(con: duckdb.DuckDBPyConnection, links: str, prefix: str) -> int:

@@ -118,3 +118,116 @@ class EntityProfile(BaseModel):
     record_count: int
     updated_at: datetime
     attributes: list[AttributeValue]
+
+
+class ReviewStatus(StrEnum):
+    pending = "pending"  # 待审核
+    merged = "merged"  # 已合并
+    apart = "apart"  # 不是同一人
+    superseded = "superseded"  # 已由其他操作归并或拆分, 无需审核
+
+
+class SourceRecordRead(BaseModel):
+    """One department's record of a person (masked): what the steward compares."""
+
+    source_record_id: str
+    master_id: str
+    resource_code: str
+    department_code: str
+    batch_id: int
+    observed_at: datetime | None
+    name: str | None
+    id_number: str | None
+    gender: str | None
+    birth_date: str | None
+    phone: str | None
+    address: str | None
+    town_code: str | None
+
+
+class ReviewSide(SourceRecordRead):
+    """A record of the pair and the master it is in now."""
+
+    master_name: str = Field(description="主档姓名 (脱敏)")
+    master_record_count: int
+    region_code: str
+    region_name: str = ""
+
+
+class ReviewPairSummary(BaseModel):
+    id: int
+    status: ReviewStatus
+    match_weight: float = Field(description="匹配权重 (log2 贝叶斯因子), 介于两个阈值之间")
+    match_probability: float
+    left_master_id: str
+    right_master_id: str
+    left_name: str = Field(description="左侧主档姓名 (脱敏)")
+    right_name: str
+    region_code: str
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+
+
+class ReviewPairPage(Page[ReviewPairSummary]):
+    pass
+
+
+class ReviewPairDetail(BaseModel):
+    id: int
+    status: ReviewStatus
+    origin: str = Field(description="linkage: 关联时发现; split: 拆分档案时记下")
+    match_weight: float
+    match_probability: float
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    note: str
+    left: ReviewSide
+    right: ReviewSide
+
+
+class ReviewDecisionRequest(BaseModel):
+    note: str = Field("", max_length=500, description="说明 (可选), 记入审计")
+
+
+class ReviewDecisionRead(BaseModel):
+    pair_id: int
+    status: ReviewStatus
+    surviving_master_id: str | None = Field(None, description="合并后存续的主档")
+    master_ids: list[str]
+
+
+class SplitRequest(BaseModel):
+    source_record_ids: list[str] = Field(
+        min_length=1, max_length=1000, description="移入新主档的来源记录 (本档案的一部分)"
+    )
+    note: str = Field("", max_length=500, description="拆分原因, 记入审计")
+
+
+class SplitRead(BaseModel):
+    master_id: str
+    new_master_id: str
+
+
+class LinkageModelStatus(BaseModel):
+    """The 人口库 linkage model in use and its drift."""
+
+    model_id: int | None
+    trained_at: datetime | None
+    trained_records: int
+    reason: str | None = Field(
+        None, description="build: 首次生成; manual: 手工重训; drift: 漂移重训"
+    )
+    link_match_weight: float = Field(description="自动合并阈值 (匹配权重)")
+    review_match_weight: float = Field(description="人工审核阈值 (匹配权重)")
+    baseline_band_share: float | None = Field(description="训练时审核区间内记录对的占比")
+    batch_pairs_scored: int = Field(description="此后各批次评分的记录对数")
+    batch_pairs_band: int
+    batch_band_share: float | None
+    drift: bool = Field(description="审核区间占比超出界限 (将自动重训)")
+    pending_reviews: int = Field(description="本辖区待审核的疑似重复人员")
+
+
+class RetrainQueued(BaseModel):
+    queued: bool = Field(True, description="已排入后台任务 masterdata.retrain (任务页可查看)")

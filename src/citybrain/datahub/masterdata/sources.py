@@ -12,9 +12,10 @@ date and gender when the resource lacks them) and, lazily, the values the build 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type information
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore, quote, table_name
@@ -88,19 +89,43 @@ def _columns(hub: HubStore, table: str) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class RowFilter:
+    """Which hub rows of a resource to read: all, one batch's, or those with given keys."""
+
+    batch_id: int | None = None
+    keys: Collection[str] | None = None
+
+
+ALL_ROWS = RowFilter()
+
+
 def _hub_rows(
-    hub: HubStore, source: SourceInfo, wanted: Sequence[str]
+    hub: HubStore, source: SourceInfo, wanted: Sequence[str], rows: RowFilter = ALL_ROWS
 ) -> Iterator[tuple[dict[str, object], int, int, dt.datetime, str]]:
-    """(item values, batch id, source row, loaded at, key) of every row of the resource."""
+    """(item values, batch id, source row, loaded at, key) of the resource's rows that
+    ``rows`` selects (a batch's rows through ``_batch_id``; given keys through a join)."""
+    if rows.keys is not None and not rows.keys:
+        return
     if not hub.table_exists(source.resource_code):
         return
     table = table_name(source.resource_code)
     present = _columns(hub, table)
     selected = [c for c in wanted if c in present]
     select = ", ".join([*(quote(c) for c in selected), "_batch_id", "_source_row", "_loaded_at"])
-    rows = hub.query(f"SELECT {select}, _key FROM {quote(table)} ORDER BY _key")  # noqa: S608 - quoted identifiers
+    sql = f"SELECT {select}, _key FROM {quote(table)}"  # noqa: S608 - quoted identifiers
+    with hub.connect() as con:
+        if rows.keys is not None:
+            con.register("__cb_keys", pa.table({"_key": pa.array(list(rows.keys), pa.string())}))
+            sql += " WHERE _key IN (SELECT _key FROM __cb_keys)"
+            result = con.execute(sql + " ORDER BY _key").fetchall()
+        elif rows.batch_id is not None:
+            sql += " WHERE _batch_id = ?"
+            result = con.execute(sql + " ORDER BY _key", [rows.batch_id]).fetchall()
+        else:
+            result = con.execute(sql + " ORDER BY _key").fetchall()
     width = len(selected)
-    for r in rows:
+    for r in result:
         values = dict(zip(selected, r[:width], strict=True))
         yield values, int(r[width]), int(r[width + 1]), as_utc(r[width + 2]), str(r[width + 3])
 
@@ -137,16 +162,24 @@ def _split(
 
 
 def read_person_records(
-    hub: HubStore, sources: Sequence[SourceInfo], cipher: FieldCipher
+    hub: HubStore,
+    sources: Sequence[SourceInfo],
+    cipher: FieldCipher,
+    *,
+    rows: Mapping[str, RowFilter] | None = None,
 ) -> list[SourceRecord]:
-    """Every current person record of ``sources``, ID numbers decrypted for their checks.
+    """The current person records of ``sources`` (all, or per resource code those ``rows``
+    selects; a resource missing from ``rows`` gives none), ID numbers decrypted for their checks.
 
     A record's birth date and gender fall back to those in its valid ID number (the values
     the linkage compares; the attributes keep only what the source said)."""
     wanted = [*PERSON_ITEMS, *(i + BIDX_SUFFIX for i in ENCRYPTED_ITEMS)]
     records: list[SourceRecord] = []
     for source in sources:
-        for raw, batch_id, source_row, loaded_at, key in _hub_rows(hub, source, wanted):
+        selected = _selected(source, rows)
+        if selected is None:
+            continue
+        for raw, batch_id, source_row, loaded_at, key in _hub_rows(hub, source, wanted, selected):
             record = SourceRecord(
                 f"{source.resource_code}:{key}", source, batch_id, source_row, loaded_at, {}
             )
@@ -204,12 +237,36 @@ def derived_gender(record: SourceRecord) -> str | None:
     return None
 
 
-def read_entity_records(hub: HubStore, sources: Sequence[SourceInfo]) -> list[SourceRecord]:
-    """Every current entity record of ``sources`` (entity items are not encrypted)."""
+def _selected(source: SourceInfo, rows: Mapping[str, RowFilter] | None) -> RowFilter | None:
+    if rows is None:
+        return ALL_ROWS
+    return rows.get(source.resource_code)
+
+
+def keys_by_resource(source_record_ids: Iterable[str]) -> dict[str, RowFilter]:
+    """``<resource code>:<key>`` ids grouped into a key filter per resource code."""
+    keys: dict[str, set[str]] = {}
+    for srid in source_record_ids:
+        code, _, key = srid.partition(":")
+        keys.setdefault(code, set()).add(key)
+    return {code: RowFilter(keys=found) for code, found in keys.items()}
+
+
+def read_entity_records(
+    hub: HubStore,
+    sources: Sequence[SourceInfo],
+    *,
+    rows: Mapping[str, RowFilter] | None = None,
+) -> list[SourceRecord]:
+    """The current entity records of ``sources`` (all, or those ``rows`` selects, as for
+    persons); entity items are not encrypted."""
     wanted = sorted({name for names in ENTITY_ITEMS.values() for name in names})
     records: list[SourceRecord] = []
     for source in sources:
-        for raw, batch_id, source_row, loaded_at, key in _hub_rows(hub, source, wanted):
+        selected = _selected(source, rows)
+        if selected is None:
+            continue
+        for raw, batch_id, source_row, loaded_at, key in _hub_rows(hub, source, wanted, selected):
             values: dict[str, str | None] = {}
             for entity_field, names in ENTITY_ITEMS.items():
                 found = next((raw[n] for n in names if raw.get(n) is not None), None)

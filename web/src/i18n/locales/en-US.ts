@@ -5,6 +5,7 @@ import search from './search.en-US'
 import reports from './reports.en-US'
 import indicators from './indicators.en-US'
 import messages from './messages.en-US'
+import masterdata from './masterdata.en-US'
 
 // Typed as the zh-CN messages: a key missing here is a type error (and a failing unit test).
 const enUS: Messages = {
@@ -283,6 +284,7 @@ const enUS: Messages = {
   ...reports,
   ...indicators,
   ...messages,
+  ...masterdata,
   error: {
     forbidden: 'You may not open this page',
     notFound: 'This page does not exist',

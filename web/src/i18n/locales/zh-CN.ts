@@ -6,6 +6,7 @@ import search from './search.zh-CN'
 import reports from './reports.zh-CN'
 import indicators from './indicators.zh-CN'
 import messages from './messages.zh-CN'
+import masterdata from './masterdata.zh-CN'
 
 const zhCN = {
   app: {
@@ -283,6 +284,7 @@ const zhCN = {
   ...reports,
   ...indicators,
   ...messages,
+  ...masterdata,
   error: {
     forbidden: '您没有访问该页面的权限',
     notFound: '您访问的页面不存在',
