@@ -422,7 +422,6 @@ def build_world(session: Session, settings: Settings, folder: Path) -> World:
                 f"handler@{region}/{short}", "handler", region, department, headers
             )
         _indicators(session, hub, settings, region, objects, cells, serial)
-        _write_persons(session, hub, settings, person_codes, serial)
         objects.review_pair_id = _write_persons(session, hub, settings, person_codes, serial)
         masterdata_service.rebuild_entities(session, hub=hub, resource_codes=entity_codes)
         objects.person_id = session.execute(
