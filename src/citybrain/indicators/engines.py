@@ -92,6 +92,8 @@ class HubEngine:
     def execute(self, sql: str, *, timeout_seconds: float) -> ResultSet:
         started = time.perf_counter()
         con = self._connection()
+        # A watchdog, not background work: DuckDB has no statement timeout, so the query's own
+        # time limit interrupts it from a timer thread that dies with the query (cancelled below).
         timer = threading.Timer(timeout_seconds, con.interrupt)
         con.execute("BEGIN TRANSACTION READ ONLY")
         timer.start()
