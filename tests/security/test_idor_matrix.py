@@ -139,6 +139,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("indicator.submit", "POST", INDICATORS + "/{indicator}/submit", True, {"note": ""}),
     Op("indicator.approve", "POST", INDICATORS + "/{indicator}/approve", True, {"note": ""}),
     Op("indicator.reject", "POST", INDICATORS + "/{indicator}/reject", True, {"note": ""}),
+    Op("indicator.retire", "POST", INDICATORS + "/{indicator}/retire", True, {"note": "停用"}),
     Op(
         "indicator.run",
         "POST",

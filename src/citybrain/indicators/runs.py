@@ -69,9 +69,11 @@ def queue_runs(
         row = get_indicator(session, code, scope=scope)
         if not scope.covers_region(row.region_code):  # seen from below, run only inside
             raise NotFound(f"指标 {code} 不存在", code="indicator_not_found", detail=code)
-        if row.live_revision is None:
+        if not row.is_live:
             raise InvalidState(
-                f"指标 {code} 尚未发布, 不能运行", code="indicator_not_published", detail=code
+                f"指标 {code} 尚未发布或已停用, 不能运行",
+                code="indicator_not_published",
+                detail=code,
             )
         try:
             between(period_from, period_to, Granularity(row.granularity))

@@ -2437,6 +2437,134 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/indicators/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标运行日志
+         * @description 指标运行日志: 每次运行的指标、期间、开始结束时间、行数、耗时、状态与错误; 引擎原始错误与 SQL 仅对持有 indicators:run 的运维人员显示。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["list_runs_api_v1_indicators_runs_get"];
+        put?: never;
+        /**
+         * 重算与补算指标
+         * @description 重算或补算一批已发布指标的一段期间 (按依赖顺序排队, 由任务系统执行); 未发布 409 indicator_not_published, 期间格式不对 422 bad_period。失败或超时的运行不发布任何数值。
+         *
+         *     所需权限: 运行与补算指标, 查看运行详情 (`indicators:run`)
+         */
+        post: operations["request_runs_api_v1_indicators_runs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/runs/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标运行日历
+         * @description 运行日历: from..to (北京时间, 含两端, 至多 400 天) 每天排队的运行数及成功、失败 (含超时)、跳过、进行中的个数; 范围不对 422 bad_calendar_range。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["runs_calendar_api_v1_indicators_runs_calendar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{code}/durations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标运行耗时趋势
+         * @description 最近 30 次运行的耗时 (旧的在前), 供耗时趋势图。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["indicator_durations_api_v1_indicators__code__durations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标应用列表
+         * @description 应用管理: 使用指标的应用 (大屏、驾驶舱、报表) 及其申请人、部门、期限; 电话脱敏显示。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["list_apps_api_v1_indicators_apps_get"];
+        put?: never;
+        /**
+         * 登记指标应用
+         * @description 登记使用指标的应用; 引用的指标须存在 (422 indicator_not_found)。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        post: operations["create_app_api_v1_indicators_apps_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/apps/{app_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * 删除指标应用
+         * @description 删除指标应用; 不存在 404 indicator_app_not_found。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        delete: operations["delete_app_api_v1_indicators_apps__app_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * 修改指标应用
+         * @description 修改指标应用; 不存在或不在本人辖区与部门 404 indicator_app_not_found。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        patch: operations["update_app_api_v1_indicators_apps__app_id__patch"];
+        trace?: never;
+    };
     "/api/v1/indicators": {
         parameters: {
             query?: never;
@@ -2575,90 +2703,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/indicators/runs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * 指标运行日志
-         * @description 指标运行日志: 每次运行的指标、期间、开始结束时间、行数、耗时、状态与错误; 引擎原始错误与 SQL 仅对持有 indicators:run 的运维人员显示。
-         *
-         *     所需权限: 查看指标与指标值 (`indicators:read`)
-         */
-        get: operations["list_runs_api_v1_indicators_runs_get"];
-        put?: never;
-        /**
-         * 重算与补算指标
-         * @description 重算或补算一批已发布指标的一段期间 (按依赖顺序排队, 由任务系统执行); 未发布 409 indicator_not_published, 期间格式不对 422 bad_period。失败或超时的运行不发布任何数值。
-         *
-         *     所需权限: 运行与补算指标, 查看运行详情 (`indicators:run`)
-         */
-        post: operations["request_runs_api_v1_indicators_runs_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/indicators/apps": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * 指标应用列表
-         * @description 应用管理: 使用指标的应用 (大屏、驾驶舱、报表) 及其申请人、部门、期限; 电话脱敏显示。
-         *
-         *     所需权限: 查看指标与指标值 (`indicators:read`)
-         */
-        get: operations["list_apps_api_v1_indicators_apps_get"];
-        put?: never;
-        /**
-         * 登记指标应用
-         * @description 登记使用指标的应用; 引用的指标须存在 (422 indicator_not_found)。
-         *
-         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
-         */
-        post: operations["create_app_api_v1_indicators_apps_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/indicators/apps/{app_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * 删除指标应用
-         * @description 删除指标应用; 不存在 404 indicator_app_not_found。
-         *
-         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
-         */
-        delete: operations["delete_app_api_v1_indicators_apps__app_id__delete"];
-        options?: never;
-        head?: never;
-        /**
-         * 修改指标应用
-         * @description 修改指标应用; 不存在或不在本人辖区与部门 404 indicator_app_not_found。
-         *
-         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
-         */
-        patch: operations["update_app_api_v1_indicators_apps__app_id__patch"];
-        trace?: never;
-    };
     "/api/v1/indicators/{code}": {
         parameters: {
             query?: never;
@@ -2775,6 +2819,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/indicators/{code}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 停用指标
+         * @description 停用已发布的指标: 不再运行, 不再出现在已发布列表、数值接口、大屏与检索中, 历史数值与运行日志保留; 重新发布新修订即恢复。非已发布 409 indicator_not_published。
+         *
+         *     所需权限: 审核与发布指标定义 (`indicators:approve`)
+         */
+        post: operations["retire_api_v1_indicators__code__retire_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/indicators/{code}/revisions": {
         parameters: {
             query?: never;
@@ -2833,28 +2899,6 @@ export interface paths {
          *     所需权限: 查看指标与指标值 (`indicators:read`)
          */
         get: operations["value_history_api_v1_indicators__code__values_history_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/indicators/{code}/durations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * 指标运行耗时趋势
-         * @description 最近 30 次运行的耗时 (旧的在前), 供耗时趋势图。
-         *
-         *     所需权限: 查看指标与指标值 (`indicators:read`)
-         */
-        get: operations["indicator_durations_api_v1_indicators__code__durations_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4074,6 +4118,42 @@ export interface components {
              * @description 修改后的待整改数据 xlsx
              */
             file: string;
+        };
+        /**
+         * CalendarDay
+         * @description One day of the calendar of runs (Beijing time).
+         */
+        CalendarDay: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Total
+             * @description 当天排队的运行数
+             */
+            total: number;
+            /**
+             * Ok
+             * @description 成功
+             */
+            ok: number;
+            /**
+             * Failed
+             * @description 失败或超时
+             */
+            failed: number;
+            /**
+             * Skipped
+             * @description 因所依赖的指标失败而跳过
+             */
+            skipped: number;
+            /**
+             * Pending
+             * @description 排队中或运行中
+             */
+            pending: number;
         };
         /**
          * ChannelCreate
@@ -6551,7 +6631,7 @@ export interface components {
          * RevisionStatus
          * @enum {string}
          */
-        RevisionStatus: "draft" | "submitted" | "approved" | "published" | "rejected" | "superseded";
+        RevisionStatus: "draft" | "submitted" | "approved" | "published" | "rejected" | "superseded" | "retired";
         /** RevokeBody */
         RevokeBody: {
             /** Reason */
@@ -11599,6 +11679,276 @@ export interface operations {
             };
         };
     };
+    list_runs_api_v1_indicators_runs_get: {
+        parameters: {
+            query?: {
+                /** @description 指标代码 */
+                indicator?: string | null;
+                status?: string | null;
+                /** @description 覆盖该期间的运行 */
+                period?: string | null;
+                trigger?: string | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    request_runs_api_v1_indicators_runs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunQueued"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    runs_calendar_api_v1_indicators_runs_calendar_get: {
+        parameters: {
+            query: {
+                /** @description 起始日期 */
+                from: string;
+                /** @description 截止日期 */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarDay"][];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    indicator_durations_api_v1_indicators__code__durations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DurationPoint"][];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_apps_api_v1_indicators_apps_get: {
+        parameters: {
+            query?: {
+                q?: string | null;
+                department_code?: string | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_app_api_v1_indicators_apps_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_app_api_v1_indicators_apps__app_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                app_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_app_api_v1_indicators_apps__app_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                app_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     list_indicators_api_v1_indicators_get: {
         parameters: {
             query?: {
@@ -11825,210 +12175,6 @@ export interface operations {
             };
         };
     };
-    list_runs_api_v1_indicators_runs_get: {
-        parameters: {
-            query?: {
-                /** @description 指标代码 */
-                indicator?: string | null;
-                status?: string | null;
-                /** @description 覆盖该期间的运行 */
-                period?: string | null;
-                trigger?: string | null;
-                page?: number;
-                size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RunPage"];
-                };
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    request_runs_api_v1_indicators_runs_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RunRequest"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RunQueued"];
-                };
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    list_apps_api_v1_indicators_apps_get: {
-        parameters: {
-            query?: {
-                q?: string | null;
-                department_code?: string | null;
-                page?: number;
-                size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AppPage"];
-                };
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    create_app_api_v1_indicators_apps_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AppCreate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AppRead"];
-                };
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    delete_app_api_v1_indicators_apps__app_id__delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description 记录编号 */
-                app_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    update_app_api_v1_indicators_apps__app_id__patch: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description 记录编号 */
-                app_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AppUpdate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AppRead"];
-                };
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     get_indicator_api_v1_indicators__code__get: {
         parameters: {
             query?: never;
@@ -12241,6 +12387,42 @@ export interface operations {
             };
         };
     };
+    retire_api_v1_indicators__code__retire_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewNote"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     indicator_revisions_api_v1_indicators__code__revisions_get: {
         parameters: {
             query?: {
@@ -12337,38 +12519,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValueVersion"][];
-                };
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    indicator_durations_api_v1_indicators__code__durations_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description 指标代码 */
-                code: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DurationPoint"][];
                 };
             };
             /** @description 请求参数不合法 */

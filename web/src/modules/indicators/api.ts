@@ -10,6 +10,7 @@ export type Revision = Schemas['RevisionRead']
 export type Run = Schemas['RunRead']
 export type DurationPoint = Schemas['DurationPoint']
 export type ValueList = Schemas['ValueList']
+export type CalendarDay = Schemas['CalendarDay']
 
 export interface RunQuery {
   indicator?: string
@@ -38,6 +39,10 @@ export const indicatorsApi = {
     unwrap(api.GET('/api/v1/indicators/runs', { params: { query } })),
   rerun: (codes: string[], periodFrom: string, periodTo: string) =>
     unwrap(api.POST('/api/v1/indicators/runs', { body: { codes, period_from: periodFrom, period_to: periodTo } })),
+  retire: (code: string, note = '') =>
+    unwrap(api.POST('/api/v1/indicators/{code}/retire', { params: { path: { code } }, body: { note } })),
+  calendar: (from: string, to: string) =>
+    unwrap(api.GET('/api/v1/indicators/runs/calendar', { params: { query: { from, to } } })),
   durations: (code: string) =>
     unwrap(api.GET('/api/v1/indicators/{code}/durations', { params: { path: { code } } })),
   values: (code: string, query: { region?: string; from?: string; to?: string }) =>
