@@ -267,8 +267,10 @@ def rank_from_worst(value: float, siblings: Sequence[float], direction: Directio
 
 
 def due_on(period: str, granularity: Granularity, late_after_days: int) -> date:
-    """The day after which a missing value of ``period`` counts as late."""
-    return start_of(shift(period, granularity, 1), granularity) + timedelta(days=late_after_days)
+    """The last day a value of ``period`` may arrive: ``late_after_days`` after the period's
+    last day. Still missing after it, the value is late."""
+    last_day = start_of(shift(period, granularity, 1), granularity) - timedelta(days=1)
+    return last_day + timedelta(days=late_after_days)
 
 
 def data_state(present: bool, due: date, today: date) -> DataState:
