@@ -8,11 +8,14 @@ from typing import Final
 from citybrain.core.errors import InvalidState
 
 
-class FeedbackStatus(StrEnum):
+class IndicatorFeedbackStatus(StrEnum):
     open = "open"  # filed, waiting at the owner department
     assigned = "assigned"  # taken on by someone of the department
     resolved = "resolved"  # answered, the data corrected or explained
     rejected = "rejected"  # not a problem of the data
+
+
+FeedbackStatus = IndicatorFeedbackStatus  # the long name is the OpenAPI schema's
 
 
 class FeedbackAction(StrEnum):

@@ -31,7 +31,7 @@ from citybrain.indicators.periods import Granularity, shift, start_of
 from citybrain.indicators.rules import Direction
 
 
-class Colour(StrEnum):
+class IndicatorWarningColour(StrEnum):
     red = "red"
     orange = "orange"
     yellow = "yellow"
@@ -39,10 +39,15 @@ class Colour(StrEnum):
     green = "green"
 
 
-class WarningStatus(StrEnum):
+class IndicatorWarningStatus(StrEnum):
     open = "open"
     acknowledged = "acknowledged"
     closed = "closed"
+
+
+# Short names inside the package; the long ones name the OpenAPI schemas (unique per module).
+Colour = IndicatorWarningColour
+WarningStatus = IndicatorWarningStatus
 
 
 class DataState(StrEnum):
