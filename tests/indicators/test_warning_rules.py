@@ -226,6 +226,14 @@ def test_missing_and_late_data(today: date, state: DataState) -> None:
     assert rules.evaluate(silent, Direction.higher, Observation(None, state=state), None) is None
 
 
+@pytest.mark.parametrize(
+    ("today", "over"),
+    [(date(2024, 3, 31), False), (date(2024, 4, 1), True), (date(2024, 1, 1), False)],
+)
+def test_a_running_period_is_not_over(today: date, over: bool) -> None:
+    assert rules.period_over("2024-03", Granularity.month, today) is over
+
+
 def test_a_red_streak_escalates_exactly_once() -> None:
     rule = Rule(HIGHER, escalate_after=3)
     state: Previous | None = None

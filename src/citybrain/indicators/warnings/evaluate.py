@@ -134,6 +134,8 @@ def evaluate_indicator(
             if rule is None:
                 continue
             value = here.get(region)
+            if value is None and not rules.period_over(period, granularity, today):
+                continue  # a period still running has no missing data yet
             group = siblings.get(_parent(region), []) if region != indicator.region_code else []
             seen = rules.Observation(
                 value=value,
@@ -167,11 +169,11 @@ def evaluate_indicator(
         detail={"from": periods[0], "to": periods[-1], "colours": dict(outcome.colours)},
     )
     for warning_id in outcome.escalated:
-        _escalate(session, indicator, existing_by_id(existing, warning_id))
+        _escalate(session, indicator, _by_id(existing, warning_id))
     return outcome
 
 
-def existing_by_id(rows: dict[tuple[str, str], IndicatorWarning], wanted: int) -> IndicatorWarning:
+def _by_id(rows: dict[tuple[str, str], IndicatorWarning], wanted: int) -> IndicatorWarning:
     return next(r for r in rows.values() if r.id == wanted)
 
 

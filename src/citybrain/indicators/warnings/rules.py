@@ -278,6 +278,11 @@ def due_on(period: str, granularity: Granularity, late_after_days: int) -> date:
     return last_day + timedelta(days=late_after_days)
 
 
+def period_over(period: str, granularity: Granularity, today: date) -> bool:
+    """The period has ended: only then can its value be missing."""
+    return due_on(period, granularity, 0) < today
+
+
 def data_state(present: bool, due: date, today: date) -> DataState:
     if present:
         return DataState.present
