@@ -248,3 +248,28 @@ def test_the_service_refuses_a_rule_against_the_direction(session: Session, worl
     with pytest.raises(RuleRefused) as caught:
         service.save_rule(session, code="w_dir", region_code=None, spec=_spec(), scope=author())
     assert caught.value.code == "warning_thresholds_direction"
+
+
+def test_the_values_api_keeps_the_hysteresis_state(
+    session: Session, world: World, client: TestClient, login: Callable[..., dict[str, str]]
+) -> None:
+    create(session, world, "w_hys")
+    publish(session, "w_hys")
+    spec = _spec(
+        bands=[{"colour": "red", "lower": None, "upper": 3.9},
+               {"colour": "green", "lower": 3.9, "upper": None}],
+        hysteresis=0.5, missing_colour=None, late_colour=None,
+    )  # fmt: skip
+    service.save_rule(session, code="w_hys", region_code=None, spec=spec, scope=author())
+    run(session, world, ["w_hys"], "2024-01", "2024-03")
+    session.flush()
+    town2 = world.towns[2]  # 3, 4, 5: 4 is green by value but within the band of red
+    rows = client.get(f"{API}/w_hys/values", headers=login("viewer")).json()["items"]
+    colours = {r["period"]: r["colour"] for r in rows if r["region_code"] == town2}
+    assert colours == {"2024-01": "red", "2024-02": "red", "2024-03": "green"}
+    held = session.execute(
+        select(IndicatorWarning.reason).where(
+            IndicatorWarning.region_code == town2, IndicatorWarning.period == "2024-02"
+        )
+    ).scalar_one()
+    assert "回差" in held

@@ -225,8 +225,8 @@ def _escalate(session: Session, indicator: Indicator, warning: IndicatorWarning)
     region = normalise_code(department.region_code) if department else indicator.region_code
     title = f"红色预警上报: {indicator.name} 连续 {warning.consecutive_red} 期红色"
     body = (
-        f"指标 {indicator.name} ({indicator.code}) 在区划 {warning.region_code} 自"
-        f"{warning.period} 起已连续 {warning.consecutive_red} 期为红色预警。\n原因: "
+        f"指标 {indicator.name} ({indicator.code}) 在区划 {warning.region_code}"
+        f" 截至 {warning.period} 已连续 {warning.consecutive_red} 期为红色预警。\n原因: "
         f"{warning.reason}\n责任部门: {department.name if department else ''}"
     )
     sent_to = 0
