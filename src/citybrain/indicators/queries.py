@@ -42,6 +42,7 @@ from citybrain.indicators.schemas import (
     ValueVersion,
 )
 from citybrain.indicators.service import get_indicator
+from citybrain.indicators.warnings.queries import colours_of
 from citybrain.indicators.workflow import RevisionStatus
 from citybrain.regions import queries as region_queries
 from citybrain.regions.scope import ancestors, normalise_code
@@ -340,8 +341,17 @@ def values(
         query = query.where(IndicatorValue.period <= high)
     found = session.execute(query).all()
     names = region_queries.names_of(session, {r[0] for r in found})
+    colours = colours_of(
+        session, indicator_id=row.id, regions=[wanted, *children], first=low, last=high
+    )
     items = [
-        ValueRow(region_code=c, region_name=names.get(c, ""), period=p, value=v, colour=None)
+        ValueRow(
+            region_code=c,
+            region_name=names.get(c, ""),
+            period=p,
+            value=v,
+            colour=colours.get((c, p)),
+        )
         for c, p, v in found
     ]
     return ValueList(

@@ -317,7 +317,8 @@ def indicator_revisions(
     "/{code}/values",
     description=(
         "已发布指标在某区划 (默认本人辖区) 及其直接下级的当前数值, 可按期间 from/to 筛选; "
-        "每行含 region_code, region_name, period, value, colour (尚无预警时为空)。"
+        "每行含 region_code, region_name, period, value, colour"
+        " (五色预警颜色, 未设预警规则时为空)。"
         "区划不在本人辖区 403 out_of_scope。可用 API 密钥调用。"
     ),
     response_model=ValueList,

@@ -228,7 +228,10 @@ class ValueRow(BaseModel):
     period: str
     value: float | None
     colour: str | None = Field(
-        None, description="五色预警颜色 (red/orange/yellow/blue/green); 尚无预警时为空"
+        None,
+        description=(
+            "五色预警颜色 (red/orange/yellow/blue/green), 与该期预警记录一致; 未设预警规则时为空"
+        ),
     )
 
 
