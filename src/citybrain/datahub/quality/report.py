@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from citybrain.core.masking import mask_value
 from citybrain.datahub.quality.checks import message_of
 from citybrain.datahub.quality.rules import KIND_LABELS, RuleKind
-from citybrain.datahub.sharing.masking import mask_value
 
 _EXAMPLE_CHARS = 64
 _MASK_BY_RULE = {"resident_id": "id_number", "phone": "mobile", "mobile": "mobile"}
