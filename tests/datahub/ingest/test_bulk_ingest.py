@@ -23,8 +23,8 @@ from test_pipeline_fixtures import HEADER, MakeResource, person, write_csv
 from citybrain.analytics.hub import HubStore, table_name
 from citybrain.core.config import Settings
 from citybrain.core.scope import Scope
-from citybrain.datahub.catalog.demo import RESOURCES
 from citybrain.datahub.demo import files
+from citybrain.datahub.demo.catalog import RESOURCES
 from citybrain.datahub.demo.enterprises import generate_enterprises
 from citybrain.datahub.demo.people import generate_people
 from citybrain.datahub.ingest import bulk, runner, service
