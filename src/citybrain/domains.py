@@ -30,7 +30,12 @@ PERMISSION_MODULES = (
 )
 
 # Modules that react to other modules' domain events; each has ``install()`` (idempotent).
-SUBSCRIBER_MODULES = ("citybrain.search.indexer", "citybrain.reports.files")
+# (``citybrain.datahub.rectification.orders`` fills ingest's failed-rows port, same idea.)
+SUBSCRIBER_MODULES = (
+    "citybrain.search.indexer",
+    "citybrain.reports.files",
+    "citybrain.datahub.rectification.orders",
+)
 
 # Who can list every current document of a searchable kind, for ``citybrain search reindex``
 # (see citybrain/search/contract.py): kind → "module:function(session)".

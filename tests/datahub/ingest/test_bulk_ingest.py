@@ -42,6 +42,7 @@ from citybrain.datahub.quality import queries
 from citybrain.datahub.quality import service as quality_service
 from citybrain.datahub.quality.rules import RuleKind
 from citybrain.datahub.quality.schemas import RuleWrite
+from citybrain.datahub.rectification import queries as rectification_queries
 
 
 @dataclass
@@ -122,7 +123,7 @@ def _run(session: Session, hub: HubStore, settings: Settings, code: str, path: P
             .order_by(IngestQuarantineRow.source_row)
         ).scalars()
     ]
-    order = queries.order_of_batch(session, batch_id)
+    order = rectification_queries.order_of_batch(session, batch_id)
     return Run(
         code,
         outcome,
