@@ -81,7 +81,7 @@ def test_a_batch_with_failed_rows_opens_an_order_to_the_owning_department(
     report = queries.report_of_batch(session, result.batch_id)
     assert report is not None
     assert (report.total_rows, report.passed_rows, report.score) == (4, 2, 50.0)
-    assert {f["item"] for f in report.fields} == {"id_number", "birth_date", "phone"}
+    assert {f.item for f in report.fields} == {"id_number", "birth_date", "phone"}
 
 
 def test_download_resubmit_partially_then_fully_closes_the_order(

@@ -110,8 +110,12 @@ def record_report(
         passed_rows=tally.passed,
         failed_rows=tally.failed_rows,
         score=tally.score,
-        rules=json.dumps(tally.rules_json(), ensure_ascii=False),
-        fields=json.dumps(tally.fields_json(), ensure_ascii=False),
+        rules=json.dumps(
+            [rule.model_dump(mode="json") for rule in tally.report_rules()], ensure_ascii=False
+        ),
+        fields=json.dumps(
+            [item.model_dump(mode="json") for item in tally.report_fields()], ensure_ascii=False
+        ),
         unknown_columns=json.dumps(list(unknown_columns), ensure_ascii=False),
         created_at=utcnow(),
     )
