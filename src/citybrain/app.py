@@ -149,6 +149,7 @@ def _include_routers(app: FastAPI) -> None:
     from citybrain.datahub.masterdata.router import router as masterdata_router
     from citybrain.datahub.opendata.router import router as opendata_router
     from citybrain.datahub.quality.router import router as quality_router
+    from citybrain.datahub.rectification.router import router as rectification_router
     from citybrain.datahub.sharing.router import router as sharing_router
     from citybrain.iam.resolver import install as install_iam
     from citybrain.iam.router import router as iam_router
@@ -170,6 +171,7 @@ def _include_routers(app: FastAPI) -> None:
         datasources_router,
         ingest_router,
         quality_router,
+        rectification_router,
         masterdata_router,
         sharing_router,
         opendata_router,

@@ -4257,10 +4257,7 @@ export interface components {
             created_at: string;
             /** Finished At */
             finished_at: string | null;
-            /** Report */
-            report?: {
-                [key: string]: unknown;
-            } | null;
+            report?: components["schemas"]["ReportRead"] | null;
             progress?: components["schemas"]["ProgressRead"] | null;
         };
         /**
@@ -6030,7 +6027,7 @@ export interface components {
         };
         /**
          * MaskKind
-         * @description How an item is masked when shared; mirrors datahub.sharing.masking kinds.
+         * @description How an item is masked when shared; mirrors core.masking kinds.
          * @enum {string}
          */
         MaskKind: "none" | "id_number" | "mobile" | "name" | "address";
@@ -6517,6 +6514,78 @@ export interface components {
              */
             interval_minutes?: number | null;
         };
+        /**
+         * QualityReportExample
+         * @description One failing row of a rule, as an example: its number in the source and its value MASKED
+         *     (an example never shows an ID or a phone number in the clear; at most 64 characters).
+         */
+        QualityReportExample: {
+            /** Row */
+            row: number;
+            /** Value */
+            value: string | null;
+            /**
+             * Reason
+             * @description Stable reason code, e.g. bad_checksum
+             */
+            reason: string;
+            /**
+             * Message
+             * @description The reason in Chinese
+             */
+            message: string;
+        };
+        /**
+         * QualityReportField
+         * @description Failed checks on one item (a row failing two rules of the item counts twice).
+         */
+        QualityReportField: {
+            /** Item */
+            item: string;
+            /** Title */
+            title: string;
+            /** Failed */
+            failed: number;
+        };
+        /**
+         * QualityReportRule
+         * @description Failures of one rule (``item.kind``) in a batch, with the first few examples.
+         */
+        QualityReportRule: {
+            /**
+             * Rule
+             * @description item.kind
+             */
+            rule: string;
+            /** Item */
+            item: string;
+            /**
+             * Title
+             * @description The item's Chinese title
+             */
+            title: string;
+            /**
+             * Kind
+             * @description A RuleKind value, or "source" for a cell that could not be read
+             */
+            kind: string;
+            /**
+             * Label
+             * @description The rule's Chinese label
+             */
+            label: string;
+            /** Failed */
+            failed: number;
+            /**
+             * Reasons
+             * @description Reason code → rows
+             */
+            reasons: {
+                [key: string]: number;
+            };
+            /** Examples */
+            examples: components["schemas"]["QualityReportExample"][];
+        };
         /** ReadResult */
         ReadResult: {
             /**
@@ -6675,7 +6744,10 @@ export interface components {
             /** Size */
             size: number;
         };
-        /** ReportRead */
+        /**
+         * ReportRead
+         * @description The quality report of one ingest batch: counts, score and failures per rule and field.
+         */
         ReportRead: {
             /** Id */
             id: number;
@@ -6694,13 +6766,9 @@ export interface components {
             /** Score */
             score: number | null;
             /** Rules */
-            rules: {
-                [key: string]: unknown;
-            }[];
+            rules: components["schemas"]["QualityReportRule"][];
             /** Fields */
-            fields: {
-                [key: string]: unknown;
-            }[];
+            fields: components["schemas"]["QualityReportField"][];
             /** Unknown Columns */
             unknown_columns: string[];
             /**
