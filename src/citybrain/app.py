@@ -141,6 +141,7 @@ def _install_jobs(jobs: JobSystem) -> None:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from citybrain.boards.router import router as boards_router
     from citybrain.core.audit.router import router as audit_router
     from citybrain.core.jobs.router import router as jobs_router
     from citybrain.datahub.catalog.router import router as catalog_router
@@ -182,6 +183,7 @@ def _include_routers(app: FastAPI) -> None:
         indicator_feedback_router,
         indicators_router,
         messages_router,
+        boards_router,
     ):
         app.include_router(router)
 

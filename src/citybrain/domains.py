@@ -27,6 +27,7 @@ PERMISSION_MODULES = (
     "citybrain.reports.permissions",
     "citybrain.indicators.permissions",
     "citybrain.messages.permissions",
+    "citybrain.boards.permissions",
 )
 
 # Modules that react to other modules' domain events, or fill a lower module's port (the

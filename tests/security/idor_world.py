@@ -34,6 +34,8 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.boards.schemas import ScreenCreate
+from citybrain.boards.service import create_screen as register_screen
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings
 from citybrain.core.context import set_actor
@@ -153,6 +155,7 @@ class RegionObjects:
     review_pair_id: int = 0  # two of the region's persons queued for the stewards' review
     api_key_id: int = 0
     datasource_id: int = 0
+    screen_id: int = 0  # 屏端 of the region (its key is the screen's API key)
     sj_resources: tuple[str, str] = ("", "")
     user_ids: dict[str, int] = field(default_factory=dict)  # role → id (analyst, admins)
     # 消息中心: a message the analyst sent, a channel, a template, a push tag, a failed delivery
@@ -477,6 +480,13 @@ def build_world(session: Session, settings: Settings, folder: Path) -> World:
             settings=settings.model_copy(update={"outbound_allowed_networks": "127.0.0.1/32"}),
         )  # fmt: skip
         objects.datasource_id = source.id
+        screen = register_screen(
+            session,
+            spec=ScreenCreate(name=f"屏端{objects.marker}", region_code=region,
+                              boards=["economy-society"]),
+            scope=Scope.system(),
+        )  # fmt: skip
+        objects.screen_id = screen.id
         _messages(session, settings, objects, [c for c in cells.values() if c.region == region])
     session.flush()
     return World(session.connection(), settings, cells, regions, actors)

@@ -106,6 +106,9 @@ OPERATIONS: tuple[Op, ...] = (
     Op("datasource.update", "PATCH", DATASOURCES + "/{datasource}", False, {"description": "改"}),
     Op("datasource.test", "POST", DATASOURCES + "/{datasource}/test", False),
     Op("datasource.delete", "DELETE", DATASOURCES + "/{datasource}", False),
+    # 屏端 (regional: the command centre's walls)
+    Op("screen.revoke", "POST", "/api/v1/boards/screens/{screen}/revoke", False),
+    Op("board.data", "GET", "/api/v1/boards/economy-society/data?region={region}", False),
     # 专报: a draft is its department's; a published one is its region's
     Op("report.draft.read", "GET", REPORTS + "/{draft}", True),
     Op("report.draft.update", "PATCH", REPORTS + "/{draft}", True, {"title": "改"}),
@@ -237,6 +240,7 @@ LISTS: tuple[ListOp, ...] = (
     ListOp("departments", IAM + "/departments", False, "code", "department"),
     ListOp("datasources", DATASOURCES + "?size=200", False, "id", "datasource"),
     ListOp("datasources.options", DATASOURCES + "/options", False, "id", "datasource"),
+    ListOp("screens", "/api/v1/boards/screens", False, "id", "screen"),
     ListOp("reports.drafts", REPORTS + "?size=200", True, "id", "draft"),
     ListOp("reports.published", REPORTS + "?size=200", False, "id", "published"),
     # search hits: catalog resources and published 专报 (the world's names share these words)
@@ -303,6 +307,7 @@ def _targets(w: World, cell: tuple[str, str]) -> dict[str, Any]:
         "approved_request": c.approved_request_id, "grant": c.grant_id,
         "department": c.department, "user": c.handler_id, "person": r.person_id,
         "entity": r.entity_id, "apikey": r.api_key_id, "datasource": r.datasource_id,
+        "screen": r.screen_id,
         "draft": c.draft_report_id, "draft_file": c.draft_attachment_id,
         "published": c.published_report_id, "published_file": c.published_attachment_id,
         "published_key": str(c.published_report_id), "draft_key": str(c.draft_report_id),

@@ -3793,6 +3793,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/boards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 板块导航
+         * @description 板块导航: 三块指挥中心大屏, 各自的地址与本辖区可见的已发布指标数。
+         *
+         *     所需权限: 查看指挥中心大屏与板块导航 (`boards:view`)
+         */
+        get: operations["list_boards_api_v1_boards_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/boards/screens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 屏端列表
+         * @description 本辖区及下级登记的屏端: 尺寸、轮巡的大屏、密钥前缀、最近使用与吊销时间。
+         *
+         *     所需权限: 管理屏端: 登记、轮巡设置与吊销屏端密钥 (`boards:manage`)
+         */
+        get: operations["list_screens_api_v1_boards_screens_get"];
+        put?: never;
+        /**
+         * 登记屏端
+         * @description 登记屏端并生成屏端密钥 (只显示这一次): 只读、只看汇总、限于屏端区划、可随时吊销, 每次使用都记入审计。区划不在本人辖区 403 region_out_of_scope。
+         *
+         *     所需权限: 管理屏端: 登记、轮巡设置与吊销屏端密钥 (`boards:manage`)
+         */
+        post: operations["create_screen_api_v1_boards_screens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/boards/screens/{screen_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 吊销屏端
+         * @description 吊销屏端密钥, 立即生效; 不存在或不在本人辖区 404 screen_not_found。
+         *
+         *     所需权限: 管理屏端: 登记、轮巡设置与吊销屏端密钥 (`boards:manage`)
+         */
+        post: operations["revoke_screen_api_v1_boards_screens__screen_id__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/boards/screens/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 当前屏端
+         * @description 以屏端密钥 (X-API-Key) 调用: 本屏端的尺寸与轮巡设置, 大屏页面据此运行; 每次调用记入审计。不是屏端密钥 404 screen_not_found。
+         *
+         *     所需权限: 查看指挥中心大屏与板块导航 (`boards:view`)
+         */
+        get: operations["current_screen_api_v1_boards_screens_current_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/boards/{code}/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 大屏数据
+         * @description 一块大屏在某区划 (默认本人或屏端的区划) 的数据: 该板块已发布指标的最近一期数值、五色、近 12 期趋势与下级区划排行, 只含汇总。带 ETag, 未变化时 304; 数据最多缓存 5 秒。大屏不存在 404 board_not_found, 区划不在辖区内 403 out_of_scope。
+         *
+         *     所需权限: 查看指挥中心大屏与板块导航 (`boards:view`)
+         */
+        get: operations["board_data_api_v1_boards__code__data_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -4357,6 +4473,92 @@ export interface components {
             position: number;
             /** Region Code */
             region_code?: string | null;
+        };
+        /** BoardData */
+        BoardData: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Tiles */
+            tiles: components["schemas"]["BoardTile"][];
+        };
+        /**
+         * BoardNavItem
+         * @description One board in 板块导航.
+         */
+        BoardNavItem: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /**
+             * Path
+             * @description 前端地址, 如 /boards/economy-society
+             */
+            path: string;
+            /**
+             * Indicators
+             * @description 该板块可见的已发布指标数
+             */
+            indicators: number;
+        };
+        /** BoardRegionValue */
+        BoardRegionValue: {
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Value */
+            value: number | null;
+            /**
+             * Colour
+             * @description 五色: red, orange, yellow, blue, green
+             */
+            colour?: string | null;
+        };
+        /**
+         * BoardTile
+         * @description One indicator on a board: its latest value for the region, the trend, and the children
+         *     ranked for that period (aggregates only).
+         */
+        BoardTile: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Unit */
+            unit: string;
+            /** Set Name */
+            set_name: string;
+            /**
+             * Period
+             * @description 最近一期
+             */
+            period: string | null;
+            /** Value */
+            value: number | null;
+            /** Colour */
+            colour: string | null;
+            /**
+             * Trend
+             * @description 最近 12 期 (期间, 数值)
+             */
+            trend: [
+                string,
+                number | null
+            ][];
+            /**
+             * Children
+             * @description 下级区划在最近一期的数值, 高者在前
+             */
+            children: components["schemas"]["BoardRegionValue"][];
         };
         /** Body_add_attachment_api_v1_reports__report_id__attachments_post */
         Body_add_attachment_api_v1_reports__report_id__attachments_post: {
@@ -7442,6 +7644,128 @@ export interface components {
             last_outcome: string | null;
             /** Next Slot At */
             next_slot_at: string | null;
+        };
+        /** ScreenCreate */
+        ScreenCreate: {
+            /**
+             * Name
+             * @description 屏端名称, 如 指挥中心主屏
+             */
+            name: string;
+            /**
+             * Region Code
+             * @description 屏端所看的区划
+             */
+            region_code: string;
+            /**
+             * Width
+             * @description 像素宽
+             * @default 1920
+             */
+            width: number;
+            /**
+             * Height
+             * @description 像素高
+             * @default 1080
+             */
+            height: number;
+            /**
+             * Boards
+             * @description 轮巡的大屏代码 (依次)
+             */
+            boards: string[];
+            /**
+             * Rotate Seconds
+             * @description 轮巡间隔 (秒)
+             * @default 60
+             */
+            rotate_seconds: number;
+            /**
+             * Days
+             * @description 屏端密钥有效期 (天)
+             * @default 730
+             */
+            days: number;
+        };
+        /** ScreenCreated */
+        ScreenCreated: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /** Boards */
+            boards: string[];
+            /** Rotate Seconds */
+            rotate_seconds: number;
+            /**
+             * Key Prefix
+             * @description 屏端密钥前缀 (完整密钥只在登记时显示一次)
+             */
+            key_prefix: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** Last Used At */
+            last_used_at: string | null;
+            /**
+             * Key
+             * @description 屏端密钥, 只显示这一次; 大屏地址带 ?key=
+             */
+            key: string;
+            /**
+             * Url
+             * @description 第一块大屏的地址 (含区划与密钥)
+             */
+            url: string;
+        };
+        /** ScreenRead */
+        ScreenRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /** Boards */
+            boards: string[];
+            /** Rotate Seconds */
+            rotate_seconds: number;
+            /**
+             * Key Prefix
+             * @description 屏端密钥前缀 (完整密钥只在登记时显示一次)
+             */
+            key_prefix: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** Last Used At */
+            last_used_at: string | null;
         };
         /** SearchHit */
         SearchHit: {
@@ -14670,6 +14994,172 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MessageDeliveryRead"];
                 };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_boards_api_v1_boards_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardNavItem"][];
+                };
+            };
+        };
+    };
+    list_screens_api_v1_boards_screens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenRead"][];
+                };
+            };
+        };
+    };
+    create_screen_api_v1_boards_screens_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScreenCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenCreated"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revoke_screen_api_v1_boards_screens__screen_id__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                screen_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    current_screen_api_v1_boards_screens_current_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenRead"];
+                };
+            };
+        };
+    };
+    board_data_api_v1_boards__code__data_get: {
+        parameters: {
+            query?: {
+                /** @description 区划代码 */
+                region?: string | null;
+            };
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardData"];
+                };
+            };
+            /** @description 未变化 (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description 请求参数不合法 */
             422: {
