@@ -61,7 +61,7 @@ def test_the_board_shows_its_indicators_for_the_region(session: Session, world: 
     county = [v for v in values.items if v.region_code == COUNTY]
     assert tile.period == county[-1].period == "2024-03"
     assert tile.value == county[-1].value
-    assert [p for p, _ in tile.trend] == [v.period for v in county]
+    assert [p.period for p in tile.trend] == [v.period for v in county]
     ranked = [c.value for c in tile.children]
     assert ranked == sorted(ranked, key=lambda v: -(v or 0))
     assert {c.region_code for c in tile.children} <= set(world.towns)

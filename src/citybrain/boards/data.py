@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citybrain.boards.catalog import BY_CODE
-from citybrain.boards.schemas import BoardData, BoardRegionValue, BoardTile
+from citybrain.boards.schemas import BoardData, BoardRegionValue, BoardTile, BoardTrendPoint
 from citybrain.core.errors import NotFound, PermissionDenied
 from citybrain.core.scope import Scope
 from citybrain.indicators import queries as indicator_queries
@@ -109,5 +109,6 @@ def _tile(values: ValueList, set_name: str, region: str) -> BoardTile:
     return BoardTile(
         code=values.code, name=values.name, unit=values.unit, set_name=set_name, period=period,
         value=latest.value if latest else None, colour=latest.colour if latest else None,
-        trend=[(v.period, v.value) for v in own[-TREND_PERIODS:]], children=children,
+        trend=[BoardTrendPoint(period=v.period, value=v.value) for v in own[-TREND_PERIODS:]],
+        children=children,
     )  # fmt: skip

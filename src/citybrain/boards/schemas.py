@@ -65,6 +65,11 @@ class BoardRegionValue(BaseModel):
     colour: str | None = Field(None, description="五色: red, orange, yellow, blue, green")
 
 
+class BoardTrendPoint(BaseModel):
+    period: str
+    value: float | None
+
+
 class BoardTile(BaseModel):
     """One indicator on a board: its latest value for the region, the trend, and the children
     ranked for that period (aggregates only)."""
@@ -76,7 +81,7 @@ class BoardTile(BaseModel):
     period: str | None = Field(description="最近一期")
     value: float | None
     colour: str | None
-    trend: list[tuple[str, float | None]] = Field(description="最近 12 期 (期间, 数值)")
+    trend: list[BoardTrendPoint] = Field(description="最近 12 期")
     children: list[BoardRegionValue] = Field(description="下级区划在最近一期的数值, 高者在前")
 
 

@@ -4548,17 +4548,21 @@ export interface components {
             colour: string | null;
             /**
              * Trend
-             * @description 最近 12 期 (期间, 数值)
+             * @description 最近 12 期
              */
-            trend: [
-                string,
-                number | null
-            ][];
+            trend: components["schemas"]["BoardTrendPoint"][];
             /**
              * Children
              * @description 下级区划在最近一期的数值, 高者在前
              */
             children: components["schemas"]["BoardRegionValue"][];
+        };
+        /** BoardTrendPoint */
+        BoardTrendPoint: {
+            /** Period */
+            period: string;
+            /** Value */
+            value: number | null;
         };
         /** Body_add_attachment_api_v1_reports__report_id__attachments_post */
         Body_add_attachment_api_v1_reports__report_id__attachments_post: {
