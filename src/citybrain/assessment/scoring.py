@@ -145,13 +145,15 @@ def rank_points(rule: RankRule, rank: int) -> float:
 
 
 def _checked_value(item: Item, object_key: str, given: Value) -> float:
-    value, evidence = (given.value, given.evidence) if isinstance(given, Entry) else (given, "")
+    number, evidence = (given.value, given.evidence) if isinstance(given, Entry) else (given, "")
     where = {"item": item.key, "object": object_key}
-    if not math.isfinite(value):
-        raise refuse(f"指标「{item.name}」的数值须为有限数值", "assessment_value_not_finite", where)
-    if abs(value) > VALUE_LIMIT:
+    try:
+        value = float(number)  # an int has no is_integer() before Python 3.12
+    except OverflowError:  # an int too large for a float
+        value = math.copysign(math.inf, number)
+    if math.isnan(value) or abs(value) > VALUE_LIMIT:
         raise refuse(
-            f"指标「{item.name}」的数值 {value:g} 超出范围 (±1e15)",
+            f"指标「{item.name}」的数值 {value:g} 须为 ±1e15 以内的有限数值",
             "assessment_value_out_of_range",
             where,
         )
@@ -167,7 +169,7 @@ def _checked_value(item: Item, object_key: str, given: Value) -> float:
             "assessment_event_count_bad",
             where,
         )
-    return float(value)
+    return value
 
 
 def score_item(
@@ -205,7 +207,7 @@ def score_scheme(scheme: Scheme, values: Values) -> SchemeResult:
 
     Raises ScoringError for a scheme :func:`check_scheme` refuses, for values naming an item or
     object the scheme lacks (``assessment_unknown_item``, ``assessment_unknown_object``), and for
-    a bad value (``assessment_value_not_finite``, ``assessment_value_out_of_range``,
+    a bad value (``assessment_value_out_of_range``: NaN, infinite or beyond ±1e15,
     ``assessment_manual_evidence_missing``, ``assessment_event_count_bad``). Nothing is scored
     unless everything is valid."""
     checked = check_scheme(scheme)
