@@ -150,7 +150,7 @@ def _checked_value(item: Item, object_key: str, given: Value) -> float:
     try:
         value = float(number)  # an int has no is_integer() before Python 3.12
     except OverflowError:  # an int too large for a float
-        value = math.copysign(math.inf, number)
+        value = math.inf if number > 0 else -math.inf
     if math.isnan(value) or abs(value) > VALUE_LIMIT:
         raise refuse(
             f"指标「{item.name}」的数值 {value:g} 须为 ±1e15 以内的有限数值",
