@@ -34,9 +34,23 @@ TOWNS = (
 )
 
 
-def _item(key: str, weight: float, rule: Rule | None = None, **extra: object) -> Item:
-    item = Item(key, f"指标{key}", IndicatorKind.result, weight, rule or LinearRule(0, 100))
-    return dataclasses.replace(item, **extra)
+def _item(
+    key: str,
+    weight: float,
+    rule: Rule | None = None,
+    *,
+    direction: Direction = Direction.higher,
+    normalisation: Normalisation = Normalisation.none,
+) -> Item:
+    return Item(
+        key,
+        f"指标{key}",
+        IndicatorKind.result,
+        weight,
+        rule or LinearRule(0, 100),
+        direction,
+        normalisation,
+    )
 
 
 def _refused(scheme: Scheme, values: Values | None = None) -> ScoringError:

@@ -96,16 +96,17 @@ def normalise(
     if method is Normalisation.none or not values:
         return dict(values)
     sign = 1.0 if direction is Direction.higher else -1.0
+    low, high = min(values.values()), max(values.values())
     if method is Normalisation.min_max:
-        low, high = min(values.values()), max(values.values())
         if low == high:
             return dict.fromkeys(values, FULL_POINTS)
         best, span = (low, high - low) if sign > 0 else (high, low - high)
-        return {k: FULL_POINTS * (v - best) / span for k, v in values.items()}
-    mean = statistics.fmean(values.values())
-    spread = statistics.pstdev(values.values(), mu=mean)
-    if spread == 0:
+        # divide first: (x - best) / span is exactly 1 for the best, so it gets exactly 100
+        return {k: FULL_POINTS * ((v - best) / span) for k, v in values.items()}
+    if low == high:  # tested apart: the mean of equal numbers may round off them
         return dict.fromkeys(values, 0.0)
+    mean = statistics.fmean(values.values())
+    spread = statistics.pstdev(values.values())
     return {k: sign * (v - mean) / spread for k, v in values.items()}
 
 
