@@ -21,6 +21,7 @@ higher is always better (the item's direction has been applied by the normalisat
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -217,11 +218,13 @@ def check_rule(rule: Rule, direction: Direction) -> Rule:
             )
         if (rule.target > rule.floor) != (direction is Direction.higher):
             side = (
-                "越高越好, 目标值须高于保底值"
+                "越高越好, 目标值须高于"
                 if direction is Direction.higher
-                else ("越低越好, 目标值须低于保底值")
+                else "越低越好, 目标值须低于"
             )
-            raise refuse(f"指标{side}", "assessment_linear_direction", [rule.floor, rule.target])
+            raise refuse(
+                f"指标{side}保底值", "assessment_linear_direction", [rule.floor, rule.target]
+            )
         return rule
     if isinstance(rule, RankRule):
         if not rule.points:
@@ -280,18 +283,7 @@ def check_scheme(scheme: Scheme) -> Scheme:
                 error.code,
                 {"item": item.key, "detail": error.detail},
             ) from error
-        items.append(
-            Item(
-                item.key,
-                item.name,
-                item.kind,
-                item.weight,
-                rule,
-                item.direction,
-                item.normalisation,
-                item.manual,
-            )
-        )
+        items.append(dataclasses.replace(item, rule=rule))
     total = math.fsum(i.weight for i in scheme.items)
     if abs(total - WEIGHT_TOTAL) > WEIGHT_TOLERANCE:
         raise refuse(f"各指标权重之和须为 100, 现为 {total:g}", "assessment_weights_sum", total)
