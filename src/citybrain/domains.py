@@ -27,6 +27,7 @@ PERMISSION_MODULES = (
     "citybrain.reports.permissions",
     "citybrain.indicators.permissions",
     "citybrain.messages.permissions",
+    "citybrain.events.permissions",
 )
 
 # Modules that react to other modules' domain events; each has ``install()`` (idempotent).

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "20261209_events_core"
 down_revision: str | None = "20261208_masterdata_review"
 branch_labels: str | Sequence[str] | None = None
