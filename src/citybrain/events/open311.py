@@ -85,7 +85,10 @@ def key_scope(session: Session, api_key: str | None) -> Scope:
     if REPORT not in codes:
         raise PermissionDenied("api_key 没有 events:report 权限", code="permission_denied")
     set_actor(session, actor=f"apikey:{key.name}", role="apikey", region_code=key.region_code)
-    return Scope(region_code=key.region_code, permissions=codes, actor=f"apikey:{key.name}")
+    return Scope(
+        region_code=key.region_code, all_departments=True, permissions=codes,
+        actor=f"apikey:{key.name}",
+    )
 
 
 def _service(category: EventCategory) -> dict[str, Any]:
