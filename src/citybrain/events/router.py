@@ -75,7 +75,11 @@ def create_event(
         threshold=events_settings.classifier_threshold, train_if_missing=False,
     )  # fmt: skip
     text = f"{body.title} {body.description}"
-    suggestion = store.suggest(session, classifier, text) if classifier else None
+    suggestion = (
+        store.suggest(session, classifier, text, threshold=events_settings.classifier_threshold)
+        if classifier
+        else None
+    )
     event = service.create_event(
         session, spec=body, scope=scope, suggestion=suggestion,
         tracking_code_length=events_settings.tracking_code_length,
@@ -152,7 +156,9 @@ def classify(
         threshold=events_settings.classifier_threshold, train_if_missing=True,
     )  # fmt: skip
     assert classifier is not None  # noqa: S101 - train_if_missing always yields one
-    answer = store.suggest(session, classifier, body.text)
+    answer = store.suggest(
+        session, classifier, body.text, threshold=events_settings.classifier_threshold
+    )
     return EventClassifyResult(
         category=answer.category, department=answer.department, confidence=answer.confidence
     )
@@ -180,7 +186,7 @@ def train_model(
 ) -> EventClassifierRead:  # fmt: skip
     row = store.train_version(
         session, features=body.features, source=body.source, data_dir=settings.data_dir,
-        threshold=events_settings.classifier_threshold,
+        threshold=events_settings.classifier_threshold, measure=body.evaluate,
     )  # fmt: skip
     return _model_read(row)
 

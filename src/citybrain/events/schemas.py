@@ -182,3 +182,4 @@ class EventClassifierTrain(BaseModel):
         "shared", pattern="^(shared|tickets)$",
         description="shared: 共享数据; tickets: 已结案且有分类的本地工单",
     )  # fmt: skip
+    evaluate: bool = Field(True, description="同时做 5 折交叉验证并记录指标 (多花约一分钟)")

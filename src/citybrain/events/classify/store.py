@@ -152,8 +152,10 @@ def active_classifier(
     return loaded
 
 
-def suggest(session: Session, classifier: model.Classifier, text: str) -> EventSuggestion:
-    answer = classifier.suggest(text)
+def suggest(
+    session: Session, classifier: model.Classifier, text: str, *, threshold: float
+) -> EventSuggestion:
+    answer = classifier.suggest(text, threshold=threshold)
     code = code_of_first_level(session, answer.category) if answer.category else None
     return EventSuggestion(answer.category, code, answer.department, answer.confidence)
 
