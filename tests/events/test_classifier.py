@@ -41,10 +41,12 @@ def _tiny() -> model.Classifier:
 def test_it_abstains_below_the_threshold() -> None:
     classifier = _tiny()
     sure = classifier.suggest("道路破损积水路面坑洼")
-    assert sure.category == "城乡建设" and sure.category_guess == "城乡建设"
+    assert sure.category == "城乡建设"
+    assert sure.category_guess == "城乡建设"
     classifier.threshold = sure.confidence + 1e-9  # just above: it must abstain
     unsure = classifier.suggest("道路破损积水路面坑洼")
-    assert unsure.category is None and unsure.category_guess == "城乡建设"
+    assert unsure.category is None
+    assert unsure.category_guess == "城乡建设"
     assert unsure.confidence == sure.confidence
     assert classifier.suggest("道路破损", threshold=0.0).category == "城乡建设"
     assert model.loads(classifier.dumps()).suggest("学校收费").category_guess == "教育文体"
@@ -62,7 +64,8 @@ def test_classify_trains_on_first_use_and_versions_roll_back(
     assert answer.status_code == 200, answer.text
     first = answer.json()
     assert set(first) == {"category", "department", "confidence"}
-    assert first["category"] == "教育文体" and 0 < first["confidence"] <= 1
+    assert first["category"] == "教育文体"
+    assert 0 < first["confidence"] <= 1
     assert first["department"] == "教育局"
     versions = api.get(f"{EVENTS}/classifier/models", headers=headers).json()
     assert [(v["version"], v["active"]) for v in versions] == [(1, True)]
@@ -74,15 +77,18 @@ def test_classify_trains_on_first_use_and_versions_roll_back(
         strict = api.post(f"{EVENTS}/classify", json={"text": text}, headers=headers).json()
     finally:
         api.app.dependency_overrides.clear()  # type: ignore[attr-defined]
-    assert strict["category"] is None and strict["department"] == "教育局"
+    assert strict["category"] is None
+    assert strict["department"] == "教育局"
     trained = api.post(
         f"{EVENTS}/classifier/models", json={"features": "char", "evaluate": False},
         headers=headers,
     )  # fmt: skip
     assert trained.status_code == 201, trained.text
-    assert trained.json()["version"] == 2 and trained.json()["active"]
+    assert trained.json()["version"] == 2
+    assert trained.json()["active"]
     back = api.post(f"{EVENTS}/classifier/models/{versions[0]['id']}/activate", headers=headers)
-    assert back.json()["active"] and back.json()["version"] == 1
+    assert back.json()["active"]
+    assert back.json()["version"] == 1
     now = api.get(f"{EVENTS}/classifier/models", headers=headers).json()
     assert [(v["version"], v["active"]) for v in now] == [(2, False), (1, True)]
     assert api.get(f"{EVENTS}/classifier/models", headers=login("viewer")).status_code == 403
@@ -93,7 +99,8 @@ def test_classify_trains_on_first_use_and_versions_roll_back(
     # an event reported now carries the active model's suggestion
     event = api.post(EVENTS, json={"title": "体育学院强制实习", "description": text},
                      headers={"X-API-Key": report_key}).json()  # fmt: skip
-    assert event["suggested_category"] is not None and event["suggested_department"] == "教育局"
+    assert event["suggested_category"] is not None
+    assert event["suggested_department"] == "教育局"
     assert event["category_code"] == event["suggested_category"]
 
 
@@ -104,4 +111,5 @@ def test_training_on_tickets_needs_enough_of_them(
         f"{EVENTS}/classifier/models", json={"source": "tickets", "evaluate": False},
         headers=login("analyst"),
     )  # fmt: skip
-    assert response.status_code == 422 and response.json()["code"] == "not_enough_tickets"
+    assert response.status_code == 422
+    assert response.json()["code"] == "not_enough_tickets"

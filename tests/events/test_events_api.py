@@ -20,8 +20,10 @@ PHONE = "13812345678"
 
 
 def _report(api: TestClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
-    payload = {"title": "小区门口井盖缺失", "description": "东街小区门口井盖缺失, 夜间危险",
-               "address": "民乐县东街", "reporter_name": "张三", "reporter_phone": PHONE}  # fmt: skip
+    payload = {
+        "title": "小区门口井盖缺失", "description": "东街小区门口井盖缺失, 夜间危险",
+        "address": "民乐县东街", "reporter_name": "张三", "reporter_phone": PHONE,
+    }  # fmt: skip
     response = api.post(EVENTS, json={**payload, **body}, headers=headers)
     assert response.status_code == 201, response.text
     return dict(response.json())
@@ -51,12 +53,15 @@ def test_an_api_key_reports_and_the_phone_is_sealed(
     seen: list[domain_events.DomainEvent] = []
     domain_events.subscribe("event.created", seen.append)
     created = _report(api, {"X-API-Key": report_key}, category_code="12345-01")
-    assert created["status"] == "received" and created["channel"] == "api"
+    assert created["status"] == "received"
+    assert created["channel"] == "api"
     assert len(created["tracking_code"]) == 10
     assert created["reporter_phone"] == "138****5678"  # no pii:unmask
     row = session.get(Event, created["id"])
-    assert row is not None and PHONE not in row.reporter_phone_enc
-    assert row.reporter_phone_bidx and row.created_by.startswith("apikey:")
+    assert row is not None
+    assert PHONE not in row.reporter_phone_enc
+    assert row.reporter_phone_bidx
+    assert row.created_by.startswith("apikey:")
     assert [s["action"] for s in created["steps"]] == ["receive"]
     assert any(e.payload["event_id"] == created["id"] for e in seen)
     audit = session.execute(
@@ -79,7 +84,8 @@ def test_a_key_without_the_scope_and_a_foreign_region_are_refused(
     response = api.post(
         EVENTS, json={"title": "x", "region_code": "510903"}, headers={"X-API-Key": report_key}
     )
-    assert response.status_code == 403 and response.json()["code"] == "region_out_of_scope"
+    assert response.status_code == 403
+    assert response.json()["code"] == "region_out_of_scope"
     response = api.post(
         EVENTS, json={"title": "x", "category_code": "nope"}, headers={"X-API-Key": report_key}
     )
@@ -95,16 +101,24 @@ def test_the_whole_life_cycle_with_timeline_and_audit(
     assert api.get(f"{EVENTS}/{eid}", headers=people["zj"]).status_code == 404
     assert _act(api, people["zj"], eid, "accept").status_code == 404
     bad = _act(api, people["commander"], eid, "close")
-    assert bad.status_code == 409 and bad.json()["code"] == "action_not_allowed"
+    assert bad.status_code == 409
+    assert bad.json()["code"] == "action_not_allowed"
     assert _act(api, people["commander"], eid, "dispatch").json()["code"] == "department_required"
-    assert _act(api, people["commander"], eid, "dispatch", department_code="620722-ZJ").status_code == 200  # noqa: E501
+    assert (
+        _act(api, people["commander"], eid, "dispatch", department_code="620722-ZJ").status_code
+        == 200
+    )
     assert api.get(f"{EVENTS}/{eid}", headers=people["cg"]).status_code == 404
     assert _act(api, people["cg"], eid, "accept").status_code == 404
     returned = _act(api, people["zj"], eid, "return")
     assert returned.json()["code"] == "reason_required"
-    assert _act(api, people["zj"], eid, "return", comment="不属本部门职责").json()["status"] == "returned"  # noqa: E501
+    assert (
+        _act(api, people["zj"], eid, "return", comment="不属本部门职责").json()["status"]
+        == "returned"
+    )
     moved = _act(api, people["commander"], eid, "reassign", department_code="620722-CG").json()
-    assert moved["status"] == "dispatched" and moved["department_code"] == "620722-CG"
+    assert moved["status"] == "dispatched"
+    assert moved["department_code"] == "620722-CG"
     assert api.get(f"{EVENTS}/{eid}", headers=people["zj"]).status_code == 404
     assert _act(api, people["cg"], eid, "accept").json()["status"] == "accepted"
     handled = _act(api, people["cg"], eid, "handle", comment="已补装井盖").json()
@@ -113,7 +127,8 @@ def test_the_whole_life_cycle_with_timeline_and_audit(
     checked = _act(api, people["commander"], eid, "check", comment="现场核实").json()
     assert checked["status"] == "checked"
     closed = _act(api, people["commander"], eid, "close").json()
-    assert closed["status"] == "closed" and closed["allowed_actions"] == []
+    assert closed["status"] == "closed"
+    assert closed["allowed_actions"] == []
     assert [s["action"] for s in closed["steps"]] == [
         "receive", "dispatch", "return", "reassign", "accept", "handle", "check", "close",
     ]  # fmt: skip
@@ -136,9 +151,12 @@ def test_lists_are_scoped_by_region_and_department(
         assert response.status_code == 200
         return {item["id"] for item in response.json()["items"]}
 
-    assert mine["id"] in ids("commander") and theirs["id"] not in ids("commander")
-    assert mine["id"] in ids("zj") and mine["id"] not in ids("cg")
-    assert theirs["id"] in ids("other") and mine["id"] not in ids("other")
+    assert mine["id"] in ids("commander")
+    assert theirs["id"] not in ids("commander")
+    assert mine["id"] in ids("zj")
+    assert mine["id"] not in ids("cg")
+    assert theirs["id"] in ids("other")
+    assert mine["id"] not in ids("other")
     assert api.get(f"{EVENTS}/{mine['id']}", headers=people["other"]).status_code == 404
     dispatch = _act(api, people["commander"], theirs["id"], "dispatch", department_code="620722-ZJ")
     assert dispatch.status_code == 404
@@ -154,7 +172,9 @@ def test_the_public_tracking_view_hides_people(
     public = api.get(f"{EVENTS}/track/{event['tracking_code']}")
     assert public.status_code == 200
     body = public.text
-    assert "张三" not in body and PHONE not in body and "5678" not in body
+    assert "张三" not in body
+    assert PHONE not in body
+    assert "5678" not in body
     assert "井盖缺失, 夜间" not in body  # the description stays inside
     assert [s["status"] for s in public.json()["steps"]] == ["received", "dispatched"]
     assert api.get(f"{EVENTS}/track/ZZZZZZZZZZ").status_code == 404
@@ -169,10 +189,12 @@ def test_a_citizen_reports_without_login(api: TestClient, seeded: None) -> None:
     assert response.status_code == 201, response.text
     code = response.json()["tracking_code"]
     tracked = api.get(f"{EVENTS}/track/{code}").json()
-    assert tracked["status"] == "received" and tracked["category_name"] == "公用设施"
+    assert tracked["status"] == "received"
+    assert tracked["category_name"] == "公用设施"
     bad = api.post(f"{EVENTS}/citizen", json={"description": "路灯不亮已经三天了",
                                               "region_code": "99"})  # fmt: skip
-    assert bad.status_code == 404 and bad.json()["code"] == "region_not_found"
+    assert bad.status_code == 404
+    assert bad.json()["code"] == "region_not_found"
 
 
 def test_a_point_is_placed_in_its_grid_when_there_is_one(
@@ -181,7 +203,8 @@ def test_a_point_is_placed_in_its_grid_when_there_is_one(
     # 民乐县 near its centre (GCJ-02); without grids loaded the event stays at the county.
     event = _report(api, people["commander"], lng=100.8166, lat=38.4349, crs="gcj02")
     assert event["region_code"].startswith("620722")
-    assert event["lng"] is not None and abs(event["lng"] - 100.8166) < 0.01
+    assert event["lng"] is not None
+    assert abs(event["lng"] - 100.8166) < 0.01
     assert event["lng"] != 100.8166  # stored as WGS-84
     half = api.post(EVENTS, json={"title": "x", "lng": 100.8}, headers=people["commander"])
     assert half.json()["code"] == "location_incomplete"

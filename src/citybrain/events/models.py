@@ -33,9 +33,7 @@ class Event(Base):
     tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    category_code: Mapped[str | None] = mapped_column(
-        ForeignKey("event_category.code"), index=True
-    )
+    category_code: Mapped[str | None] = mapped_column(ForeignKey("event_category.code"), index=True)
     channel: Mapped[str] = mapped_column(String(24), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     region_code: Mapped[str] = mapped_column(String(15), index=True)

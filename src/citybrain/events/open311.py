@@ -86,7 +86,9 @@ def key_scope(session: Session, api_key: str | None) -> Scope:
         raise PermissionDenied("api_key 没有 events:report 权限", code="permission_denied")
     set_actor(session, actor=f"apikey:{key.name}", role="apikey", region_code=key.region_code)
     return Scope(
-        region_code=key.region_code, all_departments=True, permissions=codes,
+        region_code=key.region_code,
+        all_departments=True,
+        permissions=codes,
         actor=f"apikey:{key.name}",
     )
 
@@ -153,7 +155,9 @@ def create_request(
     category = categories.get_category(session, service_code)
     has_point = lat is not None and long is not None
     if not has_point and not (address_string or "").strip() and not (address_id or "").strip():
-        return error(fmt, 400, "缺少位置: lat/long、address_string 或 address_id (location_required)")
+        return error(
+            fmt, 400, "缺少位置: lat/long、address_string 或 address_id (location_required)"
+        )
     text = (description or "").strip()
     spec = EventCreate(
         title=(text[:40] or category.name), description=text, category_code=category.code,
@@ -190,7 +194,7 @@ def _request(event: Event, names: dict[str, str], *, full: bool) -> dict[str, An
 
 def _render_requests(session: Session, fmt: str, rows: list[Event], *, full: bool) -> Response:
     codes = {e.category_code for e in rows if e.category_code}
-    names = queries._category_names(session, codes)  # noqa: SLF001 - same domain
+    names = queries._category_names(session, codes)
     return render(
         fmt, [_request(e, names, full=full) for e in rows], root="service_requests", item="request"
     )

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from xml.etree import ElementTree as ET  # noqa: S405 - writing only, never parsing
+from xml.etree import ElementTree as ET
 
 from fastapi.responses import Response
 

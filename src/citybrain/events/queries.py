@@ -72,10 +72,15 @@ def read_event(session: Session, event: Event, *, scope: Scope) -> EventRead:
     ]  # fmt: skip
     steps = [
         EventStepRead(
-            action=s.action, action_name=_action_name(s.action), from_status=s.from_status,
-            to_status=s.to_status, department_code=s.department_code, comment=s.comment,
-            actor=s.actor, at=s.at,
-        )  # fmt: skip
+            action=s.action,
+            action_name=_action_name(s.action),
+            from_status=s.from_status,
+            to_status=s.to_status,
+            department_code=s.department_code,
+            comment=s.comment,
+            actor=s.actor,
+            at=s.at,
+        )
         for s in event.steps
     ]
     return EventRead(
@@ -119,8 +124,7 @@ def summary(event: Event, names: dict[str, str]) -> EventSummary:
     )  # fmt: skip
 
 
-
-def _category_names(session: Session, codes: set[str | None]) -> dict[str, str]:
+def _category_names(session: Session, codes: set[str] | set[str | None]) -> dict[str, str]:
     wanted = {c for c in codes if c}
     if not wanted:
         return {}

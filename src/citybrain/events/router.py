@@ -195,7 +195,9 @@ def train_model(
     "/classifier/models/{model_id}/activate", response_model=EventClassifierRead,
     summary="启用分类模型", description="启用某一版本 (回滚即启用旧版本); 不存在 404。",
 )  # fmt: skip
-def activate_model(session: DbSession, principal: Configurer, model_id: RowId) -> EventClassifierRead:
+def activate_model(
+    session: DbSession, principal: Configurer, model_id: RowId
+) -> EventClassifierRead:
     return _model_read(store.activate_version(session, model_id=model_id))
 
 

@@ -77,7 +77,9 @@ def create_event(
         if grid is not None and regions_scope.is_within(grid.code, region_code):
             grid_code = region_code = grid.code
     if not scope.covers_region(region_code):
-        raise PermissionDenied("只能上报本辖区的事件", code="region_out_of_scope", detail=region_code)
+        raise PermissionDenied(
+            "只能上报本辖区的事件", code="region_out_of_scope", detail=region_code
+        )
     if suggestion is not None and category_code is None and suggestion.category_code:
         category_code = suggestion.category_code
     phone_token = phone_index = ""
@@ -110,9 +112,7 @@ def create_event(
     return event
 
 
-def transition(
-    session: Session, *, event_id: int, change: EventTransition, scope: Scope
-) -> Event:
+def transition(session: Session, *, event_id: int, change: EventTransition, scope: Scope) -> Event:
     """Take ``change.action`` on the event (``workflow.RULES``). Dispatch and reassign name a
     department of the event's region; a handler acts only on its department's events; the
     handling department may not check its own work.
@@ -140,9 +140,7 @@ def transition(
                 detail=target_department,
             )  # fmt: skip
     before = EventStatus(event.status)
-    own_work = (
-        scope.department_code is not None and scope.department_code == event.department_code
-    )
+    own_work = scope.department_code is not None and scope.department_code == event.department_code
     try:
         after = workflow.next_status(
             before, action, department_code=target_department, reason=change.comment,

@@ -67,9 +67,11 @@ RULES: dict[EventAction, Rule] = {
         frozenset({S.dispatched, S.accepted}), S.returned, Actor.handler, needs_reason=True
     ),
     EventAction.reassign: Rule(
-        frozenset({S.dispatched, S.accepted, S.returned}), S.dispatched, Actor.dispatcher,
+        frozenset({S.dispatched, S.accepted, S.returned}),
+        S.dispatched,
+        Actor.dispatcher,
         needs_department=True,
-    ),  # fmt: skip
+    ),
     EventAction.handle: Rule(frozenset({S.accepted}), S.handled, Actor.handler),
     EventAction.check: Rule(frozenset({S.handled}), S.checked, Actor.checker),
     EventAction.check_fail: Rule(

@@ -66,8 +66,7 @@ def labelled_departments(data_dir: Path) -> Samples:
 def unlabelled_texts(data_dir: Path) -> list[str]:
     """The replied messages' texts (none of them in the labelled sample)."""
     return [
-        message_text(row["留言主题"], row["留言详情"])
-        for row in _rows(data_dir / FOLDER / REPLIES)
+        message_text(row["留言主题"], row["留言详情"]) for row in _rows(data_dir / FOLDER / REPLIES)
     ]
 
 

@@ -125,11 +125,12 @@ def active_classifier(
 ) -> model.Classifier | None:  # fmt: skip
     """The active version, loaded once per process; with ``train_if_missing`` a first default
     version is trained from the shared data (without cross-validation, to answer sooner)."""
-    found = session.execute(
+    row_found = session.execute(
         select(EventClassifierModel.id, EventClassifierModel.trained_at).where(
             EventClassifierModel.active.is_(True)
         )
     ).first()
+    found: tuple[int, Any] | None = (row_found[0], row_found[1]) if row_found else None
     if found is None:
         if not train_if_missing:
             return None
