@@ -36,6 +36,8 @@ def main() -> None:
         os.environ.get("CITYBRAIN_DATA_DIR", default_data)))  # fmt: skip
     parser.add_argument("--features", choices=[*model.FEATURES, "both"], default="both")
     parser.add_argument("--threshold", type=float, default=model.DEFAULT_THRESHOLD)
+    parser.add_argument("--sweep", default="0.45,0.5,0.6,0.7,0.8,0.9",
+                        help="thresholds to report abstention and answered F1 at")  # fmt: skip
     args = parser.parse_args()
     categories = data.labelled_categories(args.data_dir)
     departments = data.labelled_departments(args.data_dir)
@@ -46,8 +48,9 @@ def main() -> None:
     for features in wanted:
         started = time.perf_counter()
         scores = evaluate.category_scores(
-            features, categories.texts, categories.labels, threshold=args.threshold
-        )
+            features, categories.texts, categories.labels, threshold=args.threshold,
+            sweep=[float(v) for v in args.sweep.split(",") if v],
+        )  # fmt: skip
         routing = evaluate.department_scores(features, departments.texts, departments.labels)
         classifier = model.train(
             features, category_texts=categories.texts, category_labels=categories.labels,
@@ -58,6 +61,10 @@ def main() -> None:
         answers = classifier.suggest_many(everything)
         seconds = time.perf_counter() - begin
         abstained = sum(a.category is None for a in answers) / len(answers)
+        for point in scores.get("sweep", []):
+            point["abstention_rate_any_class"] = round(
+                sum(a.confidence < point["threshold"] for a in answers) / len(answers), 4
+            )
         result = {
             **scores,
             "abstention_rate_any_class": round(abstained, 4),

@@ -17,10 +17,10 @@ from citybrain.events.classify import store
 from citybrain.events.dependencies import Actor, Configurer, Reader, Reporter, Settings
 from citybrain.events.models import EventClassifierModel
 from citybrain.events.schemas import (
-    CitizenReport,
     EventCategoryRead,
     EventCategoryUpdate,
     EventChannel,
+    EventCitizenReport,
     EventClassifierRead,
     EventClassifierTrain,
     EventClassifyRequest,
@@ -100,7 +100,7 @@ def track_event(session: DbSession, code: TrackingCode) -> EventTrack:
     summary="市民上报", description="无需登录。提交问题描述、分类与地址, 返回查询码。",
 )  # fmt: skip
 def citizen_report(
-    session: DbSession, body: CitizenReport, events_settings: Settings
+    session: DbSession, body: EventCitizenReport, events_settings: Settings
 ) -> EventReceipt:
     spec = EventCreate(
         title=body.description.strip()[:40], description=body.description,

@@ -39,7 +39,7 @@ class EventCreate(BaseModel):
     external_id: str = Field("", max_length=64, description="来源系统中的编号")
 
 
-class CitizenReport(BaseModel):
+class EventCitizenReport(BaseModel):
     """市民上报 (no login): text, category, address, optional place and phone."""
 
     model_config = ConfigDict(extra="forbid")

@@ -10,10 +10,12 @@ import { searchRoutes } from '@/modules/search/routes'
 import { reportsRoutes } from '@/modules/reports/routes'
 import { messagesRoutes } from '@/modules/messages/routes'
 import { masterdataRoutes } from '@/modules/masterdata/routes'
+import { eventsPublicRoutes, eventsRoutes } from '@/modules/events/routes'
 
 /** Layout children of every module, in menu order. */
 export const moduleRoutes: RouteRecordRaw[] = [
   ...regionsRoutes,
+  ...eventsRoutes,
   ...messagesRoutes,
   ...datahubRoutes,
   ...masterdataRoutes,
@@ -28,6 +30,7 @@ export const moduleRoutes: RouteRecordRaw[] = [
 export const routes: RouteRecordRaw[] = [
   ...iamPublicRoutes,
   ...datahubPublicRoutes,
+  ...eventsPublicRoutes,
   {
     path: '/',
     component: AdminLayout,

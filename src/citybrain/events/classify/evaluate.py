@@ -20,7 +20,7 @@ SEED = 20261209
 
 def category_scores(
     features: str, texts: Sequence[str], labels: Sequence[str], *,
-    threshold: float = DEFAULT_THRESHOLD, folds: int = 5,
+    threshold: float = DEFAULT_THRESHOLD, folds: int = 5, sweep: Sequence[float] = (),
 ) -> dict[str, Any]:  # fmt: skip
     x, y = np.array(texts, dtype=object), np.array(labels, dtype=object)
     predicted = np.empty(len(y), dtype=object)
@@ -32,6 +32,14 @@ def category_scores(
         predicted[test_rows] = model.classes_[probabilities.argmax(axis=1)]
         confidence[test_rows] = probabilities.max(axis=1)
     answered = confidence >= threshold
+    curve = []
+    for limit in sweep:
+        kept = confidence >= limit
+        curve.append({
+            "threshold": limit, "abstention_rate_cv": round(float(1 - kept.mean()), 4),
+            "macro_f1_answered": round(float(
+                f1_score(y[kept], predicted[kept], average="macro")), 4) if kept.any() else None,
+        })  # fmt: skip
     return {
         "features": features,
         "samples": len(y),
@@ -46,6 +54,7 @@ def category_scores(
         )
         if answered.any()
         else None,
+        **({"sweep": curve} if curve else {}),
     }
 
 

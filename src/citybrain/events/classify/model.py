@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import pickle
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,8 +119,13 @@ def train(
     department_texts: Sequence[str] = (),
     department_labels: Sequence[str] = (),
     threshold: float = DEFAULT_THRESHOLD,
+    between: Callable[[], object] | None = None,
 ) -> Classifier:
+    """Fit both models; ``between`` runs after the first (the store pings its database
+    there, so a long fit never leaves a transaction idle past PostgreSQL's timeout)."""
     category = pipeline(features).fit(list(category_texts), list(category_labels))
+    if between is not None:
+        between()
     department = None
     if len(set(department_labels)) >= 2:
         department = pipeline(features).fit(list(department_texts), list(department_labels))

@@ -66,11 +66,12 @@ def train_version(
     classifier = model.train(
         features, category_texts=texts, category_labels=labels,
         department_texts=departments.texts, department_labels=departments.labels,
-        threshold=threshold,
+        threshold=threshold, between=lambda: session.execute(select(1)),
     )  # fmt: skip
     metrics: dict[str, Any] = {"classes": sorted(set(labels))}
     if measure:
         metrics["category"] = evaluate.category_scores(features, texts, labels, threshold=threshold)
+        session.execute(select(1))  # see model.train's ``between``
         metrics["department"] = evaluate.department_scores(
             features, departments.texts, departments.labels
         )
