@@ -17,6 +17,10 @@ class EventsSettings(BaseSettings):
     classifier_features: str = Field(
         "char", pattern="^(char|jieba)$", description="Features of the default model."
     )
+    department_sample_limit: int = Field(
+        0, ge=0, description="Train the department model on at most this many replied messages "
+        "(an even spread; 0: all). The tests set it to keep training to seconds.",
+    )  # fmt: skip
     tracking_code_length: int = Field(10, ge=8, le=16, description="Characters of a code.")
 
 

@@ -42,7 +42,17 @@ from citybrain.iam import apikeys
 from citybrain.regions.geo import Crs
 
 PREFIX = "/open311/v2"
-router = APIRouter(prefix=PREFIX, tags=["open311"])
+_BOTH = {"content": {"application/json": {}, "text/xml": {}}}
+router = APIRouter(
+    prefix=PREFIX,
+    tags=["open311"],
+    responses={
+        200: {"description": "JSON 或 XML (按后缀)", **_BOTH},
+        400: {"description": "缺少参数 (Open311 错误列表)", **_BOTH},
+        403: {"description": "api_key 缺失或无效", **_BOTH},
+        404: {"description": "不存在", **_BOTH},
+    },
+)
 PUBLIC_ROUTE_PATHS = frozenset(
     {
         f"{PREFIX}/services.{{fmt}}",

@@ -154,6 +154,7 @@ def classify(
     classifier = store.active_classifier(
         session, data_dir=settings.data_dir, features=events_settings.classifier_features,
         threshold=events_settings.classifier_threshold, train_if_missing=True,
+        department_limit=events_settings.department_sample_limit,
     )  # fmt: skip
     assert classifier is not None  # noqa: S101 - train_if_missing always yields one
     answer = store.suggest(
@@ -187,6 +188,7 @@ def train_model(
     row = store.train_version(
         session, features=body.features, source=body.source, data_dir=settings.data_dir,
         threshold=events_settings.classifier_threshold, measure=body.evaluate,
+        department_limit=events_settings.department_sample_limit,
     )  # fmt: skip
     return _model_read(row)
 

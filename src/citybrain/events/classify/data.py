@@ -63,6 +63,15 @@ def labelled_departments(data_dir: Path) -> Samples:
     return Samples(texts, labels)
 
 
+def spread(samples: Samples, limit: int) -> Samples:
+    """At most ``limit`` samples taken evenly through the file (0: all of them)."""
+    if limit <= 0 or len(samples.texts) <= limit:
+        return samples
+    step = len(samples.texts) / limit
+    rows = [int(i * step) for i in range(limit)]
+    return Samples([samples.texts[i] for i in rows], [samples.labels[i] for i in rows])
+
+
 def unlabelled_texts(data_dir: Path) -> list[str]:
     """The replied messages' texts (none of them in the labelled sample)."""
     return [

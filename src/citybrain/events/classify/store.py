@@ -46,13 +46,13 @@ class EventSuggestion:
 
 def train_version(
     session: Session, *, features: str, source: str, data_dir: Path, threshold: float,
-    activate: bool = True, measure: bool = True,
+    activate: bool = True, measure: bool = True, department_limit: int = 0,
 ) -> EventClassifierModel:  # fmt: skip
     """Train, measure and store a new version (active at once unless ``activate`` is False).
     ``source``: ``shared`` (the labelled messages and the reply-labelled ones) or ``tickets``
     (this installation's closed events with a 12345 category; at least 30, of 2 classes).
     Raises BadInput ``not_enough_tickets``. Audited as ``event.classifier.train``."""
-    departments = data.labelled_departments(data_dir)
+    departments = data.spread(data.labelled_departments(data_dir), department_limit)
     if source == "tickets":
         texts, labels = _ticket_samples(session)
         if len(texts) < MIN_TICKETS or len(set(labels)) < 2:
@@ -122,7 +122,7 @@ def list_versions(session: Session) -> list[EventClassifierModel]:
 
 def active_classifier(
     session: Session, *, data_dir: Path, features: str, threshold: float,
-    train_if_missing: bool,
+    train_if_missing: bool, department_limit: int = 0,
 ) -> model.Classifier | None:  # fmt: skip
     """The active version, loaded once per process; with ``train_if_missing`` a first default
     version is trained from the shared data (without cross-validation, to answer sooner)."""
@@ -137,7 +137,7 @@ def active_classifier(
             return None
         row = train_version(
             session, features=features, source="shared", data_dir=data_dir,
-            threshold=threshold, measure=False,
+            threshold=threshold, measure=False, department_limit=department_limit,
         )  # fmt: skip
         found = (row.id, row.trained_at)
     row_id, key = found[0], _key(found[0], found[1])
