@@ -208,3 +208,21 @@ def test_a_point_is_placed_in_its_grid_when_there_is_one(
     assert event["lng"] != 100.8166  # stored as WGS-84
     half = api.post(EVENTS, json={"title": "x", "lng": 100.8}, headers=people["commander"])
     assert half.json()["code"] == "location_incomplete"
+
+
+def test_categories_are_seeded_on_first_use_and_editable(api: TestClient, login: Login) -> None:
+    listed = api.get(f"{EVENTS}/categories", params={"scheme": "12345"}).json()
+    first = [c["name"] for c in listed if c["level"] == 1]
+    assert len(first) == 15
+    assert "城乡建设" in first
+    assert len([c for c in listed if c["level"] == 3]) >= 390
+    parts = api.get(f"{EVENTS}/categories", params={"scheme": "gbt30428_part"}).json()
+    assert [c["code"] for c in parts][:2] == ["BJ-01", "BJ-02"]
+    body = {"active": False}
+    assert (
+        api.patch(f"{EVENTS}/categories/BJ-06", json=body, headers=login("viewer")).status_code
+        == 403
+    )
+    changed = api.patch(f"{EVENTS}/categories/BJ-06", json=body, headers=login("analyst"))
+    assert changed.status_code == 200
+    assert changed.json()["active"] is False

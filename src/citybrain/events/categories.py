@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citybrain.core.audit import service as audit
+from citybrain.core.config import get_settings
 from citybrain.core.errors import NotFound
 from citybrain.events.classify.data import taxonomy
 from citybrain.events.models import EventCategory
@@ -37,10 +38,14 @@ def seed_categories(session: Session, *, data_dir: Path) -> int:
                 active=True, sort_order=n,
             ))  # fmt: skip
 
+    try:
+        rows = taxonomy(data_dir)
+    except FileNotFoundError:  # an installation without the shared data: GB/T 30428 only
+        rows = []
     first: dict[str, str] = {}
     second: dict[tuple[str, str], str] = {}
     third_count: dict[str, int] = {}
-    for level1, level2, level3 in taxonomy(data_dir):
+    for level1, level2, level3 in rows:
         if level1 not in first:
             first[level1] = f"12345-{len(first) + 1:02d}"
             add(first[level1], SCHEME_12345, level1, None, 1, len(first))
@@ -69,6 +74,8 @@ def ensure_seeded(session: Session, *, data_dir: Path) -> None:
 
 
 def list_categories(session: Session, *, scheme: str | None = None) -> list[EventCategory]:
+    """Every category (seeded from the configured data directory on first use)."""
+    ensure_seeded(session, data_dir=get_settings().data_dir)
     query = select(EventCategory).order_by(EventCategory.code)
     if scheme:
         query = query.where(EventCategory.scheme == scheme)
@@ -76,6 +83,7 @@ def list_categories(session: Session, *, scheme: str | None = None) -> list[Even
 
 
 def get_category(session: Session, code: str) -> EventCategory:
+    ensure_seeded(session, data_dir=get_settings().data_dir)
     category = session.get(EventCategory, code)
     if category is None:
         raise NotFound(f"事件分类不存在: {code}", code="event_category_not_found", detail=code)

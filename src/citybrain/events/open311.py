@@ -42,7 +42,7 @@ from citybrain.iam import apikeys
 from citybrain.regions.geo import Crs
 
 PREFIX = "/open311/v2"
-_BOTH = {"content": {"application/json": {}, "text/xml": {}}}
+_BOTH: dict[str, Any] = {"content": {"application/json": {}, "text/xml": {}}}
 router = APIRouter(
     prefix=PREFIX,
     tags=["open311"],
@@ -204,7 +204,7 @@ def _request(event: Event, names: dict[str, str], *, full: bool) -> dict[str, An
 
 def _render_requests(session: Session, fmt: str, rows: list[Event], *, full: bool) -> Response:
     codes = {e.category_code for e in rows if e.category_code}
-    names = queries._category_names(session, codes)
+    names = queries.category_names(session, codes)
     return render(
         fmt, [_request(e, names, full=full) for e in rows], root="service_requests", item="request"
     )

@@ -53,7 +53,7 @@ def list_events(
     if filters.q.strip():
         query = query.where(Event.title.icontains(filters.q.strip(), autoescape=True))
     rows, total = paginate(session, query, page)
-    names = _category_names(session, {e.category_code for e in rows if e.category_code})
+    names = category_names(session, {e.category_code for e in rows if e.category_code})
     items = [summary(e, names) for e in rows]
     return EventPage(items=items, total=total, page=page.page, size=page.size)
 
@@ -63,7 +63,7 @@ def get_event(session: Session, event_id: int, *, scope: Scope) -> EventRead:
 
 
 def read_event(session: Session, event: Event, *, scope: Scope) -> EventRead:
-    names = _category_names(session, {event.category_code} if event.category_code else set())
+    names = category_names(session, {event.category_code} if event.category_code else set())
     status = EventStatus(event.status)
     actions = [
         a for a in allowed_actions(status)
@@ -96,7 +96,7 @@ def read_event(session: Session, event: Event, *, scope: Scope) -> EventRead:
 def track(session: Session, code: str) -> EventTrack:
     """The public view of an event by its tracking code: states and times only."""
     event = service.find_by_tracking_code(session, code)
-    names = _category_names(session, {event.category_code} if event.category_code else set())
+    names = category_names(session, {event.category_code} if event.category_code else set())
     steps = [
         EventTrackStep(
             status=s.to_status, status_name=STATUS_NAMES_ZH[EventStatus(s.to_status)], at=s.at
@@ -124,7 +124,7 @@ def summary(event: Event, names: dict[str, str]) -> EventSummary:
     )  # fmt: skip
 
 
-def _category_names(session: Session, codes: set[str] | set[str | None]) -> dict[str, str]:
+def category_names(session: Session, codes: set[str] | set[str | None]) -> dict[str, str]:
     wanted = {c for c in codes if c}
     if not wanted:
         return {}
