@@ -12,7 +12,7 @@ class EventsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CITYBRAIN_EVENTS_", extra="ignore")
 
     classifier_threshold: float = Field(
-        0.45, ge=0.0, le=1.0, description="Below this confidence the classifier abstains."
+        0.7, ge=0.0, le=1.0, description="Below this confidence the classifier abstains."
     )
     classifier_features: str = Field(
         "char", pattern="^(char|jieba)$", description="Features of the default model."

@@ -21,7 +21,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import Pipeline
 
 FEATURES = ("char", "jieba")
-DEFAULT_THRESHOLD = 0.45
+DEFAULT_THRESHOLD = 0.7
 
 
 def _jieba_words(text: str) -> list[str]:
