@@ -223,6 +223,6 @@ def test_categories_are_seeded_on_first_use_and_editable(api: TestClient, login:
         api.patch(f"{EVENTS}/categories/BJ-06", json=body, headers=login("viewer")).status_code
         == 403
     )
-    changed = api.patch(f"{EVENTS}/categories/BJ-06", json=body, headers=login("analyst"))
+    changed = api.patch(f"{EVENTS}/categories/BJ-06", json=body, headers=login("sysadmin"))
     assert changed.status_code == 200
     assert changed.json()["active"] is False

@@ -30,7 +30,8 @@ declare(
         DISPATCH: {"commander", "analyst"},
         HANDLE: {"handler"},
         CHECK: {"commander", "gridworker", "analyst"},
-        CONFIGURE: {"analyst", "sysadmin"},
+        # system configuration (三权分立: the system administrator), and training burns CPU
+        CONFIGURE: {"sysadmin"},
     },
 )
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
+from citybrain.core.errors import InvalidState
 from citybrain.core.pagination import PageParams, RowId
 from citybrain.core.scope import Scope
 from citybrain.core.web import AppSettings, DbSession
@@ -144,7 +145,7 @@ def update_category(
     "/classify", response_model=EventClassifyResult, summary="智能分类",
     description=(
         "按文本建议 12345 一级分类与办理部门及置信度; 置信度低于阈值时 category 为 null "
-        "(转人工派单)。尚无模型时先用共享数据训练默认模型。"
+        "(转人工派单)。尚无启用的模型时 409 classifier_not_trained (演示初始化或训练接口生成)。"
     ),
 )  # fmt: skip
 def classify(
@@ -153,10 +154,10 @@ def classify(
 ) -> EventClassifyResult:  # fmt: skip
     classifier = store.active_classifier(
         session, data_dir=settings.data_dir, features=events_settings.classifier_features,
-        threshold=events_settings.classifier_threshold, train_if_missing=True,
-        department_limit=events_settings.department_sample_limit,
+        threshold=events_settings.classifier_threshold, train_if_missing=False,
     )  # fmt: skip
-    assert classifier is not None  # noqa: S101 - train_if_missing always yields one
+    if classifier is None:
+        raise InvalidState("尚无启用的分类模型, 请先训练", code="classifier_not_trained")
     answer = store.suggest(
         session, classifier, body.text, threshold=events_settings.classifier_threshold
     )

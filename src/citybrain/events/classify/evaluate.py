@@ -6,6 +6,7 @@ department accuracy on a held-out 20 % of the reply-labelled messages."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ def category_scores(
     features: str, texts: Sequence[str], labels: Sequence[str], *,
     threshold: float = DEFAULT_THRESHOLD, folds: int = 5, sweep: Sequence[float] = (),
 ) -> dict[str, Any]:  # fmt: skip
+    texts, labels = _common(texts, labels, folds)
     x, y = np.array(texts, dtype=object), np.array(labels, dtype=object)
     predicted = np.empty(len(y), dtype=object)
     confidence = np.zeros(len(y))
@@ -61,6 +63,7 @@ def category_scores(
 def department_scores(
     features: str, texts: Sequence[str], labels: Sequence[str], *, test_size: float = 0.2
 ) -> dict[str, Any]:
+    texts, labels = _common(texts, labels, 5)
     train_x, test_x, train_y, test_y = train_test_split(
         list(texts), list(labels), test_size=test_size, random_state=SEED, stratify=labels
     )
@@ -75,3 +78,11 @@ def department_scores(
         "top1_accuracy": round(float(accuracy_score(test_y, predicted)), 4),
         "majority_baseline": round(float(np.mean([t == majority for t in test_y])), 4),
     }
+
+
+def _common(texts: Sequence[str], labels: Sequence[str], least: int) -> tuple[list[str], list[str]]:
+    """Only the classes with at least ``least`` samples: stratified splits need them (a class
+    seen once cannot be both trained on and tested)."""
+    counts = Counter(labels)
+    kept = [(t, label) for t, label in zip(texts, labels, strict=True) if counts[label] >= least]
+    return [t for t, _ in kept], [label for _, label in kept]

@@ -2,8 +2,9 @@
 installation's own closed, categorised tickets), list them, make one the active one (rolling
 back is activating an older version), and answer with the active one.
 
-The default model is trained from the shared data on first use (``active_classifier`` with
-``train_if_missing``) or by ``citybrain`` demo set-up; nothing is ever downloaded. Training runs
+The default model is trained from the shared data at demo set-up (``active_classifier`` with
+``train_if_missing``, ``citybrain.demo.seed_events``) or by the training route; a request never
+trains one implicitly (it takes seconds to a minute); nothing is ever downloaded. Training runs
 synchronously in the request (about ten seconds on the shared data on one core): the job
 system's runs are keyed and retried for deliveries, and a training run is one short CPU task a
 county starts by hand, so it stays in the request for now (docs/events.md).
