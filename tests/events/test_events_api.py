@@ -226,3 +226,25 @@ def test_categories_are_seeded_on_first_use_and_editable(api: TestClient, login:
     changed = api.patch(f"{EVENTS}/categories/BJ-06", json=body, headers=login("sysadmin"))
     assert changed.status_code == 200
     assert changed.json()["active"] is False
+
+
+def test_a_point_in_a_grid_places_the_event_there(
+    api: TestClient, people: dict[str, dict[str, str]], session: Session
+) -> None:
+    from citybrain.regions import geo
+    from citybrain.regions import queries as region_queries
+    from citybrain.regions import service as region_service
+
+    region_service.create_synthetic_grids(session, county_code="620722")
+    session.flush()
+    boundary = region_queries.boundary(session, "620722101001001")
+    assert boundary is not None
+    inside = geo.loads(boundary.geojson).representative_point()  # WGS-84
+    lng, lat = geo.wgs84_to_gcj02(inside.x, inside.y)  # as a phone map would send it
+    event = _report(api, people["commander"], lng=lng, lat=lat)
+    assert event["grid_code"] == "620722101001001"
+    assert event["region_code"] == "620722101001001"
+    assert abs(event["lng"] - inside.x) < 1e-6
+    # the grid's event is still the county's: its dispatchers see it
+    listed = api.get(EVENTS, params={"size": 500}, headers=people["commander"]).json()
+    assert event["id"] in {item["id"] for item in listed["items"]}
