@@ -13,12 +13,12 @@ import io
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import SGDClassifier
-from sklearn.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 FEATURES = ("char", "jieba")
 DEFAULT_THRESHOLD = 0.7
@@ -31,7 +31,12 @@ def _jieba_words(text: str) -> list[str]:
 
 
 def pipeline(features: str) -> Pipeline:
-    """An untrained TF-IDF + logistic-regression pipeline on ``features``."""
+    """An untrained TF-IDF + logistic-loss pipeline on ``features``. scikit-learn is imported
+    here, not with the module: the app (and every other domain's tests) starts without it."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import Pipeline
+
     if features == "char":
         vectoriser = TfidfVectorizer(
             analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=200_000

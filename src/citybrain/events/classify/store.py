@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.context import actor_of
-from citybrain.core.errors import BadInput, NotFound
+from citybrain.core.errors import BadInput, InvalidState, NotFound
 from citybrain.events.categories import code_of_first_level, first_level_of
-from citybrain.events.classify import data, evaluate, model
+from citybrain.events.classify import data, model
 from citybrain.events.models import Event, EventClassifierModel
 from citybrain.events.workflow import EventStatus
 
@@ -64,6 +64,12 @@ def train_version(
     else:
         categories = data.labelled_categories(data_dir)
         texts, labels = categories.texts, categories.labels
+    try:
+        import sklearn  # noqa: F401 - present check: a missing install is a clear refusal
+    except ImportError:
+        raise InvalidState(
+            "未安装 scikit-learn, 无法训练分类模型", code="classifier_unavailable"
+        ) from None
     classifier = model.train(
         features, category_texts=texts, category_labels=labels,
         department_texts=departments.texts, department_labels=departments.labels,
@@ -71,6 +77,8 @@ def train_version(
     )  # fmt: skip
     metrics: dict[str, Any] = {"classes": sorted(set(labels))}
     if measure:
+        from citybrain.events.classify import evaluate  # scikit-learn, only when measuring
+
         metrics["category"] = evaluate.category_scores(features, texts, labels, threshold=threshold)
         session.execute(select(1))  # see model.train's ``between``
         metrics["department"] = evaluate.department_scores(
