@@ -39,7 +39,7 @@ def pipeline(features: str) -> Pipeline:
 
     if features == "char":
         vectoriser = TfidfVectorizer(
-            analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=200_000
+            analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=50_000
         )
     elif features == "jieba":
         vectoriser = TfidfVectorizer(
