@@ -28,6 +28,7 @@ PERMISSION_MODULES = (
     "citybrain.indicators.permissions",
     "citybrain.messages.permissions",
     "citybrain.boards.permissions",
+    "citybrain.events.permissions",
 )
 
 # Modules that react to other modules' domain events, or fill a lower module's port (the

@@ -7,6 +7,7 @@ import indicators from './indicators.en-US'
 import messages from './messages.en-US'
 import masterdata from './masterdata.en-US'
 import boards from './boards.en-US'
+import events from './events.en-US'
 
 // Typed as the zh-CN messages: a key missing here is a type error (and a failing unit test).
 const enUS: Messages = {
@@ -287,6 +288,7 @@ const enUS: Messages = {
   ...messages,
   ...masterdata,
   ...boards,
+  ...events,
   error: {
     forbidden: 'You may not open this page',
     notFound: 'This page does not exist',

@@ -8,6 +8,7 @@ import indicators from './indicators.zh-CN'
 import messages from './messages.zh-CN'
 import masterdata from './masterdata.zh-CN'
 import boards from './boards.zh-CN'
+import events from './events.zh-CN'
 
 const zhCN = {
   app: {
@@ -287,6 +288,7 @@ const zhCN = {
   ...messages,
   ...masterdata,
   ...boards,
+  ...events,
   error: {
     forbidden: '您没有访问该页面的权限',
     notFound: '您访问的页面不存在',
