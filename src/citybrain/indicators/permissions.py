@@ -53,6 +53,7 @@ register_actions(
         "indicator.approve": "指标审核通过",
         "indicator.reject": "退回指标修订",
         "indicator.publish": "发布指标",
+        "indicator.retire": "停用指标",
         "indicator.run.request": "请求运行指标",
         "indicator.run.finish": "指标运行完成并发布数值",
         "indicator.run.fail": "指标运行失败",
