@@ -339,6 +339,10 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 # 人口 (percent-encoded for hey): global search over the demo catalog
                 "global search": f"{base}/api/v1/search?q=%E4%BA%BA%E5%8F%A3",
                 "inbox list": f"{base}/api/v1/messages/inbox",
+                "board data": f"{base}/api/v1/boards/economy-society/data",
+                "board navigation": f"{base}/api/v1/boards",
+                "warnings list": f"{base}/api/v1/indicators/warnings",
+                "events list": f"{base}/api/v1/events",
             }
         for route, url in targets.items():
             require(fetch(url, token=token)[0] == 200, f"{route} does not answer 200")
