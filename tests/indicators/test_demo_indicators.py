@@ -6,6 +6,7 @@ changes nothing."""
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,8 +19,11 @@ from citybrain.core.config import Settings
 from citybrain.datahub.catalog.models import CatalogResource
 from citybrain.datahub.demo.stats_catalog import STATS_RESOURCES
 from citybrain.datahub.demo.stats_load import load_stats_demo
+from citybrain.datahub.opendata import published
+from citybrain.datahub.opendata.download import csv_bytes
 from citybrain.indicators import demo_catalog
 from citybrain.indicators.demo import seed_demo_indicators
+from citybrain.indicators.demo_open import ITEMS, publish_board_datasets
 from citybrain.indicators.models import Indicator, IndicatorRevision, IndicatorValue
 from citybrain.regions import queries as region_queries
 
@@ -97,10 +101,37 @@ def test_demo_indicators_published_and_rolled_up(
     assert beyond >= 8  # warnings have red cells to colour
 
     _check_against_hub(session, store)
+    _check_open_datasets(session, home, store, published)
     before = session.execute(select(IndicatorValue.id)).scalars().all()
     assert set(load_stats_demo(session, home, store=store).values()) == {"duplicate"}
     assert seed_demo_indicators(session, home, hub=store) == []
     assert session.execute(select(IndicatorValue.id)).scalars().all() == before
+    assert set(publish_board_datasets(session, home, store=store).values()) == {"duplicate"}
+
+
+def _check_open_datasets(
+    session: Session, home: Settings, store: HubStore, indicators: list[Indicator]
+) -> None:
+    """One open dataset per board, downloadable as CSV: aggregates by region and period."""
+    statuses = publish_board_datasets(session, home, store=store)
+    assert len(statuses) == 4
+    assert set(statuses.values()) == {"loaded"}
+    codes = {i.code for i in indicators}
+    seen: set[str] = set()
+    for code in statuses:
+        entry = published.get(session, code)
+        assert entry.is_open
+        lines = csv_bytes(entry, store=store).decode("utf-8-sig").splitlines()
+        rows = list(csv.reader(lines))
+        assert tuple(rows[0]) == tuple(title for _, title, _, _ in ITEMS)  # no person columns
+        assert len(rows) > 24 * 12
+        for _, indicator, _, _, region, name, period, value, _ in rows[1:]:
+            assert region.startswith(REGION)
+            assert name
+            assert period[:4] in ("2022", "2023", "2024")
+            float(value)
+            seen.add(indicator)
+    assert codes <= seen
 
 
 def _check_ratio(
