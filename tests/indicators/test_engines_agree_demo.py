@@ -31,6 +31,7 @@ from citybrain.indicators.compute import Definition, Prepared
 from citybrain.indicators.demo_catalog import CatalogIndicator, indicators
 from citybrain.indicators.engines import HubEngine, SqlEngine
 from citybrain.indicators.formula import parse_formula
+from citybrain.indicators.fused import compute_fused
 from citybrain.indicators.periods import Granularity
 from citybrain.indicators.rules import EngineKind, Kind, Rollup, Value
 from citybrain.regions.scope import Level
@@ -157,3 +158,21 @@ def test_derived_demo_indicator_agrees(
         results.append({key: formula.evaluate(inputs) for key, inputs in sorted(known.items())})
     assert len(results[0]) >= 24 * 12
     assert results[0] == results[1]
+
+
+def test_fused_scan_gives_the_values_of_each_indicator_alone(
+    demo_engines: tuple[HubEngine, SqlEngine, dict[str, dict[str, str]]],
+    both: dict[str, tuple[list[Value], list[Value]]],
+) -> None:
+    duck, pg, schema = demo_engines
+    monthly = [c for c in BASES if c.fields.get("granularity", "month") == "month"]
+    for side, engine in enumerate((duck, pg)):
+        outcomes = compute_fused(
+            [_prepared(item, engine, schema) for item in monthly], engine=engine,
+            first="2022-07", last="2024-06", timeout_seconds=60,
+        )  # fmt: skip
+        assert set(outcomes) == {c.code for c in monthly}
+        fused_sql = {o.sql for o in outcomes.values()}
+        assert len(fused_sql) < len(monthly) / 3  # one scan per table, not per indicator
+        for code, outcome in outcomes.items():
+            assert sorted(outcome.values, key=str) == both[code][side], code
