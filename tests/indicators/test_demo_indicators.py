@@ -24,7 +24,12 @@ from citybrain.datahub.opendata.download import csv_bytes
 from citybrain.indicators import demo_catalog
 from citybrain.indicators.demo import seed_demo_indicators
 from citybrain.indicators.demo_open import ITEMS, publish_board_datasets
-from citybrain.indicators.models import Indicator, IndicatorRevision, IndicatorValue
+from citybrain.indicators.models import (
+    Indicator,
+    IndicatorRevision,
+    IndicatorRun,
+    IndicatorValue,
+)
 from citybrain.regions import queries as region_queries
 
 pytestmark = pytest.mark.slow
@@ -101,6 +106,19 @@ def test_demo_indicators_published_and_rolled_up(
     assert beyond >= 8  # warnings have red cells to colour
 
     _check_against_hub(session, store)
+    # the batch fused the indicators of one table and grouping: their runs logged one scan
+    fused_sql = (
+        session.execute(
+            select(IndicatorRun.sql_text)
+            .join(Indicator, Indicator.id == IndicatorRun.indicator_id)
+            .where(Indicator.code.in_(["zw_cases", "zw_on_time_rate", "zw_avg_hours"]))
+        )
+        .scalars()
+        .all()
+    )
+    assert len(fused_sql) == 3
+    assert len(set(fused_sql)) == 1
+    assert "value_0" in fused_sql[0]
     _check_open_datasets(session, home, store, published)
     before = session.execute(select(IndicatorValue.id)).scalars().all()
     assert set(load_stats_demo(session, home, store=store).values()) == {"duplicate"}

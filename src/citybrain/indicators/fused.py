@@ -92,9 +92,11 @@ def compute_fused(
     first: str | None,
     last: str | None,
     timeout_seconds: float,
+    fused_only: bool = False,
 ) -> dict[str, Outcome]:
     """Outcomes of the base indicators ``prepared`` (code → outcome), all run on ``engine``:
-    those of one shape in one query, the others alone. Raises what ``compute`` raises."""
+    those of one shape in one query, the others alone (left out when ``fused_only``). Raises
+    what ``compute`` raises."""
     groups: dict[tuple[str, ...], list[tuple[Prepared, _Shape]]] = {}
     alone: list[Prepared] = []
     for item in prepared:
@@ -110,7 +112,7 @@ def compute_fused(
             alone.append(members[0][0])
             continue
         outcomes.update(_run_group(members, engine, first, last, timeout_seconds))
-    for item in alone:
+    for item in [] if fused_only else alone:
         single = Prepared(item.definition, checked=item.checked, resources=item.resources,
                           engine=engine)  # fmt: skip
         outcomes[item.definition.code] = compute.compute(

@@ -34,6 +34,7 @@ from citybrain.indicators.engines import EngineFailure
 from citybrain.indicators.models import Indicator, IndicatorRun, IndicatorValue
 from citybrain.indicators.periods import Granularity, PeriodError, between
 from citybrain.indicators.rules import RunStatus, Value
+from citybrain.indicators.runs_fused import Prefetched, prefetch_fused
 from citybrain.indicators.service import get_indicator
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,9 @@ def execute_batch(
                 .order_by(IndicatorRun.position)
             ).all()
         )
+    fused = prefetch_fused(
+        factory, [run_id for run_id, _, _ in pending], hub=hub, settings=settings
+    )
     failed: set[str] = set()
     outcomes = []
     for done, (run_id, code, inputs) in enumerate(pending):
@@ -141,7 +145,9 @@ def execute_batch(
         if upstream:
             outcome = _skip(factory, run_id, code, upstream)
         else:
-            outcome = execute_run(factory, run_id=run_id, hub=hub, settings=settings)
+            outcome = execute_run(
+                factory, run_id=run_id, hub=hub, settings=settings, fused=fused.get(run_id)
+            )
         if outcome is None:
             continue
         if outcome.status is not RunStatus.ok:
@@ -176,9 +182,16 @@ def _claim(factory: sessionmaker[Session], run_id: int) -> bool:
 
 
 def execute_run(
-    factory: sessionmaker[Session], *, run_id: int, hub: HubStore, settings: Settings
+    factory: sessionmaker[Session],
+    *,
+    run_id: int,
+    hub: HubStore,
+    settings: Settings,
+    fused: Prefetched | None = None,
 ) -> RunOutcome | None:
-    """Run one queued run; None when it was not queued any more (delivered twice)."""
+    """Run one queued run; None when it was not queued any more (delivered twice). ``fused``:
+    its outcome from the batch's fused scan, used when the live definition is still the one
+    that scan ran."""
     if not _claim(factory, run_id):
         return None
     started = time.perf_counter()
@@ -198,14 +211,10 @@ def execute_run(
             )
         # Long: the query, as a reader (no write lock is held while the engine works).
         try:
-            with reading(factory)() as session:
-                outcome = compute.compute(
-                    session,
-                    prepared,
-                    first=first,
-                    last=last,
-                    timeout_seconds=definition.timeout_seconds,
-                )
+            if fused is not None and fused.definition == definition:
+                outcome = fused.outcome
+            else:
+                outcome = _compute(factory, prepared, first, last, definition.timeout_seconds)
         finally:
             if prepared.engine is not None:
                 prepared.engine.close()
@@ -218,6 +227,19 @@ def execute_run(
         log.exception("indicator run %s failed", run_id)
         return _fail(factory, run_id, started, "engine_error", "运行出错", repr(exc))
     return _publish(factory, run_id, code, outcome, started)
+
+
+def _compute(
+    factory: sessionmaker[Session],
+    prepared: compute.Prepared,
+    first: str,
+    last: str,
+    timeout_seconds: float,
+) -> compute.Outcome:
+    with reading(factory)() as session:
+        return compute.compute(
+            session, prepared, first=first, last=last, timeout_seconds=timeout_seconds
+        )
 
 
 def _publish(
