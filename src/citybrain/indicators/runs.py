@@ -206,12 +206,17 @@ def execute_run(
             run.revision = row.live_revision or run.revision  # published meanwhile: the new one
             definition = Definition.of(row)
             code, first, last = row.code, run.period_from, run.period_to
-            prepared = compute.prepare(
-                session, definition, hub=hub, settings=settings, graph=compute.inputs_graph(session)
-            )
+            if fused is not None and fused.definition == definition:
+                prepared = fused.prepared  # checked by the batch's fused scan moments ago
+            else:
+                fused = None
+                prepared = compute.prepare(
+                    session, definition, hub=hub, settings=settings,
+                    graph=compute.inputs_graph(session),
+                )  # fmt: skip
         # Long: the query, as a reader (no write lock is held while the engine works).
         try:
-            if fused is not None and fused.definition == definition:
+            if fused is not None:
                 outcome = fused.outcome
             else:
                 outcome = _compute(factory, prepared, first, last, definition.timeout_seconds)

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class Prefetched:
     definition: Definition  # what the scan ran; a run whose live definition differs ignores it
+    prepared: Prepared
     outcome: Outcome
 
 
@@ -78,7 +79,7 @@ def _scan(
         log.info("fused indicator scan refused (%s); the runs compute alone", exc)
         return {}
     return {
-        run_id: Prefetched(p.definition, outcomes[p.definition.code])
+        run_id: Prefetched(p.definition, p, outcomes[p.definition.code])
         for run_id, p in members
         if p.definition.code in outcomes
     }

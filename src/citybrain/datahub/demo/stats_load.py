@@ -2,12 +2,13 @@
 and ingested through the ordinary data-hub pipeline (a batch, a quality report, hub rows).
 
 The towns come from the region tables (the county's children). Files are a function of the seed
-and the towns, so a second load writes identical bytes, every batch is a ``duplicate`` and the
-hub does not change.
+and the towns (a manifest records both; a second load reuses the files), so every batch of a
+second load is a ``duplicate`` and the hub does not change.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from citybrain.datahub.demo.stats_catalog import (
     HOTLINE,
     SAFETY,
     SCHOOLS,
+    STATS_RESOURCES,
     StatsResource,
     seed_stats_catalog,
 )
@@ -35,6 +37,7 @@ from citybrain.datahub.ingest.service import ingest_file
 from citybrain.regions import queries as region_queries
 
 DEFAULT_SEED = 620722
+MANIFEST = "manifest.json"
 Progress = Callable[[str, int, int | None], None]
 
 
@@ -80,14 +83,14 @@ def load_stats_demo(
     report = progress or (lambda step, done, total: None)
     region = settings.demo_region
     seed_stats_catalog(session, region)
-    folder = settings.home / "demo" / "stats"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = stats_folder(settings)
+    towns = demo_towns(session, region, seed)
+    paths = _written(folder, towns, seed, scale)
     statuses: dict[str, str] = {}
-    for table in generate_tables(demo_towns(session, region, seed), seed, scale=scale):
-        code = table.resource.code(region)
+    for resource, path in paths:
+        code = resource.code(region)
         step = f"ingest {code}"
         report(step, 0, None)
-        path = write_csv(folder / table.resource.file_name, table.resource.header, table.rows)
 
         def bar(done: int, total: int | None, step: str = step) -> None:
             report(step, done, total)
@@ -102,3 +105,21 @@ def load_stats_demo(
 
 def stats_folder(settings: Settings) -> Path:
     return settings.home / "demo" / "stats"
+
+
+def _written(
+    folder: Path, towns: Sequence[Town], seed: int, scale: float
+) -> list[tuple[StatsResource, Path]]:
+    """The source files, written now or, when the manifest names the same seed, scale and
+    towns and every file is there, reused as they are (generating takes seconds)."""
+    wanted = {"seed": seed, "scale": scale, "towns": [t.code for t in towns], "format": 1}
+    manifest = folder / MANIFEST
+    paths = [(r, folder / r.file_name) for r in STATS_RESOURCES]
+    present = manifest.exists() and all(p.exists() for _, p in paths)
+    if present and json.loads(manifest.read_text("utf-8")) == wanted:
+        return paths
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in generate_tables(towns, seed, scale=scale):
+        write_csv(folder / table.resource.file_name, table.resource.header, table.rows)
+    manifest.write_text(json.dumps(wanted), "utf-8")
+    return paths
