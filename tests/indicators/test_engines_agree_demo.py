@@ -40,6 +40,7 @@ REGION = "620722"
 CATALOG = indicators(REGION)
 BASES = [c for c in CATALOG if c.fields.get("kind") != "derived"]
 DERIVED = [c for c in CATALOG if c.fields.get("kind") == "derived"]
+pytestmark = pytest.mark.slow  # about 20 s: the tables go into DuckDB and PostgreSQL
 PG_TYPES_ALL = {**PG_TYPES, "BOOLEAN": "boolean"}
 
 
