@@ -152,7 +152,9 @@ def _include_routers(app: FastAPI) -> None:
     from citybrain.datahub.sharing.router import router as sharing_router
     from citybrain.iam.resolver import install as install_iam
     from citybrain.iam.router import router as iam_router
+    from citybrain.indicators.feedback.router import router as indicator_feedback_router
     from citybrain.indicators.router import router as indicators_router
+    from citybrain.indicators.warnings.router import router as indicator_warnings_router
     from citybrain.messages.router import router as messages_router
     from citybrain.regions.router import router as regions_router
     from citybrain.reports.router import router as reports_router
@@ -173,6 +175,9 @@ def _include_routers(app: FastAPI) -> None:
         opendata_router,
         search_router,
         reports_router,
+        # before the indicator routes: "/warnings" and "/feedback" are no indicator codes
+        indicator_warnings_router,
+        indicator_feedback_router,
         indicators_router,
         messages_router,
     ):

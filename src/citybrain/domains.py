@@ -37,6 +37,7 @@ SUBSCRIBER_MODULES = ("citybrain.search.indexer", "citybrain.reports.files")
 SEARCH_PROVIDERS = {
     "catalog_resource": "citybrain.datahub.catalog.service:searchable_documents",
     "report": "citybrain.reports.service:searchable_documents",
+    "indicator": "citybrain.indicators.searchable:searchable_documents",
 }
 
 

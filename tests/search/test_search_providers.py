@@ -116,7 +116,7 @@ def test_reindex_equals_the_incremental_index(session: Session) -> None:
     counts = service.reindex(session, providers=domains.search_providers())
     session.commit()
     assert _index(session) == incremental
-    assert counts == {"catalog_resource": 8, "report": 1}
+    assert counts == {"catalog_resource": 8, "report": 1, "indicator": 0}
 
 
 def test_reindex_drops_documents_their_owner_no_longer_has(session: Session) -> None:

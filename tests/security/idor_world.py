@@ -139,6 +139,8 @@ class Cell:
     published_attachment_id: int = 0
     indicator_code: str = ""
     indicator_app_id: int = 0
+    warning_id: int = 0  # 五色预警 of the indicator's value (red: the rule makes every value red)
+    feedback_id: int = 0  # 问题反馈 the handler filed on the indicator's value
     message_id: int = 0  # a message in the handler's own inbox (消息中心)
 
 
@@ -287,8 +289,17 @@ def _indicators(
     """A published indicator (with values) and an application per department of ``region``."""
     from citybrain.analytics.hub import table_name
     from citybrain.indicators import apps, runs, service
+    from citybrain.indicators.feedback import service as feedback
+    from citybrain.indicators.feedback.schemas import IndicatorFeedbackCreate
     from citybrain.indicators.schemas import AppCreate, BoardCreate, IndicatorCreate, SetCreate
+    from citybrain.indicators.warnings import service as warnings
+    from citybrain.indicators.warnings.models import IndicatorWarning
+    from citybrain.indicators.warnings.schemas import IndicatorWarningRuleSpec
     from citybrain.indicators.workflow import Action
+
+    always_red = IndicatorWarningRuleSpec.model_validate(
+        {"bands": [{"colour": "red", "upper": 1e12}, {"colour": "green", "lower": 1e12}]}
+    )
 
     def as_(name: str) -> Scope:
         return Scope(region_code=region, all_departments=True, actor=f"{name}{serial}")
@@ -315,6 +326,7 @@ def _indicators(
         service.review(session, code=code, action=Action.submit, scope=as_("a"))
         service.review(session, code=code, action=Action.approve, scope=as_("b"))
         service.review(session, code=code, action=Action.publish, scope=as_("b"))
+        warnings.save_rule(session, code=code, region_code=None, spec=always_red, scope=as_("a"))
         queued = runs.queue_runs(session, codes=[code], period_from="2024", period_to="2024",
                                  trigger="manual", scope=Scope.system())  # fmt: skip
         session.flush()
@@ -324,6 +336,17 @@ def _indicators(
         )
         assert [o.status.value for o in done] == ["ok"], done
         cell.indicator_code = code
+        cell.warning_id = session.execute(
+            select(IndicatorWarning.id).where(IndicatorWarning.region_code == region)
+            .where(IndicatorWarning.department_code == cell.department)
+        ).scalar_one()  # fmt: skip
+        filer = Scope(region_code=region, department_code=cell.department,
+                      actor=cell.handler_username)  # fmt: skip
+        cell.feedback_id = feedback.file_feedback(
+            session, spec=IndicatorFeedbackCreate(indicator_code=code, period="2024",
+                                                  content=f"数值有误{cell.marker}"),
+            scope=filer, filer_user_id=cell.handler_id,
+        ).id  # fmt: skip
         app = apps.create_app(
             session, spec=AppCreate(name=f"应用{cell.marker}", app_type="大屏", requester="张三",
                                     phone="13900000001", department_code=cell.department,

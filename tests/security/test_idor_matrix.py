@@ -45,6 +45,7 @@ class Op:
 
 
 HANDLER, ANALYST = "handler@{region}/{short}", "analyst@{region}"
+RULE = {"bands": [{"colour": "red", "upper": 1}, {"colour": "green", "lower": 1}]}
 
 OPERATIONS: tuple[Op, ...] = (
     # catalog resources (the catalog is a directory shared within a region: reads are regional)
@@ -139,6 +140,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("indicator.submit", "POST", INDICATORS + "/{indicator}/submit", True, {"note": ""}),
     Op("indicator.approve", "POST", INDICATORS + "/{indicator}/approve", True, {"note": ""}),
     Op("indicator.reject", "POST", INDICATORS + "/{indicator}/reject", True, {"note": ""}),
+    Op("indicator.retire", "POST", INDICATORS + "/{indicator}/retire", True, {"note": "停用"}),
     Op(
         "indicator.run",
         "POST",
@@ -147,6 +149,33 @@ OPERATIONS: tuple[Op, ...] = (
         {"codes": ["{indicator}"], "period_from": "2024", "period_to": "2024"},
     ),
     Op("indicator_app.update", "PATCH", INDICATORS + "/apps/{indicator_app}", True, {"name": "改"}),
+    # 五色预警: read across the region, handled and ruled by the owner department
+    Op("warning.read", "GET", INDICATORS + "/warnings/{warning}", False),
+    Op("warning.acknowledge", "POST", INDICATORS + "/warnings/{warning}/acknowledge", True),
+    Op("warning.close", "POST", INDICATORS + "/warnings/{warning}/close", True, {"note": "关"}),
+    Op("warning_rule.read", "GET", INDICATORS + "/warnings/rules/{indicator}", False),
+    Op("warning_rule.save", "PUT", INDICATORS + "/warnings/rules/{indicator}", True, RULE),
+    Op("warning_rule.delete", "DELETE", INDICATORS + "/warnings/rules/{indicator}", True),
+    Op(
+        "warning_rule.override",
+        "PUT",
+        INDICATORS + "/warnings/rules/{indicator}/regions/{region}001",
+        True,
+        RULE,
+    ),
+    # 问题反馈: the filer's and the owner department's
+    Op("feedback.read", "GET", INDICATORS + "/feedback/{feedback}", True),
+    Op(
+        "feedback.assign",
+        "POST",
+        INDICATORS + "/feedback/{feedback}/assign",
+        True,
+        {"assignee": "某"},
+    ),
+    Op(
+        "feedback.resolve", "POST", INDICATORS + "/feedback/{feedback}/resolve", True, {"note": "x"}
+    ),
+    Op("feedback.reject", "POST", INDICATORS + "/feedback/{feedback}/reject", True, {"note": "x"}),
     Op("indicator_app.delete", "DELETE", INDICATORS + "/apps/{indicator_app}", True),
     # 消息中心: one's own inbox and sent messages (personal), channels, templates, tags and
     # deliveries (regional)
@@ -225,6 +254,8 @@ LISTS: tuple[ListOp, ...] = (
         "indicator",
     ),
     ListOp("indicator.apps", INDICATORS + "/apps?size=200", True, "id", "indicator_app"),
+    ListOp("warnings", INDICATORS + "/warnings?size=200", False, "id", "warning"),
+    ListOp("feedback", INDICATORS + "/feedback?size=200", True, "id", "feedback"),
     ListOp("inbox", MESSAGES + "/inbox?size=200", True, "message_id", "message", owner=HANDLER),
     ListOp("sent", MESSAGES + "/sent?size=200", False, "id", "sent_message", owner=ANALYST),
     ListOp("channels", MESSAGES + "/channels?size=200", False, "id", "channel"),
@@ -276,6 +307,7 @@ def _targets(w: World, cell: tuple[str, str]) -> dict[str, Any]:
         "published": c.published_report_id, "published_file": c.published_attachment_id,
         "published_key": str(c.published_report_id), "draft_key": str(c.draft_report_id),
         "indicator": c.indicator_code, "indicator_app": c.indicator_app_id, "region": cell[0],
+        "warning": c.warning_id, "feedback": c.feedback_id,
         "message": c.message_id, "sent_message": r.sent_message_id, "channel": r.channel_id,
         "template": r.template_id, "tag": r.tag_id, "delivery": r.delivery_id,
         "review": r.review_pair_id,
@@ -387,6 +419,12 @@ def test_own_objects_are_reachable(
         assert targets["indicator_app"] in _identifiers(apps, "id")
         revisions = api.get(f"{INDICATORS}/{targets['indicator']}/revisions", headers=headers)
         assert revisions.status_code == 200
+        feedback = api.get(f"{INDICATORS}/feedback/{targets['feedback']}", headers=headers)
+        assert feedback.status_code == 200, feedback.text
+        acknowledged = api.post(
+            f"{INDICATORS}/warnings/{targets['warning']}/acknowledge", headers=headers
+        )
+        assert acknowledged.status_code == 200, acknowledged.text
         inbox = api.get(f"{MESSAGES}/inbox/{targets['message']}", headers=headers)
         assert inbox.status_code == 200
         assert world.cells[own].marker in inbox.text
@@ -410,6 +448,9 @@ def test_own_objects_are_reachable(
         values = api.get(f"{INDICATORS}/{targets['indicator']}/values", headers=headers)
         assert values.status_code == 200, values.text
         assert values.json()["items"]
+        assert {r["colour"] for r in values.json()["items"]} == {"red"}
+        warnings = api.get(f"{INDICATORS}/warnings?size=200", headers=headers).json()
+        assert targets["warning"] in _identifiers(warnings, "id")
         sent = api.get(f"{MESSAGES}/sent/{targets['sent_message']}/receipts", headers=headers)
         assert sent.status_code == 200
         assert sent.json()["total"] == 1

@@ -1,6 +1,7 @@
 // The icons the menu may name in route meta; imported one by one to keep the bundle small.
 import {
   Bell,
+  ChatLineSquare,
   Coin,
   Connection,
   DataAnalysis,
@@ -22,6 +23,7 @@ import type { Component } from 'vue'
 
 const ICONS: Record<string, Component> = {
   Bell,
+  ChatLineSquare,
   Coin,
   Connection,
   DataAnalysis,
