@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore, hub_path, table_name
@@ -30,6 +30,7 @@ from citybrain.indicators.models import (
     IndicatorRun,
     IndicatorValue,
 )
+from citybrain.indicators.warnings.models import IndicatorWarning
 from citybrain.regions import queries as region_queries
 
 pytestmark = pytest.mark.slow
@@ -104,6 +105,13 @@ def test_demo_indicators_published_and_rolled_up(
             ]  # fmt: skip
             beyond += bool(worse)
     assert beyond >= 8  # warnings have red cells to colour
+    colours = dict(
+        session.execute(
+            select(IndicatorWarning.colour, func.count()).group_by(IndicatorWarning.colour)
+        ).all()
+    )
+    assert colours.get("red", 0) > 0  # the hints became rules and coloured the values
+    assert colours.get("yellow", 0) > 0
 
     _check_against_hub(session, store)
     # the batch fused the indicators of one table and grouping: their runs logged one scan

@@ -21,6 +21,9 @@ from citybrain.indicators import demo_catalog as catalog
 from citybrain.indicators import runs, service
 from citybrain.indicators.models import Indicator, IndicatorBoard, IndicatorSet
 from citybrain.indicators.schemas import BoardCreate, IndicatorCreate, SetCreate
+from citybrain.indicators.warnings import service as warning_service
+from citybrain.indicators.warnings.rules import Colour
+from citybrain.indicators.warnings.schemas import IndicatorWarningBand, IndicatorWarningRuleSpec
 from citybrain.indicators.workflow import Action
 
 AUTHOR, APPROVER = "demo_analyst", "demo_leader"
@@ -163,7 +166,34 @@ def seed_demo_indicators(session: Session, settings: Settings, *, hub: HubStore)
         created.append(item.code)
     if created:
         _compute(session, settings, hub, created)
+        _warning_rules(session, region, created, author)
     return created
+
+
+def warning_spec(hint: catalog.Hint, direction: str) -> IndicatorWarningRuleSpec:
+    """Three bands from a catalog hint: green past ``warn``, yellow between, red past
+    ``alarm`` (on the indicator's bad side)."""
+    good, middle, bad = Colour.green, Colour.yellow, Colour.red
+    if direction == "lower":
+        bands = [(good, None, hint.warn), (middle, hint.warn, hint.alarm), (bad, hint.alarm, None)]
+    else:
+        bands = [(bad, None, hint.alarm), (middle, hint.alarm, hint.warn), (good, hint.warn, None)]
+    return IndicatorWarningRuleSpec(
+        bands=[IndicatorWarningBand(colour=c, lower=lo, upper=up) for c, lo, up in bands]
+    )
+
+
+def _warning_rules(session: Session, region: str, codes: list[str], author: Scope) -> None:
+    """The catalog's threshold hints as the new indicators' warning rules (saving one colours
+    every current value; red streaks escalate to the county's leaders)."""
+    hints = {c.code: c for c in catalog.indicators(region) if c.hint is not None}
+    for code in codes:
+        entry = hints.get(code)
+        if entry is None or entry.hint is None:
+            continue
+        direction = str(entry.fields.get("direction", "higher"))
+        spec = warning_spec(entry.hint, direction)
+        warning_service.save_rule(session, code=code, region_code=None, spec=spec, scope=author)
 
 
 WINDOWS = {"month": MONTHS, "quarter": QUARTERS, "year": YEARS}
