@@ -165,8 +165,12 @@ def seed_demo_indicators(session: Session, settings: Settings, *, hub: HubStore)
         service.review(session, code=item.code, action=Action.publish, scope=approver)
         created.append(item.code)
     if created:
-        _compute(session, settings, hub, created)
+        # Rules before the runs: each run colours its values in a transaction of its own. A
+        # rule saved after them would colour (and escalate) inside the caller's long
+        # transaction, where a nested commit delivers its pending domain events (the search
+        # index) to a second connection that must wait for this transaction's write lock.
         _warning_rules(session, region, created, author)
+        _compute(session, settings, hub, created)
     return created
 
 
