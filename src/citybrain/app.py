@@ -40,6 +40,8 @@ def public_paths() -> frozenset[str]:
     """
     from citybrain.datahub.opendata import router as opendata
     from citybrain.datahub.sharing import router as sharing
+    from citybrain.events import open311
+    from citybrain.events import router as events
     from citybrain.iam import router as iam
 
     return (
@@ -48,6 +50,8 @@ def public_paths() -> frozenset[str]:
         | iam.PUBLIC_ROUTES
         | opendata.PUBLIC_ROUTE_PATHS
         | sharing.PUBLIC_ROUTE_PATHS
+        | events.PUBLIC_ROUTE_PATHS
+        | open311.PUBLIC_ROUTE_PATHS
     )
 
 
@@ -141,6 +145,7 @@ def _install_jobs(jobs: JobSystem) -> None:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from citybrain.boards.router import router as boards_router
     from citybrain.core.audit.router import router as audit_router
     from citybrain.core.jobs.router import router as jobs_router
     from citybrain.datahub.catalog.router import router as catalog_router
@@ -149,7 +154,10 @@ def _include_routers(app: FastAPI) -> None:
     from citybrain.datahub.masterdata.router import router as masterdata_router
     from citybrain.datahub.opendata.router import router as opendata_router
     from citybrain.datahub.quality.router import router as quality_router
+    from citybrain.datahub.rectification.router import router as rectification_router
     from citybrain.datahub.sharing.router import router as sharing_router
+    from citybrain.events.open311 import router as open311_router
+    from citybrain.events.router import router as events_router
     from citybrain.iam.resolver import install as install_iam
     from citybrain.iam.router import router as iam_router
     from citybrain.indicators.feedback.router import router as indicator_feedback_router
@@ -170,6 +178,7 @@ def _include_routers(app: FastAPI) -> None:
         datasources_router,
         ingest_router,
         quality_router,
+        rectification_router,
         masterdata_router,
         sharing_router,
         opendata_router,
@@ -180,6 +189,9 @@ def _include_routers(app: FastAPI) -> None:
         indicator_feedback_router,
         indicators_router,
         messages_router,
+        boards_router,
+        events_router,
+        open311_router,
     ):
         app.include_router(router)
 

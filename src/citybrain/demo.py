@@ -85,6 +85,21 @@ def demo_grid_user(session: Session) -> tuple[int, str] | None:
     return None if row is None else (row[0], row[1] or "网格员")
 
 
+def seed_events(session: Session, settings: Settings) -> None:
+    """The event categories and, when none is active, the default classifier from the shared
+    data (never downloaded)."""
+    from citybrain.events.categories import seed_categories
+    from citybrain.events.classify import store
+    from citybrain.events.config import get_events_settings
+
+    seed_categories(session, data_dir=settings.data_dir)
+    events_settings = get_events_settings()
+    store.active_classifier(
+        session, data_dir=settings.data_dir, features=events_settings.classifier_features,
+        threshold=events_settings.classifier_threshold, train_if_missing=True,
+    )  # fmt: skip
+
+
 def load_demo(session: Session, settings: Settings, *, console: Console) -> None:
     from citybrain.analytics.hub import default_store
     from citybrain.datahub.demo import load_datahub_demo
@@ -122,6 +137,8 @@ def load_demo(session: Session, settings: Settings, *, console: Console) -> None
         progress.update(task, description="演示网格员、共享申请与数据需求")
         seed_demo_grid_members(session, county_code=county, user=demo_grid_user(session))
         seed_demo_activity(session, county)
+        progress.update(task, description="事件分类与默认分类模型 (共享数据训练)")
+        seed_events(session, settings)
     if accounts:
         table = Table(title="演示账号 (密码只显示这一次)")
         for column in ("用户名", "角色", "密码"):

@@ -14,8 +14,8 @@ from citybrain.core.clock import utcnow
 from citybrain.core.context import set_actor
 from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import service as catalog
-from citybrain.datahub.catalog.demo import seed_demo_catalog
 from citybrain.datahub.catalog.schemas import ResourceUpdate
+from citybrain.datahub.demo.catalog import seed_demo_catalog
 from citybrain.reports import service as reports
 from citybrain.reports.schemas import ReportCreate
 from citybrain.search import queries, service

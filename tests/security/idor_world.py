@@ -34,6 +34,8 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.boards.schemas import ScreenCreate
+from citybrain.boards.service import create_screen as register_screen
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings
 from citybrain.core.context import set_actor
@@ -142,6 +144,7 @@ class Cell:
     warning_id: int = 0  # 五色预警 of the indicator's value (red: the rule makes every value red)
     feedback_id: int = 0  # 问题反馈 the handler filed on the indicator's value
     message_id: int = 0  # a message in the handler's own inbox (消息中心)
+    event_id: int = 0  # 事件 dispatched to this department
 
 
 @dataclass
@@ -153,6 +156,7 @@ class RegionObjects:
     review_pair_id: int = 0  # two of the region's persons queued for the stewards' review
     api_key_id: int = 0
     datasource_id: int = 0
+    screen_id: int = 0  # 屏端 of the region (its key is the screen's API key)
     sj_resources: tuple[str, str] = ("", "")
     user_ids: dict[str, int] = field(default_factory=dict)  # role → id (analyst, admins)
     # 消息中心: a message the analyst sent, a channel, a template, a push tag, a failed delivery
@@ -280,6 +284,24 @@ def _write_reports(session: Session, cell: Cell, region_marker: str, settings: S
     (cell.draft_report_id, cell.draft_attachment_id), published = ids
     cell.published_report_id, cell.published_attachment_id = published
     reports_service.publish_report(session, report_id=published[0], scope=Scope.system())
+
+
+def _write_event(session: Session, cell: Cell) -> None:
+    """An event of the cell's region, dispatched to its department (its handlers see it)."""
+    from citybrain.events import service as events_service
+    from citybrain.events.schemas import EventCreate, EventTransition
+    from citybrain.events.workflow import EventAction
+
+    event = events_service.create_event(
+        session, spec=EventCreate(title=f"事件{cell.marker}", description=cell.marker,
+                                  region_code=cell.region, reporter_phone="13900000009"),
+        scope=Scope.system(),
+    )  # fmt: skip
+    events_service.transition(
+        session, event_id=event.id, scope=Scope.system(),
+        change=EventTransition(action=EventAction.dispatch, department_code=cell.department),
+    )  # fmt: skip
+    cell.event_id = event.id
 
 
 def _indicators(
@@ -436,6 +458,7 @@ def build_world(session: Session, settings: Settings, folder: Path) -> World:
             assert approved.grant is not None
             cell.approved_request_id, cell.grant_id = second.request.id, approved.grant.id
             _write_reports(session, cell, objects.marker, settings)
+            _write_event(session, cell)
             cell.handler_username = f"h{short.lower()}{region}{serial}"
             cell.handler_id, headers = _user(
                 session, role="handler", region=region, department=department,
@@ -477,6 +500,13 @@ def build_world(session: Session, settings: Settings, folder: Path) -> World:
             settings=settings.model_copy(update={"outbound_allowed_networks": "127.0.0.1/32"}),
         )  # fmt: skip
         objects.datasource_id = source.id
+        screen = register_screen(
+            session,
+            spec=ScreenCreate(name=f"屏端{objects.marker}", region_code=region,
+                              boards=["economy-society"]),
+            scope=Scope.system(),
+        )  # fmt: skip
+        objects.screen_id = screen.id
         _messages(session, settings, objects, [c for c in cells.values() if c.region == region])
     session.flush()
     return World(session.connection(), settings, cells, regions, actors)

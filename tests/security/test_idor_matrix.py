@@ -25,6 +25,7 @@ DATASOURCES = "/api/v1/datasources"
 REPORTS, SEARCH = "/api/v1/reports", "/api/v1/search"
 INDICATORS = "/api/v1/indicators"
 MESSAGES = "/api/v1/messages"
+EVENTS = "/api/v1/events"
 CSV = ("a.csv", "姓名,公民身份号码\n某人,1\n".encode(), "text/csv")
 
 
@@ -106,6 +107,9 @@ OPERATIONS: tuple[Op, ...] = (
     Op("datasource.update", "PATCH", DATASOURCES + "/{datasource}", False, {"description": "改"}),
     Op("datasource.test", "POST", DATASOURCES + "/{datasource}/test", False),
     Op("datasource.delete", "DELETE", DATASOURCES + "/{datasource}", False),
+    # 屏端 (regional: the command centre's walls)
+    Op("screen.revoke", "POST", "/api/v1/boards/screens/{screen}/revoke", False),
+    Op("board.data", "GET", "/api/v1/boards/economy-society/data?region={region}", False),
     # 专报: a draft is its department's; a published one is its region's
     Op("report.draft.read", "GET", REPORTS + "/{draft}", True),
     Op("report.draft.update", "PATCH", REPORTS + "/{draft}", True, {"title": "改"}),
@@ -114,6 +118,23 @@ OPERATIONS: tuple[Op, ...] = (
     Op("report.draft.attach", "POST", REPORTS + "/{draft}/attachments", True, upload=True),
     Op("report.draft.file", "GET", REPORTS + "/{draft}/attachments/{draft_file}", True),
     Op("report.draft.file.delete", "DELETE", REPORTS + "/{draft}/attachments/{draft_file}", True),
+    # 事件: a department's dispatched event (its handlers and the region's dispatchers)
+    Op("event.read", "GET", EVENTS + "/{event}", True),
+    Op("event.accept", "POST", EVENTS + "/{event}/transitions", True, {"action": "accept"}),
+    Op(
+        "event.return",
+        "POST",
+        EVENTS + "/{event}/transitions",
+        True,
+        {"action": "return", "comment": "不属本部门"},
+    ),
+    Op(
+        "event.reassign",
+        "POST",
+        EVENTS + "/{event}/transitions",
+        True,
+        {"action": "reassign", "department_code": "{department}"},
+    ),
     Op("report.published.read", "GET", REPORTS + "/{published}", False),
     Op("report.published.withdraw", "POST", REPORTS + "/{published}/withdraw", False, {}),
     Op(
@@ -237,6 +258,8 @@ LISTS: tuple[ListOp, ...] = (
     ListOp("departments", IAM + "/departments", False, "code", "department"),
     ListOp("datasources", DATASOURCES + "?size=200", False, "id", "datasource"),
     ListOp("datasources.options", DATASOURCES + "/options", False, "id", "datasource"),
+    ListOp("screens", "/api/v1/boards/screens", False, "id", "screen"),
+    ListOp("events", EVENTS + "?size=200", True, "id", "event"),
     ListOp("reports.drafts", REPORTS + "?size=200", True, "id", "draft"),
     ListOp("reports.published", REPORTS + "?size=200", False, "id", "published"),
     # search hits: catalog resources and published 专报 (the world's names share these words)
@@ -303,6 +326,7 @@ def _targets(w: World, cell: tuple[str, str]) -> dict[str, Any]:
         "approved_request": c.approved_request_id, "grant": c.grant_id,
         "department": c.department, "user": c.handler_id, "person": r.person_id,
         "entity": r.entity_id, "apikey": r.api_key_id, "datasource": r.datasource_id,
+        "screen": r.screen_id,
         "draft": c.draft_report_id, "draft_file": c.draft_attachment_id,
         "published": c.published_report_id, "published_file": c.published_attachment_id,
         "published_key": str(c.published_report_id), "draft_key": str(c.draft_report_id),
@@ -310,7 +334,7 @@ def _targets(w: World, cell: tuple[str, str]) -> dict[str, Any]:
         "warning": c.warning_id, "feedback": c.feedback_id,
         "message": c.message_id, "sent_message": r.sent_message_id, "channel": r.channel_id,
         "template": r.template_id, "tag": r.tag_id, "delivery": r.delivery_id,
-        "review": r.review_pair_id,
+        "review": r.review_pair_id, "event": c.event_id,
     }  # fmt: skip
 
 

@@ -139,3 +139,28 @@ def test_values_carry_colours_and_feedback_reaches_the_handler(page: Page, site:
     page.get_by_test_id("feedback-send").click()
     expect(table).to_contain_text("已办结")
     shared._shot(page, site, "warnings-03-feedback.png")
+
+
+def test_a_search_link_opens_the_indicator_and_the_runs_page_draws_its_calendar(
+    page: Page, site: Site
+) -> None:
+    shared._sign_in(page, site, ANALYST)
+    page.goto(site.url + f"/indicators?code={CODE}")  # the link a search hit carries
+    expect(page.locator(".editor-card")).to_contain_text(f"家庭医生签约数 ({CODE})")
+    page.goto(site.url + "/indicators/runs")
+    calendar = page.get_by_test_id("run-calendar")
+    expect(calendar.locator("canvas").first).to_be_visible()
+    expect(page.get_by_test_id("run-calendar-failed")).to_contain_text("其中 0 天有失败或超时")
+    shared._shot(page, site, "indicators-04-run-calendar.png")
+
+
+def test_retiring_takes_the_indicator_out_of_use(page: Page, site: Site) -> None:
+    # last in this module: the indicator stays retired
+    shared._sign_in(page, site, ANALYST)
+    page.goto(site.url + f"/indicators?code={CODE}")
+    page.get_by_test_id("indicator-retire").click()
+    page.locator(".el-message-box input").fill("口径调整, 改用新指标")
+    page.locator(".el-message-box").get_by_role("button", name="停用").click()
+    expect(page.locator(".el-message--success")).to_contain_text("已停用")
+    expect(page.locator(".editor-card")).to_contain_text("已停用")
+    expect(page.get_by_test_id("indicator-retire")).to_have_count(0)

@@ -139,6 +139,8 @@ class SparkEngine:
             raise _failure(exc) from exc
         finally:
             timer.cancel()
+        if cancelled.is_set():  # finished while being cancelled: past its limit all the same
+            raise timeout_failure(timeout_seconds)
         return ResultSet(columns, rows, int((time.perf_counter() - started) * 1000))
 
 

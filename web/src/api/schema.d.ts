@@ -3793,6 +3793,452 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/boards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 板块导航
+         * @description 板块导航: 三块指挥中心大屏, 各自的地址与本辖区可见的已发布指标数。
+         *
+         *     所需权限: 查看指挥中心大屏与板块导航 (`boards:view`)
+         */
+        get: operations["list_boards_api_v1_boards_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/boards/screens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 屏端列表
+         * @description 本辖区及下级登记的屏端: 尺寸、轮巡的大屏、密钥前缀、最近使用与吊销时间。
+         *
+         *     所需权限: 管理屏端: 登记、轮巡设置与吊销屏端密钥 (`boards:manage`)
+         */
+        get: operations["list_screens_api_v1_boards_screens_get"];
+        put?: never;
+        /**
+         * 登记屏端
+         * @description 登记屏端并生成屏端密钥 (只显示这一次): 只读、只看汇总、限于屏端区划、可随时吊销, 每次使用都记入审计。区划不在本人辖区 403 region_out_of_scope。
+         *
+         *     所需权限: 管理屏端: 登记、轮巡设置与吊销屏端密钥 (`boards:manage`)
+         */
+        post: operations["create_screen_api_v1_boards_screens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/boards/screens/{screen_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 吊销屏端
+         * @description 吊销屏端密钥, 立即生效; 不存在或不在本人辖区 404 screen_not_found。
+         *
+         *     所需权限: 管理屏端: 登记、轮巡设置与吊销屏端密钥 (`boards:manage`)
+         */
+        post: operations["revoke_screen_api_v1_boards_screens__screen_id__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/boards/screens/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 当前屏端
+         * @description 以屏端密钥 (X-API-Key) 调用: 本屏端的尺寸与轮巡设置, 大屏页面据此运行; 每次调用记入审计。不是屏端密钥 404 screen_not_found。
+         *
+         *     所需权限: 查看指挥中心大屏与板块导航 (`boards:view`)
+         */
+        get: operations["current_screen_api_v1_boards_screens_current_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/boards/{code}/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 大屏数据
+         * @description 一块大屏在某区划 (默认本人或屏端的区划) 的数据: 该板块已发布指标的最近一期数值、五色、近 12 期趋势与下级区划排行, 只含汇总。带 ETag, 未变化时 304; 数据最多缓存 5 秒。大屏不存在 404 board_not_found, 区划不在辖区内 403 out_of_scope。
+         *
+         *     所需权限: 查看指挥中心大屏与板块导航 (`boards:view`)
+         */
+        get: operations["board_data_api_v1_boards__code__data_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 事件列表
+         * @description 本辖区及下级的事件; 部门用户只看派给本部门的事件。可按状态、渠道、标题筛选。
+         *
+         *     所需权限 (其一即可): 核查事件 (`events:check`)、派单、改派与结案 (`events:dispatch`)、签收、退回与办理 (`events:handle`)、查看事件 (`events:read`)、上报事件 (含 Open311 与智能分类) (`events:report`)
+         */
+        get: operations["list_events_api_v1_events_get"];
+        put?: never;
+        /**
+         * 上报事件
+         * @description 部门系统 (API Key, 范围 events:report) 或用户上报事件; 坐标默认 GCJ-02, 落入网格时定位到网格。区划不在本辖区 403 region_out_of_scope; 分类不存在 404 event_category_not_found。有启用的分类模型时附上建议分类与部门。
+         *
+         *     所需权限: 上报事件 (含 Open311 与智能分类) (`events:report`)
+         */
+        post: operations["create_event_api_v1_events_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/track/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 事件公开查询
+         * @description 无需登录。凭查询码查看事件的状态与时间线, 不含姓名、电话与描述; 不存在 404。
+         */
+        get: operations["track_event_api_v1_events_track__code__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/citizen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 市民上报
+         * @description 无需登录。提交问题描述、分类与地址, 返回查询码。
+         */
+        post: operations["citizen_report_api_v1_events_citizen_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 事件分类
+         * @description 无需登录。12345 分类 (三级) 与 GB/T 30428 部件、事件大类; 可按 scheme 筛选。
+         */
+        get: operations["list_categories_api_v1_events_categories_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/categories/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * 修改事件分类
+         * @description 改名或停用一个分类; 不存在 404 event_category_not_found。
+         *
+         *     所需权限: 配置事件分类与训练分类模型 (`events:configure`)
+         */
+        patch: operations["update_category_api_v1_events_categories__code__patch"];
+        trace?: never;
+    };
+    "/api/v1/events/classify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 智能分类
+         * @description 按文本建议 12345 一级分类与办理部门及置信度; 置信度低于阈值时 category 为 null (转人工派单)。尚无启用的模型时 409 classifier_not_trained (演示初始化或训练接口生成)。
+         *
+         *     所需权限: 上报事件 (含 Open311 与智能分类) (`events:report`)
+         */
+        post: operations["classify_api_v1_events_classify_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/classifier/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 分类模型版本
+         * @description 训练过的分类模型及其评测指标, 新版本在前。
+         *
+         *     所需权限: 配置事件分类与训练分类模型 (`events:configure`)
+         */
+        get: operations["list_models_api_v1_events_classifier_models_get"];
+        put?: never;
+        /**
+         * 训练分类模型
+         * @description 用共享数据或本地已结案工单训练新版本并启用 (同步执行, 约十余秒), 附 5 折交叉验证等指标; 工单不足 422 not_enough_tickets。
+         *
+         *     所需权限: 配置事件分类与训练分类模型 (`events:configure`)
+         */
+        post: operations["train_model_api_v1_events_classifier_models_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/classifier/models/{model_id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 启用分类模型
+         * @description 启用某一版本 (回滚即启用旧版本); 不存在 404。
+         *
+         *     所需权限: 配置事件分类与训练分类模型 (`events:configure`)
+         */
+        post: operations["activate_model_api_v1_events_classifier_models__model_id__activate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 事件详情
+         * @description 事件与时间线; 不存在或无权查看 404 event_not_found。电话按权限脱敏。
+         *
+         *     所需权限 (其一即可): 核查事件 (`events:check`)、派单、改派与结案 (`events:dispatch`)、签收、退回与办理 (`events:handle`)、查看事件 (`events:read`)、上报事件 (含 Open311 与智能分类) (`events:report`)
+         */
+        get: operations["get_event_api_v1_events__event_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{event_id}/transitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 事件流转
+         * @description 派单、签收、退回、改派、办理、核查、结案。当前状态不允许 409 action_not_allowed; 退回与核查不通过须填意见 409 reason_required。
+         *
+         *     所需权限 (其一即可): 核查事件 (`events:check`)、派单、改派与结案 (`events:dispatch`)、签收、退回与办理 (`events:handle`)
+         */
+        post: operations["transition_api_v1_events__event_id__transitions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/services.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open311 服务列表
+         * @description 无需登录。可用的一级分类。
+         */
+        get: operations["services_open311_v2_services__fmt__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/services/{service_code}.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open311 服务定义
+         * @description 无需登录。服务无附加属性 (attributes 为空); 不存在 404。
+         */
+        get: operations["service_definition_open311_v2_services__service_code___fmt__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/requests.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open311 查询服务请求
+         * @description 带 api_key 时为本辖区近 90 天 (或 start_date/end_date) 的请求, 至多 1000 条; 不带时只返回 service_request_id 列出的请求, 且不含描述、地址与位置。
+         */
+        get: operations["list_requests_open311_v2_requests__fmt__get"];
+        put?: never;
+        /**
+         * Open311 提交服务请求
+         * @description 表单提交, 须 api_key (范围 events:report)。service_code 不存在 404; 缺少位置 (lat/long、address_string 或 address_id) 400。返回 service_request_id (即查询码)。
+         */
+        post: operations["create_request_open311_v2_requests__fmt__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/requests/{request_id}.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open311 查询单个服务请求
+         * @description 无需登录。request_id 为查询码; 不含描述、地址与位置; 不存在 404。
+         */
+        get: operations["get_request_open311_v2_requests__request_id___fmt__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/tokens/{token}.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open311 由 token 查询请求编号
+         * @description 无需登录。本服务同步受理, token 即查询码; 不存在 404。
+         */
+        get: operations["token_open311_v2_tokens__token___fmt__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -4257,10 +4703,7 @@ export interface components {
             created_at: string;
             /** Finished At */
             finished_at: string | null;
-            /** Report */
-            report?: {
-                [key: string]: unknown;
-            } | null;
+            report?: components["schemas"]["ReportRead"] | null;
             progress?: components["schemas"]["ProgressRead"] | null;
         };
         /**
@@ -4361,6 +4804,96 @@ export interface components {
             /** Region Code */
             region_code?: string | null;
         };
+        /** BoardData */
+        BoardData: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Tiles */
+            tiles: components["schemas"]["BoardTile"][];
+        };
+        /**
+         * BoardNavItem
+         * @description One board in 板块导航.
+         */
+        BoardNavItem: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /**
+             * Path
+             * @description 前端地址, 如 /boards/economy-society
+             */
+            path: string;
+            /**
+             * Indicators
+             * @description 该板块可见的已发布指标数
+             */
+            indicators: number;
+        };
+        /** BoardRegionValue */
+        BoardRegionValue: {
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Value */
+            value: number | null;
+            /**
+             * Colour
+             * @description 五色: red, orange, yellow, blue, green
+             */
+            colour?: string | null;
+        };
+        /**
+         * BoardTile
+         * @description One indicator on a board: its latest value for the region, the trend, and the children
+         *     ranked for that period (aggregates only).
+         */
+        BoardTile: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Unit */
+            unit: string;
+            /** Set Name */
+            set_name: string;
+            /**
+             * Period
+             * @description 最近一期
+             */
+            period: string | null;
+            /** Value */
+            value: number | null;
+            /** Colour */
+            colour: string | null;
+            /**
+             * Trend
+             * @description 最近 12 期
+             */
+            trend: components["schemas"]["BoardTrendPoint"][];
+            /**
+             * Children
+             * @description 下级区划在最近一期的数值, 高者在前
+             */
+            children: components["schemas"]["BoardRegionValue"][];
+        };
+        /** BoardTrendPoint */
+        BoardTrendPoint: {
+            /** Period */
+            period: string;
+            /** Value */
+            value: number | null;
+        };
         /** Body_add_attachment_api_v1_reports__report_id__attachments_post */
         Body_add_attachment_api_v1_reports__report_id__attachments_post: {
             /**
@@ -4368,6 +4901,39 @@ export interface components {
              * @description 附件文件
              */
             file: string;
+        };
+        /** Body_create_request_open311_v2_requests__fmt__post */
+        Body_create_request_open311_v2_requests__fmt__post: {
+            /** Api Key */
+            api_key?: string | null;
+            /** Service Code */
+            service_code?: string | null;
+            /** Lat */
+            lat?: number | null;
+            /** Long */
+            long?: number | null;
+            /** Address String */
+            address_string?: string | null;
+            /** Address Id */
+            address_id?: string | null;
+            /** First Name */
+            first_name?: string | null;
+            /** Last Name */
+            last_name?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Device Id */
+            device_id?: string | null;
+            /** Account Id */
+            account_id?: string | null;
+            /** Media Url */
+            media_url?: string | null;
+            /** Jurisdiction Id */
+            jurisdiction_id?: string | null;
         };
         /** Body_import_catalog_api_v1_catalog_import_post */
         Body_import_catalog_api_v1_catalog_import_post: {
@@ -5052,6 +5618,396 @@ export interface components {
             established_on: string | null;
             /** Record Count */
             record_count: number;
+        };
+        /**
+         * EventAction
+         * @enum {string}
+         */
+        EventAction: "dispatch" | "accept" | "return" | "reassign" | "handle" | "check" | "check_fail" | "close";
+        /** EventCategoryRead */
+        EventCategoryRead: {
+            /** Code */
+            code: string;
+            /** Scheme */
+            scheme: string;
+            /** Name */
+            name: string;
+            /** Parent Code */
+            parent_code: string | null;
+            /** Level */
+            level: number;
+            /** Active */
+            active: boolean;
+        };
+        /** EventCategoryUpdate */
+        EventCategoryUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Active */
+            active?: boolean | null;
+        };
+        /**
+         * EventChannel
+         * @enum {string}
+         */
+        EventChannel: "citizen_web" | "api" | "open311" | "excel_12345" | "grid" | "indicator_warning" | "sensor";
+        /**
+         * EventCitizenReport
+         * @description 市民上报 (no login): text, category, address, optional place and phone.
+         */
+        EventCitizenReport: {
+            /**
+             * Description
+             * @description 问题描述
+             */
+            description: string;
+            /**
+             * Category Code
+             * @description 分类编码
+             */
+            category_code?: string | null;
+            /**
+             * Region Code
+             * @description 所在县区
+             */
+            region_code: string;
+            /**
+             * Address
+             * @description 地址
+             * @default
+             */
+            address: string;
+            /** Lng */
+            lng?: number | null;
+            /** Lat */
+            lat?: number | null;
+            /**
+             * Reporter Phone
+             * @description 联系电话 (选填, 加密保存)
+             * @default
+             */
+            reporter_phone: string;
+        };
+        /** EventClassifierRead */
+        EventClassifierRead: {
+            /** Id */
+            id: number;
+            /** Version */
+            version: number;
+            /** Features */
+            features: string;
+            /** Samples */
+            samples: number;
+            /** Source */
+            source: string;
+            /** Active */
+            active: boolean;
+            /** Trained By */
+            trained_by: string;
+            /**
+             * Trained At
+             * Format: date-time
+             */
+            trained_at: string;
+            /** Metrics */
+            metrics: {
+                [key: string]: unknown;
+            };
+        };
+        /** EventClassifierTrain */
+        EventClassifierTrain: {
+            /**
+             * Features
+             * @description char 或 jieba
+             * @default char
+             */
+            features: string;
+            /**
+             * Source
+             * @description shared: 共享数据; tickets: 已结案且有分类的本地工单
+             * @default shared
+             */
+            source: string;
+            /**
+             * Evaluate
+             * @description 同时做 5 折交叉验证并记录指标 (多花约一分钟)
+             * @default true
+             */
+            evaluate: boolean;
+        };
+        /** EventClassifyRequest */
+        EventClassifyRequest: {
+            /**
+             * Text
+             * @description 留言或事件描述
+             */
+            text: string;
+        };
+        /** EventClassifyResult */
+        EventClassifyResult: {
+            /**
+             * Category
+             * @description 12345 一级分类; 置信度不足时为 null (转人工派单)
+             */
+            category: string | null;
+            /**
+             * Department
+             * @description 建议办理部门 (部门类别)
+             */
+            department: string | null;
+            /**
+             * Confidence
+             * @description 分类置信度 0–1
+             */
+            confidence: number;
+        };
+        /** EventCreate */
+        EventCreate: {
+            /**
+             * Title
+             * @description 标题
+             */
+            title: string;
+            /**
+             * Description
+             * @description 事件描述
+             * @default
+             */
+            description: string;
+            /**
+             * Category Code
+             * @description 分类编码
+             */
+            category_code?: string | null;
+            /**
+             * @description 来源渠道
+             * @default api
+             */
+            channel: components["schemas"]["EventChannel"];
+            /**
+             * Region Code
+             * @description 所在区划; 缺省时由坐标定位网格, 再缺省为上报者辖区
+             */
+            region_code?: string | null;
+            /**
+             * Lng
+             * @description 经度
+             */
+            lng?: number | null;
+            /**
+             * Lat
+             * @description 纬度
+             */
+            lat?: number | null;
+            /**
+             * @description 坐标系: gcj02 (国内地图) 或 wgs84
+             * @default gcj02
+             */
+            crs: components["schemas"]["Crs"];
+            /**
+             * Address
+             * @description 地址
+             * @default
+             */
+            address: string;
+            /**
+             * Reporter Name
+             * @description 上报人
+             * @default
+             */
+            reporter_name: string;
+            /**
+             * Reporter Phone
+             * @description 上报人电话 (加密保存)
+             * @default
+             */
+            reporter_phone: string;
+            /**
+             * External Id
+             * @description 来源系统中的编号
+             * @default
+             */
+            external_id: string;
+        };
+        /** EventRead */
+        EventRead: {
+            /** Id */
+            id: number;
+            /** Tracking Code */
+            tracking_code: string;
+            /** Title */
+            title: string;
+            status: components["schemas"]["EventStatus"];
+            /** Status Name */
+            status_name: string;
+            /** Channel */
+            channel: string;
+            /** Category Code */
+            category_code: string | null;
+            /** Category Name */
+            category_name: string;
+            /** Region Code */
+            region_code: string;
+            /** Grid Code */
+            grid_code: string | null;
+            /** Department Code */
+            department_code: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Description */
+            description: string;
+            /** Address */
+            address: string;
+            /** Lng */
+            lng: number | null;
+            /** Lat */
+            lat: number | null;
+            /** Reporter Name */
+            reporter_name: string;
+            /** Reporter Phone */
+            reporter_phone: string;
+            /** Suggested Category */
+            suggested_category: string | null;
+            /** Suggested Department */
+            suggested_department: string;
+            /** Suggestion Confidence */
+            suggestion_confidence: number | null;
+            /** Allowed Actions */
+            allowed_actions: components["schemas"]["EventAction"][];
+            /** Steps */
+            steps: components["schemas"]["EventStepRead"][];
+        };
+        /** EventReceipt */
+        EventReceipt: {
+            /** Id */
+            id: number;
+            /** Tracking Code */
+            tracking_code: string;
+            status: components["schemas"]["EventStatus"];
+        };
+        /**
+         * EventStatus
+         * @enum {string}
+         */
+        EventStatus: "received" | "dispatched" | "accepted" | "handled" | "checked" | "closed" | "returned";
+        /** EventStepRead */
+        EventStepRead: {
+            /** Action */
+            action: string;
+            /** Action Name */
+            action_name: string;
+            /** From Status */
+            from_status: string | null;
+            /** To Status */
+            to_status: string;
+            /** Department Code */
+            department_code: string | null;
+            /** Comment */
+            comment: string;
+            /** Actor */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+        };
+        /** EventSummary */
+        EventSummary: {
+            /** Id */
+            id: number;
+            /** Tracking Code */
+            tracking_code: string;
+            /** Title */
+            title: string;
+            status: components["schemas"]["EventStatus"];
+            /** Status Name */
+            status_name: string;
+            /** Channel */
+            channel: string;
+            /** Category Code */
+            category_code: string | null;
+            /** Category Name */
+            category_name: string;
+            /** Region Code */
+            region_code: string;
+            /** Grid Code */
+            grid_code: string | null;
+            /** Department Code */
+            department_code: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * EventTrack
+         * @description 公开查询: no names, no phone, no description (it may hold personal data).
+         */
+        EventTrack: {
+            /** Tracking Code */
+            tracking_code: string;
+            /** Title */
+            title: string;
+            status: components["schemas"]["EventStatus"];
+            /** Status Name */
+            status_name: string;
+            /** Category Name */
+            category_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Steps */
+            steps: components["schemas"]["EventTrackStep"][];
+        };
+        /** EventTrackStep */
+        EventTrackStep: {
+            /** Status */
+            status: string;
+            /** Status Name */
+            status_name: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+        };
+        /** EventTransition */
+        EventTransition: {
+            /** @description 动作: dispatch/accept/return/reassign/handle/… */
+            action: components["schemas"]["EventAction"];
+            /**
+             * Department Code
+             * @description 派单或改派的部门
+             */
+            department_code?: string | null;
+            /**
+             * Comment
+             * @description 意见; 退回、核查不通过时必填
+             * @default
+             */
+            comment: string;
         };
         /**
          * ExportFormat
@@ -6030,7 +6986,7 @@ export interface components {
         };
         /**
          * MaskKind
-         * @description How an item is masked when shared; mirrors datahub.sharing.masking kinds.
+         * @description How an item is masked when shared; mirrors core.masking kinds.
          * @enum {string}
          */
         MaskKind: "none" | "id_number" | "mobile" | "name" | "address";
@@ -6326,6 +7282,17 @@ export interface components {
             /** Size */
             size: number;
         };
+        /** Page[EventSummary] */
+        Page_EventSummary_: {
+            /** Items */
+            items: components["schemas"]["EventSummary"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
         /** Page[UserRead] */
         Page_UserRead_: {
             /** Items */
@@ -6517,6 +7484,78 @@ export interface components {
              */
             interval_minutes?: number | null;
         };
+        /**
+         * QualityReportExample
+         * @description One failing row of a rule, as an example: its number in the source and its value MASKED
+         *     (an example never shows an ID or a phone number in the clear; at most 64 characters).
+         */
+        QualityReportExample: {
+            /** Row */
+            row: number;
+            /** Value */
+            value: string | null;
+            /**
+             * Reason
+             * @description Stable reason code, e.g. bad_checksum
+             */
+            reason: string;
+            /**
+             * Message
+             * @description The reason in Chinese
+             */
+            message: string;
+        };
+        /**
+         * QualityReportField
+         * @description Failed checks on one item (a row failing two rules of the item counts twice).
+         */
+        QualityReportField: {
+            /** Item */
+            item: string;
+            /** Title */
+            title: string;
+            /** Failed */
+            failed: number;
+        };
+        /**
+         * QualityReportRule
+         * @description Failures of one rule (``item.kind``) in a batch, with the first few examples.
+         */
+        QualityReportRule: {
+            /**
+             * Rule
+             * @description item.kind
+             */
+            rule: string;
+            /** Item */
+            item: string;
+            /**
+             * Title
+             * @description The item's Chinese title
+             */
+            title: string;
+            /**
+             * Kind
+             * @description A RuleKind value, or "source" for a cell that could not be read
+             */
+            kind: string;
+            /**
+             * Label
+             * @description The rule's Chinese label
+             */
+            label: string;
+            /** Failed */
+            failed: number;
+            /**
+             * Reasons
+             * @description Reason code → rows
+             */
+            reasons: {
+                [key: string]: number;
+            };
+            /** Examples */
+            examples: components["schemas"]["QualityReportExample"][];
+        };
         /** ReadResult */
         ReadResult: {
             /**
@@ -6675,7 +7714,10 @@ export interface components {
             /** Size */
             size: number;
         };
-        /** ReportRead */
+        /**
+         * ReportRead
+         * @description The quality report of one ingest batch: counts, score and failures per rule and field.
+         */
         ReportRead: {
             /** Id */
             id: number;
@@ -6694,13 +7736,9 @@ export interface components {
             /** Score */
             score: number | null;
             /** Rules */
-            rules: {
-                [key: string]: unknown;
-            }[];
+            rules: components["schemas"]["QualityReportRule"][];
             /** Fields */
-            fields: {
-                [key: string]: unknown;
-            }[];
+            fields: components["schemas"]["QualityReportField"][];
             /** Unknown Columns */
             unknown_columns: string[];
             /**
@@ -7374,6 +8412,128 @@ export interface components {
             last_outcome: string | null;
             /** Next Slot At */
             next_slot_at: string | null;
+        };
+        /** ScreenCreate */
+        ScreenCreate: {
+            /**
+             * Name
+             * @description 屏端名称, 如 指挥中心主屏
+             */
+            name: string;
+            /**
+             * Region Code
+             * @description 屏端所看的区划
+             */
+            region_code: string;
+            /**
+             * Width
+             * @description 像素宽
+             * @default 1920
+             */
+            width: number;
+            /**
+             * Height
+             * @description 像素高
+             * @default 1080
+             */
+            height: number;
+            /**
+             * Boards
+             * @description 轮巡的大屏代码 (依次)
+             */
+            boards: string[];
+            /**
+             * Rotate Seconds
+             * @description 轮巡间隔 (秒)
+             * @default 60
+             */
+            rotate_seconds: number;
+            /**
+             * Days
+             * @description 屏端密钥有效期 (天)
+             * @default 730
+             */
+            days: number;
+        };
+        /** ScreenCreated */
+        ScreenCreated: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /** Boards */
+            boards: string[];
+            /** Rotate Seconds */
+            rotate_seconds: number;
+            /**
+             * Key Prefix
+             * @description 屏端密钥前缀 (完整密钥只在登记时显示一次)
+             */
+            key_prefix: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** Last Used At */
+            last_used_at: string | null;
+            /**
+             * Key
+             * @description 屏端密钥, 只显示这一次; 大屏地址带 ?key=
+             */
+            key: string;
+            /**
+             * Url
+             * @description 第一块大屏的地址 (含区划与密钥)
+             */
+            url: string;
+        };
+        /** ScreenRead */
+        ScreenRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /** Boards */
+            boards: string[];
+            /** Rotate Seconds */
+            rotate_seconds: number;
+            /**
+             * Key Prefix
+             * @description 屏端密钥前缀 (完整密钥只在登记时显示一次)
+             */
+            key_prefix: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** Last Used At */
+            last_used_at: string | null;
         };
         /** SearchHit */
         SearchHit: {
@@ -14601,6 +15761,951 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageDeliveryRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_boards_api_v1_boards_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardNavItem"][];
+                };
+            };
+        };
+    };
+    list_screens_api_v1_boards_screens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenRead"][];
+                };
+            };
+        };
+    };
+    create_screen_api_v1_boards_screens_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScreenCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenCreated"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revoke_screen_api_v1_boards_screens__screen_id__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                screen_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    current_screen_api_v1_boards_screens_current_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenRead"];
+                };
+            };
+        };
+    };
+    board_data_api_v1_boards__code__data_get: {
+        parameters: {
+            query?: {
+                /** @description 区划代码 */
+                region?: string | null;
+            };
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardData"];
+                };
+            };
+            /** @description 未变化 (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_events_api_v1_events_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["EventStatus"] | null;
+                channel?: components["schemas"]["EventChannel"] | null;
+                /** @description 标题包含 */
+                q?: string;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_EventSummary_"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_event_api_v1_events_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    track_event_api_v1_events_track__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTrack"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    citizen_report_api_v1_events_citizen_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventCitizenReport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventReceipt"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_categories_api_v1_events_categories_get: {
+        parameters: {
+            query?: {
+                /** @description 12345/gbt30428_* */
+                scheme?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventCategoryRead"][];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_category_api_v1_events_categories__code__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventCategoryUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventCategoryRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    classify_api_v1_events_classify_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventClassifyRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventClassifyResult"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_models_api_v1_events_classifier_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventClassifierRead"][];
+                };
+            };
+        };
+    };
+    train_model_api_v1_events_classifier_models_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventClassifierTrain"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventClassifierRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    activate_model_api_v1_events_classifier_models__model_id__activate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventClassifierRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_event_api_v1_events__event_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    transition_api_v1_events__event_id__transitions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventTransition"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    services_open311_v2_services__fmt__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description json 或 xml */
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON 或 XML (按后缀) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 缺少参数 (Open311 错误列表) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description api_key 缺失或无效 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    service_definition_open311_v2_services__service_code___fmt__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service_code: string;
+                /** @description json 或 xml */
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON 或 XML (按后缀) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 缺少参数 (Open311 错误列表) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description api_key 缺失或无效 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_requests_open311_v2_requests__fmt__get: {
+        parameters: {
+            query?: {
+                api_key?: string | null;
+                service_request_id?: string | null;
+                service_code?: string | null;
+                start_date?: string | null;
+                end_date?: string | null;
+                status?: string | null;
+                jurisdiction_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description json 或 xml */
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON 或 XML (按后缀) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 缺少参数 (Open311 错误列表) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description api_key 缺失或无效 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_request_open311_v2_requests__fmt__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description json 或 xml */
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["Body_create_request_open311_v2_requests__fmt__post"];
+            };
+        };
+        responses: {
+            /** @description JSON 或 XML (按后缀) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 缺少参数 (Open311 错误列表) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description api_key 缺失或无效 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_request_open311_v2_requests__request_id___fmt__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+                /** @description json 或 xml */
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON 或 XML (按后缀) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 缺少参数 (Open311 错误列表) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description api_key 缺失或无效 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    token_open311_v2_tokens__token___fmt__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+                /** @description json 或 xml */
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON 或 XML (按后缀) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 缺少参数 (Open311 错误列表) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description api_key 缺失或无效 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description 不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
                 };
             };
             /** @description 请求参数不合法 */

@@ -10,10 +10,14 @@ import { searchRoutes } from '@/modules/search/routes'
 import { reportsRoutes } from '@/modules/reports/routes'
 import { messagesRoutes } from '@/modules/messages/routes'
 import { masterdataRoutes } from '@/modules/masterdata/routes'
+import { boardsFullScreenRoutes, boardsRoutes } from '@/modules/boards/routes'
+import { eventsPublicRoutes, eventsRoutes } from '@/modules/events/routes'
 
 /** Layout children of every module, in menu order. */
 export const moduleRoutes: RouteRecordRaw[] = [
+  ...boardsRoutes,
   ...regionsRoutes,
+  ...eventsRoutes,
   ...messagesRoutes,
   ...datahubRoutes,
   ...masterdataRoutes,
@@ -28,6 +32,8 @@ export const moduleRoutes: RouteRecordRaw[] = [
 export const routes: RouteRecordRaw[] = [
   ...iamPublicRoutes,
   ...datahubPublicRoutes,
+  ...boardsFullScreenRoutes,
+  ...eventsPublicRoutes,
   {
     path: '/',
     component: AdminLayout,

@@ -1,0 +1,63 @@
+import type eventsZhCN from './events.zh-CN'
+
+const eventsEnUS: typeof eventsZhCN = {
+  events: {
+    title: 'Events',
+    detail: 'Event',
+    titleColumn: 'Title',
+    titleFilter: 'Find by title',
+    trackingCode: 'Tracking code',
+    status: 'Status',
+    statuses: {
+      received: 'Received',
+      dispatched: 'Dispatched',
+      accepted: 'Accepted',
+      handled: 'Handled',
+      checked: 'Checked',
+      closed: 'Closed',
+      returned: 'Returned',
+    },
+    actions: {
+      dispatch: 'Dispatch',
+      accept: 'Accept',
+      return: 'Return',
+      reassign: 'Reassign',
+      handle: 'Mark handled',
+      check: 'Check passed',
+      check_fail: 'Check failed',
+      close: 'Close',
+    },
+    channels: {
+      citizen_web: 'Citizen web',
+      api: 'Department system',
+      open311: 'Open311',
+      excel_12345: '12345 import',
+      grid: 'Grid member',
+      indicator_warning: 'Indicator warning',
+      sensor: 'Sensor',
+    },
+    category: 'Category',
+    channel: 'Channel',
+    department: 'Department',
+    region: 'Region/grid',
+    address: 'Address',
+    reporter: 'Reporter',
+    suggestion: 'Suggestion',
+    description: 'Description',
+    createdAt: 'Reported',
+    timeline: 'Timeline',
+    askDepartment: 'Department code',
+    askComment: 'Comment',
+    citizen: {
+      title: 'Report a problem',
+      county: 'County code',
+      phone: 'Phone (optional)',
+      anyCategory: 'Leave empty if unsure',
+      submit: 'Submit',
+      track: 'Track',
+      tooShort: 'Please write at least five characters',
+    },
+  },
+}
+
+export default eventsEnUS
