@@ -105,7 +105,9 @@ def load_demo(session: Session, settings: Settings, *, console: Console) -> None
     from citybrain.datahub.demo import load_datahub_demo
     from citybrain.datahub.demo.activity import seed_demo_activity
     from citybrain.datahub.demo.progress import label
+    from citybrain.datahub.demo.stats_load import load_stats_demo
     from citybrain.indicators.demo import seed_demo_indicators
+    from citybrain.indicators.demo_open import publish_board_datasets
     from citybrain.regions.demo_members import seed_demo_grid_members
 
     county = settings.demo_region
@@ -127,8 +129,11 @@ def load_demo(session: Session, settings: Settings, *, console: Console) -> None
         accounts = create_demo_users(session, county)
         load_datahub_demo(session, settings, progress=report)
         assign_demo_departments(session, county)
+        hub = default_store(settings)
+        load_stats_demo(session, settings, store=hub, progress=report)
         progress.update(task, description="演示指标 (定义、审核、发布与计算)")
-        seed_demo_indicators(session, settings, hub=default_store(settings))
+        seed_demo_indicators(session, settings, hub=hub)
+        publish_board_datasets(session, settings, store=hub)
         progress.update(task, description="演示网格员、共享申请与数据需求")
         seed_demo_grid_members(session, county_code=county, user=demo_grid_user(session))
         seed_demo_activity(session, county)

@@ -75,7 +75,8 @@ CASES = (
         "share",
         f"SELECT town_code AS region_code, {M},"
         " sum(CASE WHEN status = '在约' THEN 1 ELSE 0 END) * 100.0 / count(*) AS value,"
-        " sum(if(status = '在约', 1, 0)) AS numerator, count(*) AS denominator"
+        " sum(if(status = '在约' AND people > 0 OR amount < 0, 1, 0)) AS numerator,"
+        " count(*) AS denominator"
         f" FROM {T} {G}",
         rollup=Rollup.ratio,
         scale=100,

@@ -88,3 +88,13 @@ def test_the_range_filter_wraps_the_query_on_the_period_column() -> None:
     text = sqlcheck.to_dialect(wrapped, "postgres")
     assert "q.period >= CAST('2024-01-01' AS DATE)" in text
     assert "q.period <= CAST('2024-03-31' AS DATE)" in text
+
+
+def test_and_or_are_operators_not_functions() -> None:
+    # sqlglot models AND / OR as function nodes; they must not be refused as functions
+    sql = (
+        "SELECT town_code AS region_code, signed_on AS period,"
+        " sum(CASE WHEN n > 1 AND (amount < 5 OR n = 3) THEN 1 ELSE 0 END) AS value"
+        " FROM hub_a WHERE n > 0 AND amount > 0 OR n IS NULL GROUP BY town_code, signed_on"
+    )
+    assert "sum" in sqlcheck.check(sql, SCHEMA).functions

@@ -244,6 +244,9 @@ def _bounds(definition: Definition, first: str, last: str) -> tuple[object, obje
     return None
 
 
+period_bounds = _bounds  # the range filter's bounds, typed like the period column (fused.py)
+
+
 def period_type_of(rows: Sequence[Sequence[Any]], index: int) -> str:
     from datetime import date
 

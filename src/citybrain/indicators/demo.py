@@ -15,20 +15,28 @@ from sqlalchemy.orm import Session
 from citybrain.analytics.hub import HubStore, table_name
 from citybrain.core.config import Settings
 from citybrain.core.db import make_session_factory
-from citybrain.core.errors import NotFound
+from citybrain.core.errors import BadInput, NotFound
 from citybrain.core.scope import Scope
+from citybrain.indicators import demo_catalog as catalog
 from citybrain.indicators import runs, service
 from citybrain.indicators.models import Indicator, IndicatorBoard, IndicatorSet
 from citybrain.indicators.schemas import BoardCreate, IndicatorCreate, SetCreate
+from citybrain.indicators.warnings import service as warning_service
+from citybrain.indicators.warnings.rules import Colour
+from citybrain.indicators.warnings.schemas import IndicatorWarningBand, IndicatorWarningRuleSpec
 from citybrain.indicators.workflow import Action
 
 AUTHOR, APPROVER = "demo_analyst", "demo_leader"
-BOARDS = (("jjshfz", "经济和社会发展", "全县经济运行、社会保障与市场主体"),)
+MISSING_DATA = frozenset({"hub_table_missing", "unknown_table", "department_not_found"})
+BOARDS: tuple[tuple[str, str, str], ...] = (
+    ("jjshfz", "经济和社会发展", "全县经济运行、社会保障与市场主体"),
+)
 SETS = (
     ("shbz", "jjshfz", "社会保障", "低保、养老、医疗与社保"),
     ("sczt", "jjshfz", "市场主体", "企业登记与经营"),
 )
 MONTHS = ("2022-07", "2024-06")
+QUARTERS = ("2022Q3", "2024Q2")
 YEARS = ("2019", "2024")
 
 
@@ -99,28 +107,41 @@ def _scope(region: str, actor: str) -> Scope:
     return Scope(region_code=region, all_departments=True, actor=actor)
 
 
-def seed_demo_indicators(session: Session, settings: Settings, *, hub: HubStore) -> list[str]:
-    """Define, publish and compute the demo indicators that do not exist yet; returns their
-    codes. Side effects: boards, sets, indicators, revisions, runs and values (audited)."""
-    region = settings.demo_region
-    author, approver = _scope(region, AUTHOR), _scope(region, APPROVER)
-    for code, name, description in BOARDS:
+def _ensure_tree(session: Session, region: str, author: Scope) -> None:
+    for code, name, description in (*BOARDS, *catalog.BOARDS):
         if (
             session.execute(select(IndicatorBoard.id).where(IndicatorBoard.code == code)).first()
             is None
         ):
             spec = BoardCreate(code=code, name=name, description=description, region_code=region)
             service.create_board(session, spec=spec, scope=author)
-    for code, board, name, description in SETS:
+    for code, board, name, description in (*SETS, *catalog.SETS):
         if (
             session.execute(select(IndicatorSet.id).where(IndicatorSet.code == code)).first()
             is None
         ):
             spec_set = SetCreate(code=code, board_code=board, name=name, description=description)
             service.create_set(session, spec=spec_set, scope=author)
+
+
+def all_demo_indicators(region: str) -> list[DemoIndicator]:
+    """The first demo indicators, then the catalog's (bases before the derived ones)."""
+    listed = [
+        DemoIndicator(c.code, c.name, c.set_code, c.department, c.fields)
+        for c in catalog.indicators(region)
+    ]
+    return indicators(region) + sorted(listed, key=lambda i: i.fields.get("kind") == "derived")
+
+
+def seed_demo_indicators(session: Session, settings: Settings, *, hub: HubStore) -> list[str]:
+    """Define, publish and compute the demo indicators that do not exist yet; returns their
+    codes. Side effects: boards, sets, indicators, revisions, runs and values (audited)."""
+    region = settings.demo_region
+    author, approver = _scope(region, AUTHOR), _scope(region, APPROVER)
+    _ensure_tree(session, region, author)
     existing = set(session.execute(select(Indicator.code)).scalars())
     created = []
-    for item in indicators(region):
+    for item in all_demo_indicators(region):
         if item.code in existing:
             continue
         data = {
@@ -135,17 +156,56 @@ def seed_demo_indicators(session: Session, settings: Settings, *, hub: HubStore)
             )  # fmt: skip
         except NotFound:
             continue  # the department's data was not loaded
+        except BadInput as exc:
+            if exc.code not in MISSING_DATA:
+                raise
+            continue  # its hub table is not loaded (a demo without that department's data)
         service.review(session, code=item.code, action=Action.submit, scope=author)
         service.review(session, code=item.code, action=Action.approve, note="演示", scope=approver)
         service.review(session, code=item.code, action=Action.publish, scope=approver)
         created.append(item.code)
     if created:
+        # Rules before the runs: each run colours its values in a transaction of its own. A
+        # rule saved after them would colour (and escalate) inside the caller's long
+        # transaction, where a nested commit delivers its pending domain events (the search
+        # index) to a second connection that must wait for this transaction's write lock.
+        _warning_rules(session, region, created, author)
         _compute(session, settings, hub, created)
     return created
 
 
+def warning_spec(hint: catalog.Hint, direction: str) -> IndicatorWarningRuleSpec:
+    """Three bands from a catalog hint: green past ``warn``, yellow between, red past
+    ``alarm`` (on the indicator's bad side)."""
+    good, middle, bad = Colour.green, Colour.yellow, Colour.red
+    if direction == "lower":
+        bands = [(good, None, hint.warn), (middle, hint.warn, hint.alarm), (bad, hint.alarm, None)]
+    else:
+        bands = [(bad, None, hint.alarm), (middle, hint.alarm, hint.warn), (good, hint.warn, None)]
+    return IndicatorWarningRuleSpec(
+        bands=[IndicatorWarningBand(colour=c, lower=lo, upper=up) for c, lo, up in bands]
+    )
+
+
+def _warning_rules(session: Session, region: str, codes: list[str], author: Scope) -> None:
+    """The catalog's threshold hints as the new indicators' warning rules (saving one colours
+    every current value; red streaks escalate to the county's leaders)."""
+    hints = {c.code: c for c in catalog.indicators(region) if c.hint is not None}
+    for code in codes:
+        entry = hints.get(code)
+        if entry is None or entry.hint is None:
+            continue
+        direction = str(entry.fields.get("direction", "higher"))
+        spec = warning_spec(entry.hint, direction)
+        warning_service.save_rule(session, code=code, region_code=None, spec=spec, scope=author)
+
+
+WINDOWS = {"month": MONTHS, "quarter": QUARTERS, "year": YEARS}
+
+
 def _compute(session: Session, settings: Settings, hub: HubStore, codes: list[str]) -> None:
-    """Runs on the caller's connection (their short transactions become savepoints)."""
+    """Runs on the caller's connection (their short transactions become savepoints); one batch
+    per granularity over the demo window, derived indicators after their inputs."""
     rows = session.execute(
         select(Indicator.code, Indicator.granularity).where(Indicator.code.in_(codes))
     )
@@ -154,7 +214,7 @@ def _compute(session: Session, settings: Settings, hub: HubStore, codes: list[st
         by_granularity.setdefault(granularity, []).append(code)
     factory = make_session_factory(session.connection())
     for granularity, wanted in sorted(by_granularity.items()):
-        first, last = YEARS if granularity == "year" else MONTHS
+        first, last = WINDOWS[granularity]
         queued = runs.queue_runs(
             session, codes=wanted, period_from=first, period_to=last, trigger="demo",
             scope=Scope.system(),

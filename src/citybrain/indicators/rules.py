@@ -139,6 +139,7 @@ def to_values(
     has_ratio = "numerator" in index
     length = LENGTH_BY_LEVEL[region_level]
     codes: dict[str, str] = {}
+    labels: dict[Any, str] = {}  # a few periods repeat over many rows: label each once
     seen: set[tuple[str, str]] = set()
     values: list[Value] = []
     for row in rows:
@@ -166,10 +167,13 @@ def to_values(
                     detail=normal,
                 )
             code = codes[text] = normal
-        try:
-            period = label_of(row[index["period"]], granularity)
-        except PeriodError as exc:
-            raise RunRefused(str(exc), code="bad_output_period") from exc
+        raw_period = row[index["period"]]
+        period = labels.get(raw_period)
+        if period is None:
+            try:
+                period = labels[raw_period] = label_of(raw_period, granularity)
+            except PeriodError as exc:
+                raise RunRefused(str(exc), code="bad_output_period") from exc
         if (code, period) in seen:
             raise RunRefused(
                 f"同一区划同一期间出现多行: {code} {period} (请按区划与期间分组)",

@@ -34,6 +34,7 @@ from citybrain.indicators.engines import EngineFailure
 from citybrain.indicators.models import Indicator, IndicatorRun, IndicatorValue
 from citybrain.indicators.periods import Granularity, PeriodError, between
 from citybrain.indicators.rules import RunStatus, Value
+from citybrain.indicators.runs_fused import Prefetched, prefetch_fused
 from citybrain.indicators.service import get_indicator
 from citybrain.indicators.warnings import evaluate as warning_evaluation
 
@@ -134,6 +135,9 @@ def execute_batch(
                 .order_by(IndicatorRun.position)
             ).all()
         )
+    fused = prefetch_fused(
+        factory, [run_id for run_id, _, _ in pending], hub=hub, settings=settings
+    )
     failed: set[str] = set()
     outcomes = []
     for done, (run_id, code, inputs) in enumerate(pending):
@@ -144,7 +148,9 @@ def execute_batch(
         if upstream:
             outcome = _skip(factory, run_id, code, upstream)
         else:
-            outcome = execute_run(factory, run_id=run_id, hub=hub, settings=settings)
+            outcome = execute_run(
+                factory, run_id=run_id, hub=hub, settings=settings, fused=fused.get(run_id)
+            )
         if outcome is None:
             continue
         if outcome.status is not RunStatus.ok:
@@ -179,9 +185,16 @@ def _claim(factory: sessionmaker[Session], run_id: int) -> bool:
 
 
 def execute_run(
-    factory: sessionmaker[Session], *, run_id: int, hub: HubStore, settings: Settings
+    factory: sessionmaker[Session],
+    *,
+    run_id: int,
+    hub: HubStore,
+    settings: Settings,
+    fused: Prefetched | None = None,
 ) -> RunOutcome | None:
-    """Run one queued run; None when it was not queued any more (delivered twice)."""
+    """Run one queued run; None when it was not queued any more (delivered twice). ``fused``:
+    its outcome from the batch's fused scan, used when the live definition is still the one
+    that scan ran."""
     if not _claim(factory, run_id):
         return None
     started = time.perf_counter()
@@ -196,19 +209,20 @@ def execute_run(
             run.revision = row.live_revision or run.revision  # published meanwhile: the new one
             definition = Definition.of(row)
             code, first, last = row.code, run.period_from, run.period_to
-            prepared = compute.prepare(
-                session, definition, hub=hub, settings=settings, graph=compute.inputs_graph(session)
-            )
+            if fused is not None and fused.definition == definition:
+                prepared = fused.prepared  # checked by the batch's fused scan moments ago
+            else:
+                fused = None
+                prepared = compute.prepare(
+                    session, definition, hub=hub, settings=settings,
+                    graph=compute.inputs_graph(session),
+                )  # fmt: skip
         # Long: the query, as a reader (no write lock is held while the engine works).
         try:
-            with reading(factory)() as session:
-                outcome = compute.compute(
-                    session,
-                    prepared,
-                    first=first,
-                    last=last,
-                    timeout_seconds=definition.timeout_seconds,
-                )
+            if fused is not None:
+                outcome = fused.outcome
+            else:
+                outcome = _compute(factory, prepared, first, last, definition.timeout_seconds)
         finally:
             if prepared.engine is not None:
                 prepared.engine.close()
@@ -224,6 +238,19 @@ def execute_run(
     # Colours follow the values just published, in a transaction of their own (五色预警).
     warning_evaluation.after_run(factory, run_id=run_id, today=utcnow().date())
     return published
+
+
+def _compute(
+    factory: sessionmaker[Session],
+    prepared: compute.Prepared,
+    first: str,
+    last: str,
+    timeout_seconds: float,
+) -> compute.Outcome:
+    with reading(factory)() as session:
+        return compute.compute(
+            session, prepared, first=first, last=last, timeout_seconds=timeout_seconds
+        )
 
 
 def _publish(
