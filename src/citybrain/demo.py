@@ -86,7 +86,7 @@ def demo_grid_user(session: Session) -> tuple[int, str] | None:
 
 
 def load_demo(session: Session, settings: Settings, *, console: Console) -> None:
-    from citybrain.analytics.hub import default_store
+    from citybrain.analytics.hub import open_hub
     from citybrain.datahub.demo import load_datahub_demo
     from citybrain.datahub.demo.activity import seed_demo_activity
     from citybrain.datahub.demo.progress import label
@@ -113,7 +113,7 @@ def load_demo(session: Session, settings: Settings, *, console: Console) -> None
         load_datahub_demo(session, settings, progress=report)
         assign_demo_departments(session, county)
         progress.update(task, description="演示指标 (定义、审核、发布与计算)")
-        seed_demo_indicators(session, settings, hub=default_store(settings))
+        seed_demo_indicators(session, settings, hub=open_hub(settings))
         progress.update(task, description="演示网格员、共享申请与数据需求")
         seed_demo_grid_members(session, county_code=county, user=demo_grid_user(session))
         seed_demo_activity(session, county)

@@ -30,7 +30,7 @@ from citybrain.datahub.ingest.pipeline import hub_spec_for
 from citybrain.datahub.quality.rules import ItemSpec, ResourceSpec
 from citybrain.indicators import formula as formulas
 from citybrain.indicators import sqlcheck
-from citybrain.indicators.engines import EngineFailure, HubEngine, IndicatorEngine, SqlEngine
+from citybrain.indicators.engines import EngineFailure, IndicatorEngine, SqlEngine, hub_engine
 from citybrain.indicators.models import Indicator, IndicatorValue
 from citybrain.indicators.periods import Granularity, shift, start_of
 from citybrain.indicators.rules import (
@@ -209,7 +209,7 @@ def prepare(
     checked = sqlcheck.check(definition.sql_text, schema)
     check_rollup(definition.rollup, has_ratio=checked.has_ratio)
     resources = tuple(sorted({owners[t] for t in checked.tables if t in owners}))
-    return Prepared(definition, checked=checked, resources=resources, engine=HubEngine(hub))
+    return Prepared(definition, checked=checked, resources=resources, engine=hub_engine(hub))
 
 
 # --- computing ----------------------------------------------------------------------------
