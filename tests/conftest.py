@@ -29,6 +29,11 @@ os.environ.update(
         "CITYBRAIN_MESSAGES_STREAM_MAX_SECONDS": "0.3",
     }
 )
+if os.environ.get("CITYBRAIN_TEST_DATABASE_URL"):
+    # the PostgreSQL pass keeps the hub in PostgreSQL too (a schema per worker, see hub_testing)
+    from hub_testing import PG_URL, WORKER_SCHEMA
+
+    os.environ.update({"CITYBRAIN_HUB_URL": PG_URL, "CITYBRAIN_HUB_SCHEMA": WORKER_SCHEMA})
 os.environ.setdefault(
     "CITYBRAIN_DATA_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data")
 )
@@ -39,8 +44,10 @@ from sqlalchemy import Connection, Engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from citybrain import domains  # noqa: E402
+from citybrain.analytics.hub import HubStore  # noqa: E402
 from citybrain.core.config import Settings, get_settings  # noqa: E402
 from citybrain.core.db import make_engine, make_session_factory  # noqa: E402
+from hub_testing import drop_test_schemas, fresh_store  # noqa: E402
 
 get_settings.cache_clear()
 domains.load()
@@ -83,10 +90,19 @@ def engine(settings: Settings) -> Iterator[Engine]:
         load_divisions(session, data_dir=settings.data_dir)
     yield eng
     eng.dispose()
+    drop_test_schemas()
     if schema:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture
+def fresh_hub(tmp_path: Path) -> Iterator[HubStore]:
+    """An empty hub of the pass's backend (DuckDB file, or a new PostgreSQL schema)."""
+    store = fresh_store(tmp_path)
+    yield store
+    store.close()
 
 
 @pytest.fixture

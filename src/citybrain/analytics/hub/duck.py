@@ -236,8 +236,8 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
         "SELECT count(*) FROM information_schema.tables"
         " WHERE table_name = ? AND table_schema = 'main'",
         [table],
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()  # all: DuckDB 2 refuses register() while a result is unfinished
+    return bool(row and row[0][0])
 
 
 def _present(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
