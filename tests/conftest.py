@@ -61,6 +61,10 @@ def _database_url() -> tuple[str, str | None]:
     return url, f"cbtest_{uuid.uuid4().hex[:10]}"
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    drop_test_schemas()  # the PostgreSQL pass's hub schemas of this worker
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return get_settings()
@@ -90,7 +94,6 @@ def engine(settings: Settings) -> Iterator[Engine]:
         load_divisions(session, data_dir=settings.data_dir)
     yield eng
     eng.dispose()
-    drop_test_schemas()
     if schema:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

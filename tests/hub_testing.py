@@ -53,3 +53,27 @@ def drop_test_schemas() -> None:
         ).fetchall()
         for (name,) in names:
             con.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def copy_hub(source: Settings, target: Settings) -> None:
+    """Copy the hub of ``source`` to where ``target`` keeps it (same backend)."""
+    if not PG_URL:
+        import shutil
+
+        from citybrain.analytics.hub import hub_path
+
+        shutil.copy(hub_path(source), hub_path(target))
+        return
+    from citybrain.analytics.hub.pg import PgHubStore
+
+    from_store = PgHubStore(PG_URL, schema=source.hub_schema)
+    to_store = PgHubStore(PG_URL, schema=target.hub_schema)
+    tables = from_store.tables()
+    with to_store.connect() as con, con.transaction():
+        for table in tables:
+            src, dst = f'"{source.hub_schema}"."{table}"', f'"{target.hub_schema}"."{table}"'
+            con.execute(f"DROP TABLE IF EXISTS {dst}")
+            con.execute(f"CREATE TABLE {dst} (LIKE {src} INCLUDING ALL)")
+            con.execute(f"INSERT INTO {dst} SELECT * FROM {src}")
+    from_store.close()
+    to_store.close()

@@ -12,13 +12,13 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
-from hub_testing import PG_URL, fresh_store
 
 from citybrain.analytics.hub import HubColumn, HubStore, HubTableSpec, hub_path, open_hub
 from citybrain.analytics.hub import table_name as table_of
 from citybrain.analytics.hub.pg import pg_placeholders
 from citybrain.core.config import Settings
 from citybrain.core.errors import InvalidState
+from hub_testing import PG_URL, fresh_store
 
 SPEC = HubTableSpec(
     "620722-GA-001",
@@ -117,7 +117,8 @@ def test_reads_columns_rows_by_key_or_batch_and_parameters(store: HubStore) -> N
     assert store.read_rows(SPEC.resource_code, ["_key"], keys=[]) == []
     assert store.read_rows(SPEC.resource_code, ["_key"], batch_id=1) == [("k1",), ("k2",)]
     born = store.read_rows(SPEC.resource_code, ["born", "score"], keys=["k1"])
-    assert str(born[0][0]) == "2000-01-02" and born[0][1] == 1.5
+    assert str(born[0][0]) == "2000-01-02"
+    assert born[0][1] == 1.5
     found = store.query(
         f"SELECT _key FROM {TABLE} WHERE name LIKE '%?' OR name = ? ORDER BY _key LIMIT ? OFFSET ?",
         ["c%", 10, 0],

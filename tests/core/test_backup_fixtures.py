@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from citybrain.analytics.hub import HubColumn, HubStore, HubTableSpec, hub_path
+from citybrain.analytics.hub import HubColumn, HubTableSpec, open_hub
 from citybrain.cli import context as cli_context
 from citybrain.cli import main as cli_main
 from citybrain.core.audit import service as audit
@@ -105,7 +105,7 @@ def build(home: Path, database_url: str = "") -> tuple[str, list[int]]:
         secret = auth.enrol_totp(session, user=users[0]).secret
         session.flush()
         ids = [u.id for u in users]
-    store = HubStore(hub_path(get_settings()))
+    store = open_hub(get_settings())
     with store.staging(HUB_SPEC) as staging:
         staging.append(
             {
@@ -183,7 +183,7 @@ def back_up_while_serving(home: Path, archive: Path, *, passphrase: str | None =
         result = backup.create_backup(
             settings,
             cli_context.cli_engine(),
-            hub_file=hub_path(settings),
+            hub_store=open_hub(settings),
             output=archive,
             passphrase=passphrase,
             progress=progress,

@@ -42,6 +42,7 @@ from citybrain.datahub.quality import queries
 from citybrain.datahub.quality import service as quality_service
 from citybrain.datahub.quality.rules import RuleKind
 from citybrain.datahub.quality.schemas import RuleWrite
+from hub_testing import fresh_store
 
 
 @dataclass
@@ -160,7 +161,7 @@ def both(
                 )
             paths(bulk=use_bulk, **settings_overrides)
             before = len(paths.bulk_runs)  # type: ignore[attr-defined]
-            hub = HubStore(tmp_path / f"hub-{code}.duckdb")
+            hub = fresh_store(tmp_path / code)
             runs.append(_run(session, hub, settings, code, path))
             used = len(paths.bulk_runs) > before  # type: ignore[attr-defined]
             assert used == (use_bulk and expect_bulk), (path.name, use_bulk)
