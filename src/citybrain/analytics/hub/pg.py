@@ -19,11 +19,14 @@ Reads run in a ``READ ONLY`` transaction that is rolled back.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
 import psycopg
+import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type information
+import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
@@ -245,6 +248,12 @@ class PgHubStore:
             con.execute(register, [table, spec.resource_code, now()])
 
 
+def _strings(values: Any) -> Any:
+    if isinstance(values, pa.ChunkedArray | pa.Array):
+        return values.cast(pa.string())
+    return pa.array(values, pa.string())
+
+
 class PgStaging:
     """Staged rows in a temporary table of the store's connection, filled by COPY."""
 
@@ -260,17 +269,20 @@ class PgStaging:
             con.execute(f"CREATE TEMP TABLE stage_load ({', '.join(defs)})")
 
     def append(self, columns: Mapping[str, Sequence[str | None]]) -> None:
-        """A text that does not parse raises ``psycopg.errors.DataError`` (nothing staged)."""
-        data = [columns[name] for name in self._names]
-        count = len(data[0]) if data else 0
-        if count == 0:
+        """Columns may be lists or Arrow string arrays; they travel as one CSV (values quoted,
+        NULL as an unquoted empty field). A text that does not parse raises
+        ``psycopg.errors.DataError`` and nothing of the chunk is staged."""
+        chunk = pa.table({n: _strings(columns[n]) for n in self._names})
+        if chunk.num_rows == 0:
             return
+        data = io.BytesIO()
+        options = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
+        pa_csv.write_csv(chunk, data, options)
         names = ", ".join(quote(n) for n in self._names)
-        sql = f"COPY stage_load ({names}) FROM STDIN"
+        sql = f"COPY stage_load ({names}) FROM STDIN (FORMAT csv)"
         with self._con.transaction(), self._con.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in zip(*data, strict=True):
-                copy.write_row(row)
-        self.rows += count
+            copy.write(data.getbuffer())
+        self.rows += chunk.num_rows
 
     def merge(self, *, batch_id: int) -> MergeResult:
         con, table = self._con, quote(self._spec.table)
@@ -279,7 +291,8 @@ class PgStaging:
             con.execute("LOCK TABLE _hub_load IN EXCLUSIVE MODE")
             row = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM _hub_load").fetchone()
             seq = int(row[0]) if row else 1
-            con.execute("UPDATE stage_load SET _version = %s WHERE _version IS NULL", [seq])
+            if self._spec.version_type in ("BIGINT", "DOUBLE"):  # a number can take the sequence
+                con.execute("UPDATE stage_load SET _version = %s WHERE _version IS NULL", [seq])
             updated = con.execute(
                 f"DELETE FROM {table} h USING (SELECT s._key FROM stage_load s"  # noqa: S608
                 f" JOIN {table} o ON o._key = s._key GROUP BY s._key"
