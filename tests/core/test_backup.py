@@ -23,6 +23,7 @@ from test_backup_fixtures import (
     runner,
 )
 
+from citybrain.analytics.hub import DuckHubStore
 from citybrain.cli import context as cli_context
 from citybrain.cli import main as cli_main
 from citybrain.core.audit.models import AuditRecord
@@ -267,7 +268,7 @@ def test_an_older_archive_is_migrated_forward_after_it_is_verified(
         made = service.create_backup(
             settings,
             cli_context.cli_engine(),
-            hub_file=home / "hub.duckdb",
+            hub_store=DuckHubStore(home / "hub.duckdb"),
             output=tmp_path / "old.tar.gz",
         )
     assert made.manifest["alembic_revision"] == "20261122_0001"

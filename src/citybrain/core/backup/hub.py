@@ -108,7 +108,7 @@ def _sql_text(path: Path) -> str:
 
 def backup_store(store: HubStore, target: Path) -> dict[str, Any] | None:
     """Copy the hub of ``store`` into the DuckDB file ``target``; its fingerprints, or None when
-    there is no hub yet (no DuckDB file)."""
+    there is no hub yet (no DuckDB file, no resource table in the PostgreSQL schema)."""
     if isinstance(store, DuckHubStore):
         return backup_hub(store.path, target) if store.path.exists() else None
     from citybrain.analytics.hub.pg import PgHubStore
@@ -116,6 +116,8 @@ def backup_store(store: HubStore, target: Path) -> dict[str, Any] | None:
 
     if not isinstance(store, PgHubStore):
         raise InvalidState(f"不支持备份此中枢库: {store.backend}", code="backup_hub_unsupported")
+    if not any(t.startswith("hub_") for t in store.tables()):
+        return None  # nothing was ever loaded
     hub_pg.export_to_duckdb(store, target)
     os.chmod(target, 0o600)
     return describe_hub(target)
