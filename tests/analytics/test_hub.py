@@ -5,6 +5,7 @@ version-keeping merge, schema changes, reads, and a merge that dies half-way."""
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -186,3 +187,28 @@ def test_a_value_that_does_not_cast_fails_the_stage_not_the_hub(store: HubStore)
     with pytest.raises((duckdb.ConversionException, psycopg.DataError)):
         _load(store, [("k1", "a", "not a date", 1)], batch=1)
     assert store.count(SPEC.resource_code) == 0
+
+
+def test_merges_running_at_once_take_one_load_sequence_each(store: HubStore) -> None:
+    _load(store, [("k0", "seed", None, 1)], batch=1)  # the table exists before the race
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def load(n: int) -> None:
+        try:
+            rows = [(f"t{n}-{i}", "x", None, None) for i in range(50)]
+            results.append(_load(store, rows, batch=10 + n))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(r.load_seq for r in results) == [2, 3, 4, 5]
+    assert store.count(SPEC.resource_code) == 201
+    ledger = store.query("SELECT batch_id, rows_written FROM _hub_load WHERE seq > 1 ORDER BY 1")
+    assert ledger == [(10, 50), (11, 50), (12, 50), (13, 50)]
