@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from test_pipeline_fixtures import *  # noqa: F403
 from test_pipeline_fixtures import HEADER, MakeResource, person, write_csv
 
-from citybrain.analytics.hub import HubStore, table_name
+from citybrain.analytics.hub import HubStore
 from citybrain.core.config import Settings
 from citybrain.core.scope import Scope
 from citybrain.datahub.catalog.demo import RESOURCES
@@ -83,10 +83,8 @@ def paths(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 
 def _hub_rows(hub: HubStore, code: str, settings: Settings) -> list[tuple[Any, ...]]:
     cipher = field_cipher(settings)
-    with hub.connect() as con:
-        cursor = con.execute(f"SELECT * EXCLUDE (_batch_id, _loaded_at) FROM {table_name(code)}")
-        names = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
+    names = [n for n in hub.columns(code) if n not in ("_batch_id", "_loaded_at")]
+    rows = hub.read_rows(code, names)
     sensitive = {n for n in names if f"{n}{BIDX_SUFFIX}" in names}
     out = []
     for row in rows:
