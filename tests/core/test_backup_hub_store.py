@@ -51,17 +51,22 @@ def _fill(store: HubStore) -> None:
 def test_a_postgresql_hub_round_trips_through_the_archive(tmp_path: Path) -> None:
     source = fresh_store(tmp_path, backend="postgresql")
     _fill(source)
+    with source.staging(HubTableSpec("620722-GA-010", (HubColumn("x", "VARCHAR"),))):
+        pass  # an empty table
     member = tmp_path / "hub.duckdb"
     entry = {"tables": hub.backup_store(source, member)}
     assert entry["tables"]["hub_620722_ga_009"]["rows"] == 4
-    assert set(entry["tables"]) == {"_hub_load", "_hub_table", "hub_620722_ga_009"}
+    assert set(entry["tables"]) == {
+        "_hub_load", "_hub_table", "hub_620722_ga_009", "hub_620722_ga_010",
+    }  # fmt: skip
+    assert entry["tables"]["hub_620722_ga_010"]["rows"] == 0
 
     target = fresh_store(tmp_path / "pg", backend="postgresql")
     warnings: list[str] = []
     checked = hub.restore_store(
         member, entry, target, same_engine=True, force=False, warnings=warnings
     )
-    assert checked == 3
+    assert checked == 4
     assert warnings == []
     assert target.query(SELECT) == source.query(SELECT)
     assert target.query(SELECT)[1][0] == ""  # an empty text is not NULL

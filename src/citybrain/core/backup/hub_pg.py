@@ -73,10 +73,12 @@ def export_to_duckdb(store: PgHubStore, target: Path) -> None:
         try:
             for table, columns in tables.items():
                 duck.execute(_definition(table, columns, {t: t for t in PG_TYPES}))
+                if files[table].stat().st_size == 0:
+                    continue  # an empty table (DuckDB cannot sniff an empty file)
                 path = str(files[table]).replace("'", "''")
                 duck.execute(
-                    f"COPY {quote(table)} FROM '{path}'"
-                    " (FORMAT csv, HEADER false, ALLOW_QUOTED_NULLS false)"
+                    f"COPY {quote(table)} FROM '{path}' (FORMAT csv, HEADER false,"
+                    " DELIMITER ',', QUOTE '\"', ESCAPE '\"', ALLOW_QUOTED_NULLS false)"
                 )
         finally:
             duck.close()
