@@ -287,6 +287,8 @@ class PgStaging:
     def merge(self, *, batch_id: int) -> MergeResult:
         con, table = self._con, quote(self._spec.table)
         items = ", ".join(quote(c.name) for c in self._spec.columns)
+        con.execute("ANALYZE stage_load")  # autovacuum never sees temporary tables
+        con.commit()
         with con.transaction():
             con.execute("LOCK TABLE _hub_load IN EXCLUSIVE MODE")
             row = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM _hub_load").fetchone()
