@@ -55,7 +55,7 @@ COLUMNS = ("name", "id_number", "birth_date", "phone", "address")
 
 
 def _villages(console: Console) -> list[tuple[str, str]] | None:
-    from citybrain.datahub.masterdata.synthetic import load_minle_villages
+    from citybrain.datahub.demo.synthetic import load_minle_villages
 
     data_dir = Path(os.environ.get("CITYBRAIN_DATA_DIR", "../shared/data"))
     path = data_dir / "admin_divisions" / "villages2021_minle_620722.csv"
@@ -78,7 +78,7 @@ class Clock:
 
 
 def _generate(args: argparse.Namespace, console: Console, con: duckdb.DuckDBPyConnection) -> Any:
-    from citybrain.datahub.masterdata.synthetic import generate_person_records
+    from citybrain.datahub.demo.synthetic import generate_person_records
 
     total = round(args.persons * RECORDS_PER_PERSON)
     with Progress(
@@ -129,9 +129,9 @@ def _blind(con: duckdb.DuckDBPyConnection, cipher: Any) -> None:
 def _link_runs(
     args: argparse.Namespace, con: duckdb.DuckDBPyConnection
 ) -> tuple[Any, Any, Clock, Clock, Any]:
+    from citybrain.datahub.demo.synthetic import pairwise_scores
     from citybrain.datahub.masterdata.linkage import link_person_records
     from citybrain.datahub.masterdata.linkage_model import LinkageConfig
-    from citybrain.datahub.masterdata.synthetic import pairwise_scores
 
     config = LinkageConfig(identifiers_are_blind_indexes=True)
     with Clock() as first_clock:
@@ -278,8 +278,8 @@ def _incremental(
 ) -> dict[str, Any]:  # fmt: skip
     from citybrain.analytics.hub import open_hub
     from citybrain.core.context import set_actor
+    from citybrain.datahub.demo.synthetic import pairwise_scores
     from citybrain.datahub.masterdata import service
-    from citybrain.datahub.masterdata.synthetic import pairwise_scores
 
     home = Path(os.environ["CITYBRAIN_HOME"])
     with Clock() as setup:

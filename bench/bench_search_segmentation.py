@@ -29,7 +29,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from citybrain.datahub.catalog.demo import RESOURCES
+from citybrain.datahub.demo.catalog import RESOURCES
 from citybrain.search.config import Segmenter
 from citybrain.search.segment import Query, index_terms, parse_query
 

@@ -141,6 +141,7 @@ def _install_jobs(jobs: JobSystem) -> None:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from citybrain.boards.router import router as boards_router
     from citybrain.core.audit.router import router as audit_router
     from citybrain.core.jobs.router import router as jobs_router
     from citybrain.datahub.catalog.router import router as catalog_router
@@ -149,10 +150,13 @@ def _include_routers(app: FastAPI) -> None:
     from citybrain.datahub.masterdata.router import router as masterdata_router
     from citybrain.datahub.opendata.router import router as opendata_router
     from citybrain.datahub.quality.router import router as quality_router
+    from citybrain.datahub.rectification.router import router as rectification_router
     from citybrain.datahub.sharing.router import router as sharing_router
     from citybrain.iam.resolver import install as install_iam
     from citybrain.iam.router import router as iam_router
+    from citybrain.indicators.feedback.router import router as indicator_feedback_router
     from citybrain.indicators.router import router as indicators_router
+    from citybrain.indicators.warnings.router import router as indicator_warnings_router
     from citybrain.messages.router import router as messages_router
     from citybrain.regions.router import router as regions_router
     from citybrain.reports.router import router as reports_router
@@ -168,13 +172,18 @@ def _include_routers(app: FastAPI) -> None:
         datasources_router,
         ingest_router,
         quality_router,
+        rectification_router,
         masterdata_router,
         sharing_router,
         opendata_router,
         search_router,
         reports_router,
+        # before the indicator routes: "/warnings" and "/feedback" are no indicator codes
+        indicator_warnings_router,
+        indicator_feedback_router,
         indicators_router,
         messages_router,
+        boards_router,
     ):
         app.include_router(router)
 

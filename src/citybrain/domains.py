@@ -27,16 +27,25 @@ PERMISSION_MODULES = (
     "citybrain.reports.permissions",
     "citybrain.indicators.permissions",
     "citybrain.messages.permissions",
+    "citybrain.boards.permissions",
 )
 
-# Modules that react to other modules' domain events; each has ``install()`` (idempotent).
-SUBSCRIBER_MODULES = ("citybrain.search.indexer", "citybrain.reports.files")
+# Modules that react to other modules' domain events, or fill a lower module's port (the
+# rectification order for ingest's failed rows, the pull schedules that use a data source);
+# each has ``install()`` (idempotent).
+SUBSCRIBER_MODULES = (
+    "citybrain.search.indexer",
+    "citybrain.reports.files",
+    "citybrain.datahub.rectification.orders",
+    "citybrain.datahub.ingest.source_usage",
+)
 
 # Who can list every current document of a searchable kind, for ``citybrain search reindex``
 # (see citybrain/search/contract.py): kind → "module:function(session)".
 SEARCH_PROVIDERS = {
     "catalog_resource": "citybrain.datahub.catalog.service:searchable_documents",
     "report": "citybrain.reports.service:searchable_documents",
+    "indicator": "citybrain.indicators.searchable:searchable_documents",
 }
 
 

@@ -3,15 +3,19 @@ history and trace to the run and its SQL."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from indicator_fixtures import COUNTY, World, author, create, publish, run
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citybrain.core.errors import DomainError
-from citybrain.indicators import queries
+from citybrain.core.pagination import PageParams
+from citybrain.indicators import queries, run_queries
 from citybrain.indicators.engines import hub_engine, timeout_failure
 from citybrain.indicators.models import IndicatorRun, IndicatorValue
+from citybrain.indicators.schemas import RunFilter
 
 
 def _current(session: Session, indicator_id: int) -> dict[tuple[str, str], float | None]:
@@ -106,18 +110,33 @@ def test_a_rerun_adds_a_version_traced_to_its_run_and_sql(session: Session, worl
     )
     hidden = queries.value_history(session, "t_ver", scope=reader, region=town, period="2024-02")
     assert hidden[0].sql_text is None  # internals only for operators
-    listed = queries.list_runs(
+    listed = run_queries.list_runs(
         session,
-        filters=queries.RunFilter(indicator="t_ver", period="2024-01"),
-        page=queries.PageParams(),
+        filters=RunFilter(indicator="t_ver", period="2024-01"),
+        page=PageParams(),
         scope=reader,
     )
     assert [r.id for r in listed.items] == [first.run_id]
     assert listed.items[0].sql_text is None
     assert listed.items[0].periods["2024-01"] > 0
     assert _current(session, row.id)[(town, "2024-01")] is not None  # not in the re-run: kept
-    points = queries.durations(session, "t_ver", scope=reader)
+    points = run_queries.durations(session, "t_ver", scope=reader)
     assert [p.run_id for p in points] == [first.run_id, second.run_id]
+    today = (datetime.now(UTC) + timedelta(hours=8)).date()
+    days = run_queries.calendar(session, first=today - timedelta(days=2), last=today, scope=reader)
+    assert [d.day for d in days] == [today - timedelta(days=n) for n in (2, 1, 0)]
+    assert days[-1].ok >= 2
+    assert days[-1].total == days[-1].ok + days[-1].failed + (days[-1].skipped + days[-1].pending)
+    elsewhere = reader.__class__(
+        region_code="510903",
+        all_departments=True,
+        actor="viewer",
+        permissions=frozenset({"indicators:read"}),
+    )
+    assert run_queries.calendar(session, first=today, last=today, scope=elsewhere)[0].total == 0
+    with pytest.raises(DomainError) as caught:
+        run_queries.calendar(session, first=today, last=today - timedelta(days=1), scope=reader)
+    assert caught.value.code == "bad_calendar_range"
 
 
 def test_only_published_indicators_run_and_periods_must_fit(session: Session, world: World) -> None:

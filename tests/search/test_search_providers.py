@@ -14,8 +14,8 @@ from citybrain.core.clock import utcnow
 from citybrain.core.context import set_actor
 from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import service as catalog
-from citybrain.datahub.catalog.demo import seed_demo_catalog
 from citybrain.datahub.catalog.schemas import ResourceUpdate
+from citybrain.datahub.demo.catalog import seed_demo_catalog
 from citybrain.reports import service as reports
 from citybrain.reports.schemas import ReportCreate
 from citybrain.search import queries, service
@@ -116,7 +116,7 @@ def test_reindex_equals_the_incremental_index(session: Session) -> None:
     counts = service.reindex(session, providers=domains.search_providers())
     session.commit()
     assert _index(session) == incremental
-    assert counts == {"catalog_resource": 8, "report": 1}
+    assert counts == {"catalog_resource": 8, "report": 1, "indicator": 0}
 
 
 def test_reindex_drops_documents_their_owner_no_longer_has(session: Session) -> None:

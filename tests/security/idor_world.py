@@ -34,6 +34,8 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from citybrain.analytics.hub import HubStore, open_hub
+from citybrain.boards.schemas import ScreenCreate
+from citybrain.boards.service import create_screen as register_screen
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings
 from citybrain.core.context import set_actor
@@ -140,6 +142,8 @@ class Cell:
     published_attachment_id: int = 0
     indicator_code: str = ""
     indicator_app_id: int = 0
+    warning_id: int = 0  # 五色预警 of the indicator's value (red: the rule makes every value red)
+    feedback_id: int = 0  # 问题反馈 the handler filed on the indicator's value
     message_id: int = 0  # a message in the handler's own inbox (消息中心)
 
 
@@ -152,6 +156,7 @@ class RegionObjects:
     review_pair_id: int = 0  # two of the region's persons queued for the stewards' review
     api_key_id: int = 0
     datasource_id: int = 0
+    screen_id: int = 0  # 屏端 of the region (its key is the screen's API key)
     sj_resources: tuple[str, str] = ("", "")
     user_ids: dict[str, int] = field(default_factory=dict)  # role → id (analyst, admins)
     # 消息中心: a message the analyst sent, a channel, a template, a push tag, a failed delivery
@@ -288,8 +293,17 @@ def _indicators(
     """A published indicator (with values) and an application per department of ``region``."""
     from citybrain.analytics.hub import table_name
     from citybrain.indicators import apps, runs, service
+    from citybrain.indicators.feedback import service as feedback
+    from citybrain.indicators.feedback.schemas import IndicatorFeedbackCreate
     from citybrain.indicators.schemas import AppCreate, BoardCreate, IndicatorCreate, SetCreate
+    from citybrain.indicators.warnings import service as warnings
+    from citybrain.indicators.warnings.models import IndicatorWarning
+    from citybrain.indicators.warnings.schemas import IndicatorWarningRuleSpec
     from citybrain.indicators.workflow import Action
+
+    always_red = IndicatorWarningRuleSpec.model_validate(
+        {"bands": [{"colour": "red", "upper": 1e12}, {"colour": "green", "lower": 1e12}]}
+    )
 
     def as_(name: str) -> Scope:
         return Scope(region_code=region, all_departments=True, actor=f"{name}{serial}")
@@ -316,6 +330,7 @@ def _indicators(
         service.review(session, code=code, action=Action.submit, scope=as_("a"))
         service.review(session, code=code, action=Action.approve, scope=as_("b"))
         service.review(session, code=code, action=Action.publish, scope=as_("b"))
+        warnings.save_rule(session, code=code, region_code=None, spec=always_red, scope=as_("a"))
         queued = runs.queue_runs(session, codes=[code], period_from="2024", period_to="2024",
                                  trigger="manual", scope=Scope.system())  # fmt: skip
         session.flush()
@@ -325,6 +340,17 @@ def _indicators(
         )
         assert [o.status.value for o in done] == ["ok"], done
         cell.indicator_code = code
+        cell.warning_id = session.execute(
+            select(IndicatorWarning.id).where(IndicatorWarning.region_code == region)
+            .where(IndicatorWarning.department_code == cell.department)
+        ).scalar_one()  # fmt: skip
+        filer = Scope(region_code=region, department_code=cell.department,
+                      actor=cell.handler_username)  # fmt: skip
+        cell.feedback_id = feedback.file_feedback(
+            session, spec=IndicatorFeedbackCreate(indicator_code=code, period="2024",
+                                                  content=f"数值有误{cell.marker}"),
+            scope=filer, filer_user_id=cell.handler_id,
+        ).id  # fmt: skip
         app = apps.create_app(
             session, spec=AppCreate(name=f"应用{cell.marker}", app_type="大屏", requester="张三",
                                     phone="13900000001", department_code=cell.department,
@@ -455,6 +481,13 @@ def build_world(session: Session, settings: Settings, folder: Path) -> World:
             settings=settings.model_copy(update={"outbound_allowed_networks": "127.0.0.1/32"}),
         )  # fmt: skip
         objects.datasource_id = source.id
+        screen = register_screen(
+            session,
+            spec=ScreenCreate(name=f"屏端{objects.marker}", region_code=region,
+                              boards=["economy-society"]),
+            scope=Scope.system(),
+        )  # fmt: skip
+        objects.screen_id = screen.id
         _messages(session, settings, objects, [c for c in cells.values() if c.region == region])
     session.flush()
     return World(session.connection(), settings, cells, regions, actors)

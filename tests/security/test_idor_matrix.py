@@ -45,6 +45,7 @@ class Op:
 
 
 HANDLER, ANALYST = "handler@{region}/{short}", "analyst@{region}"
+RULE = {"bands": [{"colour": "red", "upper": 1}, {"colour": "green", "lower": 1}]}
 
 OPERATIONS: tuple[Op, ...] = (
     # catalog resources (the catalog is a directory shared within a region: reads are regional)
@@ -105,6 +106,9 @@ OPERATIONS: tuple[Op, ...] = (
     Op("datasource.update", "PATCH", DATASOURCES + "/{datasource}", False, {"description": "改"}),
     Op("datasource.test", "POST", DATASOURCES + "/{datasource}/test", False),
     Op("datasource.delete", "DELETE", DATASOURCES + "/{datasource}", False),
+    # 屏端 (regional: the command centre's walls)
+    Op("screen.revoke", "POST", "/api/v1/boards/screens/{screen}/revoke", False),
+    Op("board.data", "GET", "/api/v1/boards/economy-society/data?region={region}", False),
     # 专报: a draft is its department's; a published one is its region's
     Op("report.draft.read", "GET", REPORTS + "/{draft}", True),
     Op("report.draft.update", "PATCH", REPORTS + "/{draft}", True, {"title": "改"}),
@@ -139,6 +143,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("indicator.submit", "POST", INDICATORS + "/{indicator}/submit", True, {"note": ""}),
     Op("indicator.approve", "POST", INDICATORS + "/{indicator}/approve", True, {"note": ""}),
     Op("indicator.reject", "POST", INDICATORS + "/{indicator}/reject", True, {"note": ""}),
+    Op("indicator.retire", "POST", INDICATORS + "/{indicator}/retire", True, {"note": "停用"}),
     Op(
         "indicator.run",
         "POST",
@@ -147,6 +152,33 @@ OPERATIONS: tuple[Op, ...] = (
         {"codes": ["{indicator}"], "period_from": "2024", "period_to": "2024"},
     ),
     Op("indicator_app.update", "PATCH", INDICATORS + "/apps/{indicator_app}", True, {"name": "改"}),
+    # 五色预警: read across the region, handled and ruled by the owner department
+    Op("warning.read", "GET", INDICATORS + "/warnings/{warning}", False),
+    Op("warning.acknowledge", "POST", INDICATORS + "/warnings/{warning}/acknowledge", True),
+    Op("warning.close", "POST", INDICATORS + "/warnings/{warning}/close", True, {"note": "关"}),
+    Op("warning_rule.read", "GET", INDICATORS + "/warnings/rules/{indicator}", False),
+    Op("warning_rule.save", "PUT", INDICATORS + "/warnings/rules/{indicator}", True, RULE),
+    Op("warning_rule.delete", "DELETE", INDICATORS + "/warnings/rules/{indicator}", True),
+    Op(
+        "warning_rule.override",
+        "PUT",
+        INDICATORS + "/warnings/rules/{indicator}/regions/{region}001",
+        True,
+        RULE,
+    ),
+    # 问题反馈: the filer's and the owner department's
+    Op("feedback.read", "GET", INDICATORS + "/feedback/{feedback}", True),
+    Op(
+        "feedback.assign",
+        "POST",
+        INDICATORS + "/feedback/{feedback}/assign",
+        True,
+        {"assignee": "某"},
+    ),
+    Op(
+        "feedback.resolve", "POST", INDICATORS + "/feedback/{feedback}/resolve", True, {"note": "x"}
+    ),
+    Op("feedback.reject", "POST", INDICATORS + "/feedback/{feedback}/reject", True, {"note": "x"}),
     Op("indicator_app.delete", "DELETE", INDICATORS + "/apps/{indicator_app}", True),
     # 消息中心: one's own inbox and sent messages (personal), channels, templates, tags and
     # deliveries (regional)
@@ -208,6 +240,7 @@ LISTS: tuple[ListOp, ...] = (
     ListOp("departments", IAM + "/departments", False, "code", "department"),
     ListOp("datasources", DATASOURCES + "?size=200", False, "id", "datasource"),
     ListOp("datasources.options", DATASOURCES + "/options", False, "id", "datasource"),
+    ListOp("screens", "/api/v1/boards/screens", False, "id", "screen"),
     ListOp("reports.drafts", REPORTS + "?size=200", True, "id", "draft"),
     ListOp("reports.published", REPORTS + "?size=200", False, "id", "published"),
     # search hits: catalog resources and published 专报 (the world's names share these words)
@@ -225,6 +258,8 @@ LISTS: tuple[ListOp, ...] = (
         "indicator",
     ),
     ListOp("indicator.apps", INDICATORS + "/apps?size=200", True, "id", "indicator_app"),
+    ListOp("warnings", INDICATORS + "/warnings?size=200", False, "id", "warning"),
+    ListOp("feedback", INDICATORS + "/feedback?size=200", True, "id", "feedback"),
     ListOp("inbox", MESSAGES + "/inbox?size=200", True, "message_id", "message", owner=HANDLER),
     ListOp("sent", MESSAGES + "/sent?size=200", False, "id", "sent_message", owner=ANALYST),
     ListOp("channels", MESSAGES + "/channels?size=200", False, "id", "channel"),
@@ -272,10 +307,12 @@ def _targets(w: World, cell: tuple[str, str]) -> dict[str, Any]:
         "approved_request": c.approved_request_id, "grant": c.grant_id,
         "department": c.department, "user": c.handler_id, "person": r.person_id,
         "entity": r.entity_id, "apikey": r.api_key_id, "datasource": r.datasource_id,
+        "screen": r.screen_id,
         "draft": c.draft_report_id, "draft_file": c.draft_attachment_id,
         "published": c.published_report_id, "published_file": c.published_attachment_id,
         "published_key": str(c.published_report_id), "draft_key": str(c.draft_report_id),
         "indicator": c.indicator_code, "indicator_app": c.indicator_app_id, "region": cell[0],
+        "warning": c.warning_id, "feedback": c.feedback_id,
         "message": c.message_id, "sent_message": r.sent_message_id, "channel": r.channel_id,
         "template": r.template_id, "tag": r.tag_id, "delivery": r.delivery_id,
         "review": r.review_pair_id,
@@ -387,6 +424,12 @@ def test_own_objects_are_reachable(
         assert targets["indicator_app"] in _identifiers(apps, "id")
         revisions = api.get(f"{INDICATORS}/{targets['indicator']}/revisions", headers=headers)
         assert revisions.status_code == 200
+        feedback = api.get(f"{INDICATORS}/feedback/{targets['feedback']}", headers=headers)
+        assert feedback.status_code == 200, feedback.text
+        acknowledged = api.post(
+            f"{INDICATORS}/warnings/{targets['warning']}/acknowledge", headers=headers
+        )
+        assert acknowledged.status_code == 200, acknowledged.text
         inbox = api.get(f"{MESSAGES}/inbox/{targets['message']}", headers=headers)
         assert inbox.status_code == 200
         assert world.cells[own].marker in inbox.text
@@ -410,6 +453,9 @@ def test_own_objects_are_reachable(
         values = api.get(f"{INDICATORS}/{targets['indicator']}/values", headers=headers)
         assert values.status_code == 200, values.text
         assert values.json()["items"]
+        assert {r["colour"] for r in values.json()["items"]} == {"red"}
+        warnings = api.get(f"{INDICATORS}/warnings?size=200", headers=headers).json()
+        assert targets["warning"] in _identifiers(warnings, "id")
         sent = api.get(f"{MESSAGES}/sent/{targets['sent_message']}/receipts", headers=headers)
         assert sent.status_code == 200
         assert sent.json()["total"] == 1

@@ -61,7 +61,7 @@ def _seed(settings: Settings, home: Path) -> int:
     """Regions, the demo catalog, one ingested file and the analyst; answers the batch id."""
     from citybrain.core.db import make_engine, make_session_factory
     from citybrain.core.migrate import upgrade
-    from citybrain.datahub.catalog.demo import seed_demo_catalog
+    from citybrain.datahub.demo.catalog import seed_demo_catalog
     from citybrain.datahub.ingest import service as ingest_service
     from citybrain.iam import service as iam_service
     from citybrain.regions import service as regions_service

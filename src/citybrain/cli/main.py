@@ -19,6 +19,7 @@ from citybrain.cli import indicators as indicators_cli
 from citybrain.cli import ingest as ingest_cli
 from citybrain.cli import masterdata as masterdata_cli
 from citybrain.cli import regions as regions_cli
+from citybrain.cli import screens as screens_cli
 from citybrain.cli import search as search_cli
 from citybrain.cli.context import (
     cli_engine,
@@ -45,6 +46,7 @@ app.add_typer(ingest_cli.app, name="ingest")
 app.add_typer(masterdata_cli.app, name="masterdata")
 app.add_typer(search_cli.app, name="search")
 app.add_typer(indicators_cli.app, name="indicators")
+app.add_typer(screens_cli.app, name="screen")
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)
 

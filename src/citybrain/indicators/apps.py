@@ -14,10 +14,10 @@ from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings
 from citybrain.core.crypto import FieldCipher
 from citybrain.core.errors import BadInput, NotFound, PermissionDenied
+from citybrain.core.masking import mask_mobile
 from citybrain.core.pagination import PageParams, paginate
 from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import scope as catalog_scope
-from citybrain.datahub.sharing.masking import mask_mobile
 from citybrain.iam.departments import Department
 from citybrain.indicators.models import Indicator, IndicatorApp
 from citybrain.indicators.schemas import AppCreate, AppFilter, AppPage, AppRead, AppUpdate

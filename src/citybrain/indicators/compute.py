@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +31,7 @@ from citybrain.datahub.ingest.pipeline import hub_spec_for
 from citybrain.datahub.quality.rules import ItemSpec, ResourceSpec
 from citybrain.indicators import formula as formulas
 from citybrain.indicators import sqlcheck
+from citybrain.indicators.config import get_indicators_settings
 from citybrain.indicators.engines import EngineFailure, IndicatorEngine, SqlEngine, hub_engine
 from citybrain.indicators.models import Indicator, IndicatorValue
 from citybrain.indicators.periods import Granularity, shift, start_of
@@ -209,7 +211,21 @@ def prepare(
     checked = sqlcheck.check(definition.sql_text, schema)
     check_rollup(definition.rollup, has_ratio=checked.has_ratio)
     resources = tuple(sorted({owners[t] for t in checked.tables if t in owners}))
-    return Prepared(definition, checked=checked, resources=resources, engine=hub_engine(hub))
+    engine = _hub_engine(hub, checked.tables, settings)
+    return Prepared(definition, checked=checked, resources=resources, engine=engine)
+
+
+def _hub_engine(hub: HubStore, tables: Sequence[str], settings: Settings) -> IndicatorEngine:
+    """The hub's own engine, or Spark SQL over the tables exported as Parquet when
+    ``CITYBRAIN_INDICATORS_SPARK_MASTER`` is set."""
+    options = get_indicators_settings()
+    if not options.spark_master:
+        return hub_engine(hub)
+    from citybrain.indicators import spark  # pyspark loads only when Spark is configured
+
+    directory = Path(options.spark_exchange_dir or settings.home / "spark")
+    views = spark.export_hub_tables(hub, tables, directory)
+    return spark.SparkEngine(spark.spark_session(options.spark_master), views=views)
 
 
 # --- computing ----------------------------------------------------------------------------

@@ -14,9 +14,8 @@ stable code; the engine's own message is kept as ``internal`` (shown to operator
 - :class:`SqlEngine` runs on a SQLAlchemy engine: a registered data source (opened only by
   ``datasources.service.open_source_engine``) or a PostgreSQL schema holding hub tables. On
   PostgreSQL the transaction is read-only with a ``statement_timeout``.
-- Spark SQL fits the same interface (``dialect = "spark"``; a ``SparkSession`` in local mode or
-  at a cluster URL, ``spark.sql(text)`` under a job group that a timer cancels); it is not
-  built yet (see docs/indicators.md).
+- Spark SQL: :class:`citybrain.indicators.spark.SparkEngine` (its own module, because PySpark
+  is optional), chosen for hub indicators when ``CITYBRAIN_INDICATORS_SPARK_MASTER`` is set.
 """
 
 from __future__ import annotations

@@ -87,6 +87,11 @@ class Indicator(Base):
     updated_at: Mapped[datetime]
     published_at: Mapped[datetime | None] = mapped_column(default=None)
 
+    @property
+    def is_live(self) -> bool:
+        """Published and not retired: it runs, and readers and the values API see it."""
+        return self.live_revision is not None and self.status != "retired"
+
 
 class IndicatorRevision(Base):
     """One saved change of a definition: its full snapshot, the diff from the one before, and

@@ -28,15 +28,11 @@ from citybrain.indicators.models import (
 )
 from citybrain.indicators.periods import Granularity, PeriodError, check_label
 from citybrain.indicators.schemas import (
-    DurationPoint,
     IndicatorFilter,
     IndicatorPage,
     IndicatorRead,
     RevisionPage,
     RevisionRead,
-    RunFilter,
-    RunPage,
-    RunRead,
     RunSummary,
     TreeBoard,
     TreeIndicator,
@@ -46,6 +42,7 @@ from citybrain.indicators.schemas import (
     ValueVersion,
 )
 from citybrain.indicators.service import get_indicator
+from citybrain.indicators.warnings.queries import colours_of
 from citybrain.indicators.workflow import RevisionStatus
 from citybrain.regions import queries as region_queries
 from citybrain.regions.scope import ancestors, normalise_code
@@ -287,99 +284,12 @@ def revision_read(revision: IndicatorRevision, row: Indicator) -> RevisionRead:
     )
 
 
-# --- runs ---------------------------------------------------------------------------------
-
-
-def list_runs(session: Session, *, filters: RunFilter, page: PageParams, scope: Scope) -> RunPage:
-    query = (
-        select(IndicatorRun, Indicator)
-        .join(Indicator, Indicator.id == IndicatorRun.indicator_id)
-        .where(seen_clause(scope, Indicator.region_code))
-        .order_by(IndicatorRun.id.desc())
-    )
-    if filters.indicator:
-        query = query.where(Indicator.code == filters.indicator)
-    if filters.status:
-        query = query.where(IndicatorRun.status == filters.status)
-    if filters.trigger:
-        query = query.where(IndicatorRun.trigger == filters.trigger)
-    if filters.period:
-        query = query.where(
-            IndicatorRun.period_from <= filters.period, IndicatorRun.period_to >= filters.period
-        )
-    total = int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
-    rows = session.execute(query.limit(page.size).offset((page.page - 1) * page.size)).all()
-    internals = scope.has(permissions.RUN)
-    items = [run_read(run, row, internals=internals) for run, row in rows]
-    return RunPage(items=items, total=total, page=page.page, size=page.size)
-
-
-def batch_runs(session: Session, batch_key: str, *, scope: Scope) -> list[RunRead]:
-    """The runs of one batch in their order (what a re-run request queued)."""
-    rows = session.execute(
-        select(IndicatorRun, Indicator)
-        .join(Indicator, Indicator.id == IndicatorRun.indicator_id)
-        .where(IndicatorRun.batch_key == batch_key, seen_clause(scope, Indicator.region_code))
-        .order_by(IndicatorRun.position)
-    ).all()
-    internals = scope.has(permissions.RUN)
-    return [run_read(run, row, internals=internals) for run, row in rows]
-
-
-def run_read(run: IndicatorRun, row: Indicator, *, internals: bool) -> RunRead:
-    return RunRead(
-        id=run.id,
-        indicator_code=row.code,
-        indicator_name=row.name,
-        revision=run.revision,
-        batch_key=run.batch_key,
-        trigger=run.trigger,
-        period_from=run.period_from,
-        period_to=run.period_to,
-        engine=run.engine,
-        status=run.status,
-        rows=run.rows,
-        periods=json.loads(run.periods or "{}"),
-        queued_at=run.queued_at,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        duration_ms=run.duration_ms,
-        error_code=run.error_code,
-        error_message=run.error_message,
-        error_detail=run.error_detail if internals else None,
-        sql_text=run.sql_text if internals else None,
-        triggered_by=run.triggered_by,
-    )
-
-
-def durations(session: Session, code: str, *, scope: Scope, limit: int = 30) -> list[DurationPoint]:
-    """The last ``limit`` finished runs of an indicator, oldest first (the duration trend)."""
-    row = get_indicator(session, code, scope=scope)
-    runs = session.execute(
-        select(IndicatorRun)
-        .where(IndicatorRun.indicator_id == row.id, IndicatorRun.finished_at.is_not(None))
-        .order_by(IndicatorRun.id.desc())
-        .limit(limit)
-    ).scalars()
-    points = [
-        DurationPoint(
-            run_id=r.id,
-            finished_at=r.finished_at,
-            duration_ms=r.duration_ms,
-            status=r.status,
-            rows=r.rows,
-        )
-        for r in runs
-    ]
-    return points[::-1]
-
-
 # --- values -------------------------------------------------------------------------------
 
 
 def _published(session: Session, code: str, scope: Scope) -> Indicator:
     row = get_indicator(session, code, scope=scope)
-    if row.live_revision is None:
+    if not row.is_live:
         from citybrain.core.errors import NotFound
 
         raise NotFound(f"指标 {code} 不存在", code="indicator_not_found", detail=code)
@@ -431,8 +341,17 @@ def values(
         query = query.where(IndicatorValue.period <= high)
     found = session.execute(query).all()
     names = region_queries.names_of(session, {r[0] for r in found})
+    colours = colours_of(
+        session, indicator_id=row.id, regions=[wanted, *children], first=low, last=high
+    )
     items = [
-        ValueRow(region_code=c, region_name=names.get(c, ""), period=p, value=v, colour=None)
+        ValueRow(
+            region_code=c,
+            region_name=names.get(c, ""),
+            period=p,
+            value=v,
+            colour=colours.get((c, p)),
+        )
         for c, p, v in found
     ]
     return ValueList(

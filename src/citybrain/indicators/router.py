@@ -6,23 +6,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from citybrain.analytics.hub.deps import HubDep
-from citybrain.core.pagination import PageParams, RowId
+from citybrain.core.pagination import PageParams
 from citybrain.core.scope import Scope
-from citybrain.core.security import Principal, require, require_any
+from citybrain.core.security import Principal
 from citybrain.core.web import AppSettings, DbSession
-from citybrain.indicators import apps, queries, runs, service, tasks
-from citybrain.indicators.permissions import APPROVE, EDIT, READ, RUN
+from citybrain.indicators import queries, retirement, service
+from citybrain.indicators.apps_router import apps_router
+from citybrain.indicators.dependencies import (
+    Approver,
+    CodePath,
+    Editor,
+    Reader,
+    Reviewer,
+    drafts_visible,
+)
+from citybrain.indicators.runs_router import runs_router
 from citybrain.indicators.schemas import (
-    AppCreate,
-    AppFilter,
-    AppPage,
-    AppRead,
-    AppUpdate,
     BoardCreate,
-    DurationPoint,
     IndicatorCreate,
     IndicatorDefinition,
     IndicatorFilter,
@@ -31,10 +34,6 @@ from citybrain.indicators.schemas import (
     ReviewNote,
     RevisionPage,
     RevisionRead,
-    RunFilter,
-    RunPage,
-    RunQueued,
-    RunRequest,
     SetCreate,
     TreeBoard,
     ValidationRequest,
@@ -47,19 +46,9 @@ from citybrain.indicators.workflow import Action, RevisionStatus
 from citybrain.regions.scope import normalise_code
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])
-
-Reader = Annotated[Principal, Depends(require(READ))]
-Editor = Annotated[Principal, Depends(require(EDIT))]
-Approver = Annotated[Principal, Depends(require(APPROVE))]
-Runner = Annotated[Principal, Depends(require(RUN))]
-Reviewer = Annotated[Principal, Depends(require_any(EDIT, APPROVE))]
-CodePath = Annotated[str, Path(min_length=2, max_length=64, description="指标代码")]
-
-
-def _drafts_visible(scope: Scope) -> bool:
-    """Only authors and approvers see unpublished indicators; readers and API keys see the
-    published ones."""
-    return scope.has(EDIT) or scope.has(APPROVE)
+# before the routes under /{code}, which would otherwise take /runs and /apps for a code
+router.include_router(runs_router)
+router.include_router(apps_router)
 
 
 @router.get(
@@ -78,7 +67,7 @@ def list_indicators(
     page: Annotated[PageParams, Query()],
 ) -> IndicatorPage:
     scope = Scope.of(principal)
-    if not _drafts_visible(scope):
+    if not drafts_visible(scope):
         filters = filters.model_copy(update={"status": RevisionStatus.published})
     return queries.list_indicators(session, filters=filters, page=page, scope=scope)
 
@@ -92,7 +81,7 @@ def list_indicators(
 def indicator_tree(session: DbSession, principal: Reader) -> list[TreeBoard]:
     scope = Scope.of(principal)
     boards = queries.tree(session, scope=scope)
-    if not _drafts_visible(scope):
+    if not drafts_visible(scope):
         for board in boards:
             for item in board.sets:
                 item.indicators = [i for i in item.indicators if i.status == "published"]
@@ -204,112 +193,6 @@ def list_revisions(
 
 
 @router.get(
-    "/runs",
-    description=(
-        "指标运行日志: 每次运行的指标、期间、开始结束时间、行数、耗时、状态与错误; "
-        "引擎原始错误与 SQL 仅对持有 indicators:run 的运维人员显示。"
-    ),
-    response_model=RunPage,
-    summary="指标运行日志",
-)
-def list_runs(
-    session: DbSession,
-    principal: Reader,
-    filters: Annotated[RunFilter, Query()],
-    page: Annotated[PageParams, Query()],
-) -> RunPage:
-    return queries.list_runs(session, filters=filters, page=page, scope=Scope.of(principal))
-
-
-@router.post(
-    "/runs",
-    description=(
-        "重算或补算一批已发布指标的一段期间 (按依赖顺序排队, 由任务系统执行); 未发布 409 "
-        "indicator_not_published, 期间格式不对 422 bad_period。失败或超时的运行不发布任何数值。"
-    ),
-    response_model=RunQueued,
-    status_code=status.HTTP_202_ACCEPTED,
-    summary="重算与补算指标",
-)
-def request_runs(
-    request: Request,
-    background: BackgroundTasks,
-    session: DbSession,
-    principal: Runner,
-    body: RunRequest,
-) -> RunQueued:
-    scope = Scope.of(principal)
-    queued = runs.queue_runs(
-        session,
-        codes=body.codes,
-        period_from=body.period_from,
-        period_to=body.period_to,
-        trigger="manual",
-        scope=scope,
-    )
-    batch = queued[0].batch_key
-    # queued after the response, i.e. after the runs' transaction committed (core.web)
-    background.add_task(tasks.queue_batch, request.app.state.jobs, batch)
-    return RunQueued(batch_key=batch, runs=queries.batch_runs(session, batch, scope=scope))
-
-
-@router.get(
-    "/apps",
-    description=(
-        "应用管理: 使用指标的应用 (大屏、驾驶舱、报表) 及其申请人、部门、期限; 电话脱敏显示。"
-    ),
-    response_model=AppPage,
-    summary="指标应用列表",
-)
-def list_apps(
-    session: DbSession,
-    principal: Reader,
-    filters: Annotated[AppFilter, Query()],
-    page: Annotated[PageParams, Query()],
-) -> AppPage:
-    return apps.list_apps(session, filters=filters, page=page, scope=Scope.of(principal))
-
-
-@router.post(
-    "/apps",
-    description="登记使用指标的应用; 引用的指标须存在 (422 indicator_not_found)。",
-    response_model=AppRead,
-    status_code=status.HTTP_201_CREATED,
-    summary="登记指标应用",
-)
-def create_app(
-    session: DbSession, principal: Editor, settings: AppSettings, body: AppCreate
-) -> AppRead:
-    row = apps.create_app(session, spec=body, scope=Scope.of(principal), settings=settings)
-    return apps.read_many(session, [row])[0]
-
-
-@router.patch(
-    "/apps/{app_id}",
-    description="修改指标应用; 不存在或不在本人辖区与部门 404 indicator_app_not_found。",
-    response_model=AppRead,
-    summary="修改指标应用",
-)
-def update_app(
-    app_id: RowId, session: DbSession, principal: Editor, settings: AppSettings, body: AppUpdate
-) -> AppRead:
-    row = apps.update_app(
-        session, app_id=app_id, changes=body, scope=Scope.of(principal), settings=settings
-    )
-    return apps.read_many(session, [row])[0]
-
-
-@router.delete(
-    "/apps/{app_id}",
-    description="删除指标应用; 不存在 404 indicator_app_not_found。",
-    status_code=status.HTTP_204_NO_CONTENT,
-    summary="删除指标应用",
-)
-def delete_app(app_id: RowId, session: DbSession, principal: Editor) -> None:
-    apps.delete_app(session, app_id=app_id, scope=Scope.of(principal))
-
-
-@router.get(
     "/{code}",
     description=(
         "一个指标的定义、状态与最近一次运行; 不可见或 (对只读调用方) 未发布"
@@ -321,7 +204,7 @@ def delete_app(app_id: RowId, session: DbSession, principal: Editor) -> None:
 def get_indicator(code: CodePath, session: DbSession, principal: Reader) -> IndicatorRead:
     scope = Scope.of(principal)
     found = queries.read_indicator(session, code, scope=scope)
-    if found.live_revision is None and not _drafts_visible(scope):
+    if (found.live_revision is None or found.status == "retired") and not drafts_visible(scope):
         from citybrain.core.errors import NotFound
 
         raise NotFound(f"指标 {code} 不存在", code="indicator_not_found", detail=code)
@@ -406,6 +289,23 @@ def publish(
     return _review(session, principal, code, Action.publish, body.note)
 
 
+@router.post(
+    "/{code}/retire",
+    description=(
+        "停用已发布的指标: 不再运行, 不再出现在已发布列表、数值接口、大屏与检索中, 历史数值与"
+        "运行日志保留; 重新发布新修订即恢复。非已发布 409 indicator_not_published。"
+    ),
+    response_model=IndicatorRead,
+    summary="停用指标",
+)
+def retire(
+    code: CodePath, session: DbSession, principal: Approver, body: ReviewNote
+) -> IndicatorRead:
+    scope = Scope.of(principal)
+    retirement.retire_indicator(session, code=code, note=body.note, scope=scope)
+    return queries.read_indicator(session, code, scope=scope)
+
+
 @router.get(
     "/{code}/revisions",
     description="一个指标的全部修订 (新的在前), 含每次修改的差异与审核记录。",
@@ -424,7 +324,8 @@ def indicator_revisions(
     "/{code}/values",
     description=(
         "已发布指标在某区划 (默认本人辖区) 及其直接下级的当前数值, 可按期间 from/to 筛选; "
-        "每行含 region_code, region_name, period, value, colour (尚无预警时为空)。"
+        "每行含 region_code, region_name, period, value, colour"
+        " (五色预警颜色, 未设预警规则时为空)。"
         "区划不在本人辖区 403 out_of_scope。可用 API 密钥调用。"
     ),
     response_model=ValueList,
@@ -459,15 +360,3 @@ def value_history(
     return queries.value_history(
         session, code, scope=Scope.of(principal), region=region, period=period
     )
-
-
-@router.get(
-    "/{code}/durations",
-    description="最近 30 次运行的耗时 (旧的在前), 供耗时趋势图。",
-    response_model=list[DurationPoint],
-    summary="指标运行耗时趋势",
-)
-def indicator_durations(
-    code: CodePath, session: DbSession, principal: Reader
-) -> list[DurationPoint]:
-    return queries.durations(session, code, scope=Scope.of(principal))

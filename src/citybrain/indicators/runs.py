@@ -35,6 +35,7 @@ from citybrain.indicators.models import Indicator, IndicatorRun, IndicatorValue
 from citybrain.indicators.periods import Granularity, PeriodError, between
 from citybrain.indicators.rules import RunStatus, Value
 from citybrain.indicators.service import get_indicator
+from citybrain.indicators.warnings import evaluate as warning_evaluation
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (indicator code, done, total)
@@ -69,9 +70,11 @@ def queue_runs(
         row = get_indicator(session, code, scope=scope)
         if not scope.covers_region(row.region_code):  # seen from below, run only inside
             raise NotFound(f"指标 {code} 不存在", code="indicator_not_found", detail=code)
-        if row.live_revision is None:
+        if not row.is_live:
             raise InvalidState(
-                f"指标 {code} 尚未发布, 不能运行", code="indicator_not_published", detail=code
+                f"指标 {code} 尚未发布或已停用, 不能运行",
+                code="indicator_not_published",
+                detail=code,
             )
         try:
             between(period_from, period_to, Granularity(row.granularity))
@@ -217,7 +220,10 @@ def execute_run(
     except Exception as exc:  # an engine or driver error nobody foresaw: logged, never lost
         log.exception("indicator run %s failed", run_id)
         return _fail(factory, run_id, started, "engine_error", "运行出错", repr(exc))
-    return _publish(factory, run_id, code, outcome, started)
+    published = _publish(factory, run_id, code, outcome, started)
+    # Colours follow the values just published, in a transaction of their own (五色预警).
+    warning_evaluation.after_run(factory, run_id=run_id, today=utcnow().date())
+    return published
 
 
 def _publish(

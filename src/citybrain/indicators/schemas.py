@@ -211,13 +211,27 @@ class DurationPoint(BaseModel):
     rows: int
 
 
+class CalendarDay(BaseModel):
+    """One day of the calendar of runs (Beijing time)."""
+
+    day: date
+    total: int = Field(description="当天排队的运行数")
+    ok: int = Field(description="成功")
+    failed: int = Field(description="失败或超时")
+    skipped: int = Field(description="因所依赖的指标失败而跳过")
+    pending: int = Field(description="排队中或运行中")
+
+
 class ValueRow(BaseModel):
     region_code: str
     region_name: str
     period: str
     value: float | None
     colour: str | None = Field(
-        None, description="五色预警颜色 (red/orange/yellow/blue/green); 尚无预警时为空"
+        None,
+        description=(
+            "五色预警颜色 (red/orange/yellow/blue/green), 与该期预警记录一致; 未设预警规则时为空"
+        ),
     )
 
 

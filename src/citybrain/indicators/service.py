@@ -30,6 +30,7 @@ from citybrain.indicators.schemas import (
     SetCreate,
     ValidationResult,
 )
+from citybrain.indicators.searchable import publish_searchable
 from citybrain.indicators.validation import validate
 from citybrain.indicators.workflow import Action, RevisionStatus
 from citybrain.regions.scope import normalise_code
@@ -377,6 +378,8 @@ def review(
         region_code=row.region_code,
         detail={"revision": revision.number, "status": target.value, "note": note[:200]},
     )
+    if action is Action.publish:
+        publish_searchable(session, row)
     return revision
 
 

@@ -276,7 +276,13 @@ def _output_columns(statement: exp.Query) -> tuple[str, ...]:
 
 def to_dialect(expression: exp.Expr, dialect: str) -> str:
     """The SQL of ``expression`` for ``dialect`` (``duckdb``, ``postgres``, ``spark``); raises
-    SqlRefused ``syntax_not_portable`` when sqlglot knows it cannot translate a part."""
+    SqlRefused ``syntax_not_portable`` when sqlglot knows it cannot translate a part.
+
+    Spark reads ``100.0`` as an exact DECIMAL and divides decimals exactly, where DuckDB turns a
+    decimal division into DOUBLE; so for Spark a literal with a fraction becomes a DOUBLE, which
+    gives DuckDB's values to the last bit (tests/indicators/test_engines_spark.py)."""
+    if dialect == "spark":
+        expression = expression.transform(_double_literal)
     try:
         return expression.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as exc:
@@ -285,6 +291,12 @@ def to_dialect(expression: exp.Expr, dialect: str) -> str:
             code="syntax_not_portable",
             detail=dialect,
         ) from exc
+
+
+def _double_literal(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Literal) and not node.is_string and "." in node.this:
+        return exp.cast(node.copy(), exp.DataType.Type.DOUBLE)
+    return node
 
 
 def restricted(expression: exp.Query, *, lower: object | None, upper: object | None) -> exp.Select:

@@ -23,6 +23,7 @@ class RevisionStatus(StrEnum):
     published = "published"
     rejected = "rejected"
     superseded = "superseded"
+    retired = "retired"  # of an indicator only (停用, retirement.py), never of a revision
 
 
 class Action(StrEnum):
@@ -39,6 +40,7 @@ STATUS_NAMES_ZH: Final = {
     RevisionStatus.published: "已发布",
     RevisionStatus.rejected: "已退回",
     RevisionStatus.superseded: "已被替代",
+    RevisionStatus.retired: "已停用",
 }
 ACTION_NAMES_ZH: Final = {
     Action.submit: "提交审核",

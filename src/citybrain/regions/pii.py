@@ -1,10 +1,8 @@
 """Grid members' phone numbers, stored like every other phone number in citybrain: the SM4-GCM
 token (``phone_enc``, bound to its column) and a blind index (``phone_bidx``, HMAC-SM3 of the
 digits) for look-ups, never the number in clear. Shown masked (``138****0000``) unless the
-caller holds ``pii:unmask``.
-
-The masking rule is the one of ``datahub.sharing.masking.mask_mobile`` (first 3 and last 4
-digits kept), repeated here because ``regions`` sits below ``datahub``.
+caller holds ``pii:unmask``, by the one mobile rule of ``core.masking`` (first 3 and last 4
+digits kept).
 """
 
 from __future__ import annotations
@@ -14,9 +12,9 @@ from typing import Final
 
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.crypto import FieldCipher
+from citybrain.core.masking import mask_mobile
 
 PHONE_CONTEXT: Final = "grid_member.phone"
-MASK: Final = "*"
 _PREFIX = re.compile(r"^(?:\+86|0086)[\s\-]*")
 
 
@@ -51,7 +49,4 @@ def phone_index(phone: str, settings: Settings | None = None) -> str:
 
 def mask_phone(value: str) -> str:
     """First 3 and last 4 digits kept: ``138****0000``; all masked when shorter than 8."""
-    digits = normalise_phone(value)
-    if len(digits) <= 7:
-        return MASK * len(digits)
-    return digits[:3] + MASK * (len(digits) - 7) + digits[-4:]
+    return mask_mobile(value)

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from citybrain.datahub.catalog.demo import seed_demo_catalog
 from citybrain.datahub.catalog.models import CatalogResource
 from citybrain.datahub.catalog.schemas import ResourceCreate
+from citybrain.datahub.demo.catalog import seed_demo_catalog
 from citybrain.iam.departments import ensure_department
 
 

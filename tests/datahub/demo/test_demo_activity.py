@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citybrain.core.audit.models import AuditRecord
-from citybrain.datahub.catalog.demo import seed_demo_catalog
 from citybrain.datahub.catalog.models import CatalogDemand
 from citybrain.datahub.demo.activity import DEMANDS, SHARES, seed_demo_activity
+from citybrain.datahub.demo.catalog import seed_demo_catalog
 from citybrain.datahub.sharing.models import SharingGrant, SharingRequest
 from citybrain.demo import create_demo_users, demo_grid_user
 from citybrain.regions import service as region_service

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citybrain.core.context import set_actor
-from citybrain.datahub.catalog.demo import seed_demo_catalog
+from citybrain.datahub.demo.catalog import seed_demo_catalog
 from citybrain.demo import assign_demo_departments, create_demo_users
 from citybrain.iam.models import User
 

@@ -22,8 +22,9 @@ from citybrain.datahub.demo import load_datahub_demo
 from citybrain.datahub.demo.enterprises import make_uscc, org_code_check_char, uscc_check_char
 from citybrain.datahub.demo.load import SOURCE_NAMES, sources_dir, unseal
 from citybrain.datahub.masterdata.models import MasterdataEntity, MasterdataPerson
-from citybrain.datahub.quality.models import QualityRectificationOrder, QualityReport
+from citybrain.datahub.quality.models import QualityReport
 from citybrain.datahub.quality.validators import normalize_uscc, validate_uscc
+from citybrain.datahub.rectification.models import QualityRectificationOrder
 from hub_testing import hub_settings
 
 PERSONS = 400

@@ -23,8 +23,8 @@ from test_pipeline_fixtures import HEADER, MakeResource, person, write_csv
 from citybrain.analytics.hub import HubStore
 from citybrain.core.config import Settings
 from citybrain.core.scope import Scope
-from citybrain.datahub.catalog.demo import RESOURCES
 from citybrain.datahub.demo import files
+from citybrain.datahub.demo.catalog import RESOURCES
 from citybrain.datahub.demo.enterprises import generate_enterprises
 from citybrain.datahub.demo.people import generate_people
 from citybrain.datahub.ingest import bulk, runner, service
@@ -42,6 +42,7 @@ from citybrain.datahub.quality import queries
 from citybrain.datahub.quality import service as quality_service
 from citybrain.datahub.quality.rules import RuleKind
 from citybrain.datahub.quality.schemas import RuleWrite
+from citybrain.datahub.rectification import queries as rectification_queries
 from hub_testing import fresh_store
 
 
@@ -121,7 +122,7 @@ def _run(session: Session, hub: HubStore, settings: Settings, code: str, path: P
             .order_by(IngestQuarantineRow.source_row)
         ).scalars()
     ]
-    order = queries.order_of_batch(session, batch_id)
+    order = rectification_queries.order_of_batch(session, batch_id)
     return Run(
         code,
         outcome,

@@ -11,15 +11,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from citybrain.datahub.masterdata.linkage import ClusterResult, link_person_records
-from citybrain.datahub.masterdata.linkage_model import InsufficientTrainingData, LinkageConfig
-from citybrain.datahub.masterdata.masters import LinkResult, MasterMerge, link_into_masters
-from citybrain.datahub.masterdata.synthetic import (
+from citybrain.datahub.demo.synthetic import (
     SyntheticPersonData,
     generate_person_records,
     load_minle_villages,
     pairwise_scores,
 )
+from citybrain.datahub.masterdata.linkage import ClusterResult, link_person_records
+from citybrain.datahub.masterdata.linkage_model import InsufficientTrainingData, LinkageConfig
+from citybrain.datahub.masterdata.masters import LinkResult, MasterMerge, link_into_masters
 
 PERSONS = 2_000
 

@@ -17,8 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citybrain.core.config import Settings
 from citybrain.core.db import make_session_factory
-from citybrain.datahub.catalog.demo import seed_demo_catalog
 from citybrain.datahub.catalog.models import CatalogResource
+from citybrain.datahub.demo.catalog import seed_demo_catalog
 
 
 @pytest.fixture

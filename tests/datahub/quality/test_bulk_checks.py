@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from citybrain.core.crypto import CryptoProvider
-from citybrain.datahub.catalog.demo import RESOURCES
+from citybrain.datahub.demo.catalog import RESOURCES
 from citybrain.datahub.demo.enterprises import generate_enterprises
 from citybrain.datahub.demo.people import generate_people
 from citybrain.datahub.ingest.connectors import SourceRecord

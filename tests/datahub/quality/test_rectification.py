@@ -22,10 +22,11 @@ from citybrain.core.errors import BadInput, InvalidState
 from citybrain.core.scope import Scope
 from citybrain.datahub.ingest.models import IngestQuarantineRow
 from citybrain.datahub.quality import queries, service
-from citybrain.datahub.quality.models import QualityRectificationOrder
 from citybrain.datahub.quality.rules import RuleKind
 from citybrain.datahub.quality.schemas import RuleWrite
+from citybrain.datahub.rectification import queries as rectification_queries
 from citybrain.datahub.rectification import service as rectification
+from citybrain.datahub.rectification.models import QualityRectificationOrder
 
 BAD = [
     person(1),
@@ -80,7 +81,7 @@ def test_a_batch_with_failed_rows_opens_an_order_to_the_owning_department(
     report = queries.report_of_batch(session, result.batch_id)
     assert report is not None
     assert (report.total_rows, report.passed_rows, report.score) == (4, 2, 50.0)
-    assert {f["item"] for f in report.fields} == {"id_number", "birth_date", "phone"}
+    assert {f.item for f in report.fields} == {"id_number", "birth_date", "phone"}
 
 
 def test_download_resubmit_partially_then_fully_closes_the_order(
@@ -241,14 +242,15 @@ def test_department_score_weighs_recent_batches_by_rows(
     )
 
     scores = {
-        s.department_code: s for s in queries.department_scores(session, scope=Scope.system())
+        s.department_code: s
+        for s in rectification_queries.department_scores(session, scope=Scope.system())
     }
 
     mine = scores[DEPARTMENT]
     assert (mine.batches, mine.total_rows, mine.passed_rows) == (2, 20, 14)
     assert mine.score == 70.0
     assert mine.open_orders == 3
-    everything = queries.department_scores(
+    everything = rectification_queries.department_scores(
         session, department_code=DEPARTMENT, window_days=100000, scope=Scope.system()
     )
     assert everything[0].batches == 3

@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from citybrain.core.clock import frozen, utcnow
 from citybrain.core.errors import BadInput, PermissionDenied
+from citybrain.core.masking import pseudonymise
 from citybrain.datahub.sharing import exports, rules, tokens
-from citybrain.datahub.sharing.masking import pseudonymise
 from citybrain.datahub.sharing.rules import GrantState, Protection
 
 

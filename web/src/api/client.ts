@@ -4,7 +4,7 @@
  */
 import createClient, { type Middleware } from 'openapi-fetch'
 import type { paths } from './schema'
-import { loadToken } from './session'
+import { loadScreenKey, loadToken } from './session'
 import { toApiError } from './errors'
 
 export type { paths, components } from './schema'
@@ -28,11 +28,14 @@ const NO_REDIRECT_ON_401 = ['/api/v1/iam/login', '/api/v1/iam/oidc/exchange']
 const auth: Middleware = {
   onRequest({ request }) {
     const token = loadToken()
+    const screenKey = token ? null : loadScreenKey()
     if (token) request.headers.set('Authorization', `Bearer ${token}`)
+    else if (screenKey) request.headers.set('X-API-Key', screenKey)
     return request
   },
   onResponse({ request, response }) {
-    if (response.status === 401) {
+    // A screen shows its own error (a revoked key) instead of a login page nobody will use.
+    if (response.status === 401 && !loadScreenKey()) {
       const path = new URL(request.url, window.location.origin).pathname
       if (!NO_REDIRECT_ON_401.includes(path)) notifyUnauthorized()
     }

@@ -2437,6 +2437,400 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/indicators/warnings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 预警列表
+         * @description 分页列出本辖区的五色预警 (新的期间在前), 可按颜色 colour、状态 status、区划 region (含下级)、指标 indicator 筛选; 默认不含绿色 (正常) 记录。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["list_warnings_api_v1_indicators_warnings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/warnings/rules/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 预警规则
+         * @description 指标的预警规则 (默认规则与本辖区内各区划的覆盖规则)。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["warning_rules_api_v1_indicators_warnings_rules__code__get"];
+        /**
+         * 保存预警规则
+         * @description 保存指标的默认预警规则并按新规则重新评估全部当前数值; 颜色区间重叠或留有空档时 422 (warning_thresholds_overlap / warning_thresholds_gap)。仅指标责任部门。
+         *
+         *     所需权限: 设置五色预警规则, 签收与关闭预警 (`indicators:warn`)
+         */
+        put: operations["save_rule_api_v1_indicators_warnings_rules__code__put"];
+        post?: never;
+        /**
+         * 删除预警规则
+         * @description 删除指标的默认预警规则。
+         *
+         *     所需权限: 设置五色预警规则, 签收与关闭预警 (`indicators:warn`)
+         */
+        delete: operations["delete_rule_api_v1_indicators_warnings_rules__code__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/warnings/rules/{code}/regions/{region}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * 保存区划覆盖规则
+         * @description 保存仅对某一区划生效的覆盖规则 (区划须在指标所属区划之下、本人辖区之内)。
+         *
+         *     所需权限: 设置五色预警规则, 签收与关闭预警 (`indicators:warn`)
+         */
+        put: operations["save_override_api_v1_indicators_warnings_rules__code__regions__region__put"];
+        post?: never;
+        /**
+         * 删除区划覆盖规则
+         * @description 删除某一区划的覆盖规则 (该区划回到默认规则)。
+         *
+         *     所需权限: 设置五色预警规则, 签收与关闭预警 (`indicators:warn`)
+         */
+        delete: operations["delete_override_api_v1_indicators_warnings_rules__code__regions__region__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/warnings/{warning_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 预警详情
+         * @description 一条预警: 颜色、原因、连续红色期数与处置记录。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["read_warning_api_v1_indicators_warnings__warning_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/warnings/{warning_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 签收预警
+         * @description 签收一条未签收的预警 (仅指标责任部门)。
+         *
+         *     所需权限: 设置五色预警规则, 签收与关闭预警 (`indicators:warn`)
+         */
+        post: operations["acknowledge_api_v1_indicators_warnings__warning_id__acknowledge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/warnings/{warning_id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 关闭预警
+         * @description 填写说明后关闭预警 (仅指标责任部门); 之后数值变差会重新打开。
+         *
+         *     所需权限: 设置五色预警规则, 签收与关闭预警 (`indicators:warn`)
+         */
+        post: operations["close_api_v1_indicators_warnings__warning_id__close_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 问题反馈列表
+         * @description 分页列出本人提交的与本部门 (本辖区) 承办的问题反馈, 可按状态、指标筛选。
+         *
+         *     所需权限 (其一即可): 对指标数值或板块提交问题反馈 (`indicators:feedback`)、受理、办结或退回问题反馈 (`indicators:respond`)
+         */
+        get: operations["list_feedback_api_v1_indicators_feedback_get"];
+        put?: never;
+        /**
+         * 提交问题反馈
+         * @description 对指标某区划某期间的数值 (indicator_code, region_code, period) 或对板块 (board_code) 提交问题反馈; 自动交指标责任部门承办。
+         *
+         *     所需权限: 对指标数值或板块提交问题反馈 (`indicators:feedback`)
+         */
+        post: operations["file_feedback_api_v1_indicators_feedback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/feedback/{feedback_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 问题反馈详情
+         * @description 一条问题反馈 (本人提交的, 或本部门承办的)。
+         *
+         *     所需权限 (其一即可): 对指标数值或板块提交问题反馈 (`indicators:feedback`)、受理、办结或退回问题反馈 (`indicators:respond`)
+         */
+        get: operations["read_feedback_api_v1_indicators_feedback__feedback_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/feedback/{feedback_id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 受理问题反馈
+         * @description 受理并指定承办人 (仅承办部门)。
+         *
+         *     所需权限: 受理、办结或退回问题反馈 (`indicators:respond`)
+         */
+        post: operations["assign_api_v1_indicators_feedback__feedback_id__assign_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/feedback/{feedback_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 办结问题反馈
+         * @description 填写办理说明后办结, 并通过消息中心告知提交人 (仅承办部门)。
+         *
+         *     所需权限: 受理、办结或退回问题反馈 (`indicators:respond`)
+         */
+        post: operations["resolve_api_v1_indicators_feedback__feedback_id__resolve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/feedback/{feedback_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 退回问题反馈
+         * @description 填写理由后退回, 并告知提交人 (仅承办部门)。
+         *
+         *     所需权限: 受理、办结或退回问题反馈 (`indicators:respond`)
+         */
+        post: operations["reject_api_v1_indicators_feedback__feedback_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标运行日志
+         * @description 指标运行日志: 每次运行的指标、期间、开始结束时间、行数、耗时、状态与错误; 引擎原始错误与 SQL 仅对持有 indicators:run 的运维人员显示。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["list_runs_api_v1_indicators_runs_get"];
+        put?: never;
+        /**
+         * 重算与补算指标
+         * @description 重算或补算一批已发布指标的一段期间 (按依赖顺序排队, 由任务系统执行); 未发布 409 indicator_not_published, 期间格式不对 422 bad_period。失败或超时的运行不发布任何数值。
+         *
+         *     所需权限: 运行与补算指标, 查看运行详情 (`indicators:run`)
+         */
+        post: operations["request_runs_api_v1_indicators_runs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/runs/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标运行日历
+         * @description 运行日历: from..to (北京时间, 含两端, 至多 400 天) 每天排队的运行数及成功、失败 (含超时)、跳过、进行中的个数; 范围不对 422 bad_calendar_range。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["runs_calendar_api_v1_indicators_runs_calendar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{code}/durations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标运行耗时趋势
+         * @description 最近 30 次运行的耗时 (旧的在前), 供耗时趋势图。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["indicator_durations_api_v1_indicators__code__durations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 指标应用列表
+         * @description 应用管理: 使用指标的应用 (大屏、驾驶舱、报表) 及其申请人、部门、期限; 电话脱敏显示。
+         *
+         *     所需权限: 查看指标与指标值 (`indicators:read`)
+         */
+        get: operations["list_apps_api_v1_indicators_apps_get"];
+        put?: never;
+        /**
+         * 登记指标应用
+         * @description 登记使用指标的应用; 引用的指标须存在 (422 indicator_not_found)。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        post: operations["create_app_api_v1_indicators_apps_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/apps/{app_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * 删除指标应用
+         * @description 删除指标应用; 不存在 404 indicator_app_not_found。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        delete: operations["delete_app_api_v1_indicators_apps__app_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * 修改指标应用
+         * @description 修改指标应用; 不存在或不在本人辖区与部门 404 indicator_app_not_found。
+         *
+         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
+         */
+        patch: operations["update_app_api_v1_indicators_apps__app_id__patch"];
+        trace?: never;
+    };
     "/api/v1/indicators": {
         parameters: {
             query?: never;
@@ -2575,90 +2969,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/indicators/runs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * 指标运行日志
-         * @description 指标运行日志: 每次运行的指标、期间、开始结束时间、行数、耗时、状态与错误; 引擎原始错误与 SQL 仅对持有 indicators:run 的运维人员显示。
-         *
-         *     所需权限: 查看指标与指标值 (`indicators:read`)
-         */
-        get: operations["list_runs_api_v1_indicators_runs_get"];
-        put?: never;
-        /**
-         * 重算与补算指标
-         * @description 重算或补算一批已发布指标的一段期间 (按依赖顺序排队, 由任务系统执行); 未发布 409 indicator_not_published, 期间格式不对 422 bad_period。失败或超时的运行不发布任何数值。
-         *
-         *     所需权限: 运行与补算指标, 查看运行详情 (`indicators:run`)
-         */
-        post: operations["request_runs_api_v1_indicators_runs_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/indicators/apps": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * 指标应用列表
-         * @description 应用管理: 使用指标的应用 (大屏、驾驶舱、报表) 及其申请人、部门、期限; 电话脱敏显示。
-         *
-         *     所需权限: 查看指标与指标值 (`indicators:read`)
-         */
-        get: operations["list_apps_api_v1_indicators_apps_get"];
-        put?: never;
-        /**
-         * 登记指标应用
-         * @description 登记使用指标的应用; 引用的指标须存在 (422 indicator_not_found)。
-         *
-         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
-         */
-        post: operations["create_app_api_v1_indicators_apps_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/indicators/apps/{app_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * 删除指标应用
-         * @description 删除指标应用; 不存在 404 indicator_app_not_found。
-         *
-         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
-         */
-        delete: operations["delete_app_api_v1_indicators_apps__app_id__delete"];
-        options?: never;
-        head?: never;
-        /**
-         * 修改指标应用
-         * @description 修改指标应用; 不存在或不在本人辖区与部门 404 indicator_app_not_found。
-         *
-         *     所需权限: 编写指标定义、板块、指标集与应用登记 (`indicators:edit`)
-         */
-        patch: operations["update_app_api_v1_indicators_apps__app_id__patch"];
-        trace?: never;
-    };
     "/api/v1/indicators/{code}": {
         parameters: {
             query?: never;
@@ -2775,6 +3085,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/indicators/{code}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 停用指标
+         * @description 停用已发布的指标: 不再运行, 不再出现在已发布列表、数值接口、大屏与检索中, 历史数值与运行日志保留; 重新发布新修订即恢复。非已发布 409 indicator_not_published。
+         *
+         *     所需权限: 审核与发布指标定义 (`indicators:approve`)
+         */
+        post: operations["retire_api_v1_indicators__code__retire_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/indicators/{code}/revisions": {
         parameters: {
             query?: never;
@@ -2806,7 +3138,7 @@ export interface paths {
         };
         /**
          * 指标数值
-         * @description 已发布指标在某区划 (默认本人辖区) 及其直接下级的当前数值, 可按期间 from/to 筛选; 每行含 region_code, region_name, period, value, colour (尚无预警时为空)。区划不在本人辖区 403 out_of_scope。可用 API 密钥调用。
+         * @description 已发布指标在某区划 (默认本人辖区) 及其直接下级的当前数值, 可按期间 from/to 筛选; 每行含 region_code, region_name, period, value, colour (五色预警颜色, 未设预警规则时为空)。区划不在本人辖区 403 out_of_scope。可用 API 密钥调用。
          *
          *     所需权限: 查看指标与指标值 (`indicators:read`)
          */
@@ -2833,28 +3165,6 @@ export interface paths {
          *     所需权限: 查看指标与指标值 (`indicators:read`)
          */
         get: operations["value_history_api_v1_indicators__code__values_history_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/indicators/{code}/durations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * 指标运行耗时趋势
-         * @description 最近 30 次运行的耗时 (旧的在前), 供耗时趋势图。
-         *
-         *     所需权限: 查看指标与指标值 (`indicators:read`)
-         */
-        get: operations["indicator_durations_api_v1_indicators__code__durations_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3483,6 +3793,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/boards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 板块导航
+         * @description 板块导航: 三块指挥中心大屏, 各自的地址与本辖区可见的已发布指标数。
+         *
+         *     所需权限: 查看指挥中心大屏与板块导航 (`boards:view`)
+         */
+        get: operations["list_boards_api_v1_boards_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/boards/screens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 屏端列表
+         * @description 本辖区及下级登记的屏端: 尺寸、轮巡的大屏、密钥前缀、最近使用与吊销时间。
+         *
+         *     所需权限: 管理屏端: 登记、轮巡设置与吊销屏端密钥 (`boards:manage`)
+         */
+        get: operations["list_screens_api_v1_boards_screens_get"];
+        put?: never;
+        /**
+         * 登记屏端
+         * @description 登记屏端并生成屏端密钥 (只显示这一次): 只读、只看汇总、限于屏端区划、可随时吊销, 每次使用都记入审计。区划不在本人辖区 403 region_out_of_scope。
+         *
+         *     所需权限: 管理屏端: 登记、轮巡设置与吊销屏端密钥 (`boards:manage`)
+         */
+        post: operations["create_screen_api_v1_boards_screens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/boards/screens/{screen_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 吊销屏端
+         * @description 吊销屏端密钥, 立即生效; 不存在或不在本人辖区 404 screen_not_found。
+         *
+         *     所需权限: 管理屏端: 登记、轮巡设置与吊销屏端密钥 (`boards:manage`)
+         */
+        post: operations["revoke_screen_api_v1_boards_screens__screen_id__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/boards/screens/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 当前屏端
+         * @description 以屏端密钥 (X-API-Key) 调用: 本屏端的尺寸与轮巡设置, 大屏页面据此运行; 每次调用记入审计。不是屏端密钥 404 screen_not_found。
+         *
+         *     所需权限: 查看指挥中心大屏与板块导航 (`boards:view`)
+         */
+        get: operations["current_screen_api_v1_boards_screens_current_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/boards/{code}/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 大屏数据
+         * @description 一块大屏在某区划 (默认本人或屏端的区划) 的数据: 该板块已发布指标的最近一期数值、五色、近 12 期趋势与下级区划排行, 只含汇总。带 ETag, 未变化时 304; 数据最多缓存 5 秒。大屏不存在 404 board_not_found, 区划不在辖区内 403 out_of_scope。
+         *
+         *     所需权限: 查看指挥中心大屏与板块导航 (`boards:view`)
+         */
+        get: operations["board_data_api_v1_boards__code__data_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -3947,10 +4373,7 @@ export interface components {
             created_at: string;
             /** Finished At */
             finished_at: string | null;
-            /** Report */
-            report?: {
-                [key: string]: unknown;
-            } | null;
+            report?: components["schemas"]["ReportRead"] | null;
             progress?: components["schemas"]["ProgressRead"] | null;
         };
         /**
@@ -4051,6 +4474,96 @@ export interface components {
             /** Region Code */
             region_code?: string | null;
         };
+        /** BoardData */
+        BoardData: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Tiles */
+            tiles: components["schemas"]["BoardTile"][];
+        };
+        /**
+         * BoardNavItem
+         * @description One board in 板块导航.
+         */
+        BoardNavItem: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /**
+             * Path
+             * @description 前端地址, 如 /boards/economy-society
+             */
+            path: string;
+            /**
+             * Indicators
+             * @description 该板块可见的已发布指标数
+             */
+            indicators: number;
+        };
+        /** BoardRegionValue */
+        BoardRegionValue: {
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Value */
+            value: number | null;
+            /**
+             * Colour
+             * @description 五色: red, orange, yellow, blue, green
+             */
+            colour?: string | null;
+        };
+        /**
+         * BoardTile
+         * @description One indicator on a board: its latest value for the region, the trend, and the children
+         *     ranked for that period (aggregates only).
+         */
+        BoardTile: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Unit */
+            unit: string;
+            /** Set Name */
+            set_name: string;
+            /**
+             * Period
+             * @description 最近一期
+             */
+            period: string | null;
+            /** Value */
+            value: number | null;
+            /** Colour */
+            colour: string | null;
+            /**
+             * Trend
+             * @description 最近 12 期
+             */
+            trend: components["schemas"]["BoardTrendPoint"][];
+            /**
+             * Children
+             * @description 下级区划在最近一期的数值, 高者在前
+             */
+            children: components["schemas"]["BoardRegionValue"][];
+        };
+        /** BoardTrendPoint */
+        BoardTrendPoint: {
+            /** Period */
+            period: string;
+            /** Value */
+            value: number | null;
+        };
         /** Body_add_attachment_api_v1_reports__report_id__attachments_post */
         Body_add_attachment_api_v1_reports__report_id__attachments_post: {
             /**
@@ -4074,6 +4587,42 @@ export interface components {
              * @description 修改后的待整改数据 xlsx
              */
             file: string;
+        };
+        /**
+         * CalendarDay
+         * @description One day of the calendar of runs (Beijing time).
+         */
+        CalendarDay: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Total
+             * @description 当天排队的运行数
+             */
+            total: number;
+            /**
+             * Ok
+             * @description 成功
+             */
+            ok: number;
+            /**
+             * Failed
+             * @description 失败或超时
+             */
+            failed: number;
+            /**
+             * Skipped
+             * @description 因所依赖的指标失败而跳过
+             */
+            skipped: number;
+            /**
+             * Pending
+             * @description 排队中或运行中
+             */
+            pending: number;
         };
         /**
          * ChannelCreate
@@ -5084,6 +5633,112 @@ export interface components {
              */
             timeout_seconds: number;
         };
+        /** IndicatorFeedbackAssign */
+        IndicatorFeedbackAssign: {
+            /**
+             * Assignee
+             * @description 承办人
+             */
+            assignee: string;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+        };
+        /**
+         * IndicatorFeedbackCreate
+         * @description On an indicator's value (indicator_code, region_code, period) or on a board
+         *     (board_code): exactly one of the two.
+         */
+        IndicatorFeedbackCreate: {
+            /** Indicator Code */
+            indicator_code?: string | null;
+            /** Board Code */
+            board_code?: string | null;
+            /**
+             * Region Code
+             * @description 默认本人辖区
+             */
+            region_code?: string | null;
+            /** Period */
+            period?: string | null;
+            /**
+             * Content
+             * @description 问题描述
+             */
+            content: string;
+        };
+        /** IndicatorFeedbackNote */
+        IndicatorFeedbackNote: {
+            /**
+             * Note
+             * @description 办理说明
+             */
+            note: string;
+        };
+        /** IndicatorFeedbackPage */
+        IndicatorFeedbackPage: {
+            /** Items */
+            items: components["schemas"]["IndicatorFeedbackRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** IndicatorFeedbackRead */
+        IndicatorFeedbackRead: {
+            /** Id */
+            id: number;
+            /** Indicator Code */
+            indicator_code: string | null;
+            /** Indicator Name */
+            indicator_name: string;
+            /** Board Code */
+            board_code: string | null;
+            /** Board Name */
+            board_name: string;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Period */
+            period: string;
+            /** Department Code */
+            department_code: string | null;
+            /** Content */
+            content: string;
+            status: components["schemas"]["IndicatorFeedbackStatus"];
+            /** Filed By */
+            filed_by: string;
+            /** Assignee */
+            assignee: string;
+            /** Assigned At */
+            assigned_at: string | null;
+            /** Handled By */
+            handled_by: string;
+            /** Handled At */
+            handled_at: string | null;
+            /** Note */
+            note: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * IndicatorFeedbackStatus
+         * @enum {string}
+         */
+        IndicatorFeedbackStatus: "open" | "assigned" | "resolved" | "rejected";
         /** IndicatorPage */
         IndicatorPage: {
             /** Items */
@@ -5178,6 +5833,178 @@ export interface components {
             published_at: string | null;
             last_run?: components["schemas"]["RunSummary"] | null;
         };
+        /** IndicatorWarningBand */
+        IndicatorWarningBand: {
+            colour: components["schemas"]["IndicatorWarningColour"];
+            /**
+             * Lower
+             * @description 下限 (含), 空为不设
+             */
+            lower?: number | null;
+            /**
+             * Upper
+             * @description 上限 (不含), 空为不设
+             */
+            upper?: number | null;
+        };
+        /** IndicatorWarningChange */
+        IndicatorWarningChange: {
+            /**
+             * Percent
+             * @description 环比变差达到此百分比时预警
+             */
+            percent: number;
+            colour: components["schemas"]["IndicatorWarningColour"];
+        };
+        /** IndicatorWarningClose */
+        IndicatorWarningClose: {
+            /**
+             * Note
+             * @description 关闭说明
+             */
+            note: string;
+        };
+        /**
+         * IndicatorWarningColour
+         * @enum {string}
+         */
+        IndicatorWarningColour: "red" | "orange" | "yellow" | "blue" | "green";
+        /** IndicatorWarningPage */
+        IndicatorWarningPage: {
+            /** Items */
+            items: components["schemas"]["IndicatorWarningRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+        };
+        /** IndicatorWarningRank */
+        IndicatorWarningRank: {
+            /**
+             * Bottom
+             * @description 在同级区划中排名倒数前几位时预警
+             */
+            bottom: number;
+            colour: components["schemas"]["IndicatorWarningColour"];
+        };
+        /** IndicatorWarningRead */
+        IndicatorWarningRead: {
+            /** Id */
+            id: number;
+            /** Indicator Code */
+            indicator_code: string;
+            /** Indicator Name */
+            indicator_name: string;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Period */
+            period: string;
+            /** Department Code */
+            department_code: string;
+            /** Value */
+            value: number | null;
+            colour: components["schemas"]["IndicatorWarningColour"];
+            /** Reason */
+            reason: string;
+            status: components["schemas"]["IndicatorWarningStatus"];
+            /** Consecutive Red */
+            consecutive_red: number;
+            /** Escalated At */
+            escalated_at: string | null;
+            /** Acknowledged By */
+            acknowledged_by: string;
+            /** Acknowledged At */
+            acknowledged_at: string | null;
+            /** Closed By */
+            closed_by: string;
+            /** Closed At */
+            closed_at: string | null;
+            /** Close Note */
+            close_note: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** IndicatorWarningRuleRead */
+        IndicatorWarningRuleRead: {
+            /** Id */
+            id: number;
+            /** Indicator Code */
+            indicator_code: string;
+            /**
+             * Region Code
+             * @description 空: 指标的默认规则; 否则仅对该区划生效的覆盖规则
+             */
+            region_code: string;
+            spec: components["schemas"]["IndicatorWarningRuleSpec"];
+            /** Updated By */
+            updated_by: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * IndicatorWarningRuleSpec
+         * @description A rule: colour bands covering every value once, worsening towards the indicator's bad
+         *     side; optional change and rank rules; colours for missing or late data; escalation after
+         *     N consecutive red periods.
+         */
+        IndicatorWarningRuleSpec: {
+            /** Bands */
+            bands: components["schemas"]["IndicatorWarningBand"][];
+            /**
+             * Hysteresis
+             * @description 回差 (指标单位)
+             * @default 0
+             */
+            hysteresis: number;
+            change?: components["schemas"]["IndicatorWarningChange"] | null;
+            rank?: components["schemas"]["IndicatorWarningRank"] | null;
+            /** @default yellow */
+            missing_colour: components["schemas"]["IndicatorWarningColour"] | null;
+            /** @default orange */
+            late_colour: components["schemas"]["IndicatorWarningColour"] | null;
+            /**
+             * Late After Days
+             * @description 期末后多少天仍无数据视为迟报
+             * @default 15
+             */
+            late_after_days: number;
+            /**
+             * Escalate After
+             * @description 连续多少期红色后上报
+             * @default 3
+             */
+            escalate_after: number;
+        };
+        /** IndicatorWarningRules */
+        IndicatorWarningRules: {
+            /** Indicator Code */
+            indicator_code: string;
+            /** Direction */
+            direction: string;
+            default: components["schemas"]["IndicatorWarningRuleRead"] | null;
+            /** Overrides */
+            overrides: components["schemas"]["IndicatorWarningRuleRead"][];
+        };
+        /**
+         * IndicatorWarningStatus
+         * @enum {string}
+         */
+        IndicatorWarningStatus: "open" | "acknowledged" | "closed";
         /** ItemRead */
         ItemRead: {
             /** Name */
@@ -5406,7 +6233,7 @@ export interface components {
         };
         /**
          * MaskKind
-         * @description How an item is masked when shared; mirrors datahub.sharing.masking kinds.
+         * @description How an item is masked when shared; mirrors core.masking kinds.
          * @enum {string}
          */
         MaskKind: "none" | "id_number" | "mobile" | "name" | "address";
@@ -5893,6 +6720,78 @@ export interface components {
              */
             interval_minutes?: number | null;
         };
+        /**
+         * QualityReportExample
+         * @description One failing row of a rule, as an example: its number in the source and its value MASKED
+         *     (an example never shows an ID or a phone number in the clear; at most 64 characters).
+         */
+        QualityReportExample: {
+            /** Row */
+            row: number;
+            /** Value */
+            value: string | null;
+            /**
+             * Reason
+             * @description Stable reason code, e.g. bad_checksum
+             */
+            reason: string;
+            /**
+             * Message
+             * @description The reason in Chinese
+             */
+            message: string;
+        };
+        /**
+         * QualityReportField
+         * @description Failed checks on one item (a row failing two rules of the item counts twice).
+         */
+        QualityReportField: {
+            /** Item */
+            item: string;
+            /** Title */
+            title: string;
+            /** Failed */
+            failed: number;
+        };
+        /**
+         * QualityReportRule
+         * @description Failures of one rule (``item.kind``) in a batch, with the first few examples.
+         */
+        QualityReportRule: {
+            /**
+             * Rule
+             * @description item.kind
+             */
+            rule: string;
+            /** Item */
+            item: string;
+            /**
+             * Title
+             * @description The item's Chinese title
+             */
+            title: string;
+            /**
+             * Kind
+             * @description A RuleKind value, or "source" for a cell that could not be read
+             */
+            kind: string;
+            /**
+             * Label
+             * @description The rule's Chinese label
+             */
+            label: string;
+            /** Failed */
+            failed: number;
+            /**
+             * Reasons
+             * @description Reason code → rows
+             */
+            reasons: {
+                [key: string]: number;
+            };
+            /** Examples */
+            examples: components["schemas"]["QualityReportExample"][];
+        };
         /** ReadResult */
         ReadResult: {
             /**
@@ -6051,7 +6950,10 @@ export interface components {
             /** Size */
             size: number;
         };
-        /** ReportRead */
+        /**
+         * ReportRead
+         * @description The quality report of one ingest batch: counts, score and failures per rule and field.
+         */
         ReportRead: {
             /** Id */
             id: number;
@@ -6070,13 +6972,9 @@ export interface components {
             /** Score */
             score: number | null;
             /** Rules */
-            rules: {
-                [key: string]: unknown;
-            }[];
+            rules: components["schemas"]["QualityReportRule"][];
             /** Fields */
-            fields: {
-                [key: string]: unknown;
-            }[];
+            fields: components["schemas"]["QualityReportField"][];
             /** Unknown Columns */
             unknown_columns: string[];
             /**
@@ -6551,7 +7449,7 @@ export interface components {
          * RevisionStatus
          * @enum {string}
          */
-        RevisionStatus: "draft" | "submitted" | "approved" | "published" | "rejected" | "superseded";
+        RevisionStatus: "draft" | "submitted" | "approved" | "published" | "rejected" | "superseded" | "retired";
         /** RevokeBody */
         RevokeBody: {
             /** Reason */
@@ -6750,6 +7648,128 @@ export interface components {
             last_outcome: string | null;
             /** Next Slot At */
             next_slot_at: string | null;
+        };
+        /** ScreenCreate */
+        ScreenCreate: {
+            /**
+             * Name
+             * @description 屏端名称, 如 指挥中心主屏
+             */
+            name: string;
+            /**
+             * Region Code
+             * @description 屏端所看的区划
+             */
+            region_code: string;
+            /**
+             * Width
+             * @description 像素宽
+             * @default 1920
+             */
+            width: number;
+            /**
+             * Height
+             * @description 像素高
+             * @default 1080
+             */
+            height: number;
+            /**
+             * Boards
+             * @description 轮巡的大屏代码 (依次)
+             */
+            boards: string[];
+            /**
+             * Rotate Seconds
+             * @description 轮巡间隔 (秒)
+             * @default 60
+             */
+            rotate_seconds: number;
+            /**
+             * Days
+             * @description 屏端密钥有效期 (天)
+             * @default 730
+             */
+            days: number;
+        };
+        /** ScreenCreated */
+        ScreenCreated: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /** Boards */
+            boards: string[];
+            /** Rotate Seconds */
+            rotate_seconds: number;
+            /**
+             * Key Prefix
+             * @description 屏端密钥前缀 (完整密钥只在登记时显示一次)
+             */
+            key_prefix: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** Last Used At */
+            last_used_at: string | null;
+            /**
+             * Key
+             * @description 屏端密钥, 只显示这一次; 大屏地址带 ?key=
+             */
+            key: string;
+            /**
+             * Url
+             * @description 第一块大屏的地址 (含区划与密钥)
+             */
+            url: string;
+        };
+        /** ScreenRead */
+        ScreenRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /** Boards */
+            boards: string[];
+            /** Rotate Seconds */
+            rotate_seconds: number;
+            /**
+             * Key Prefix
+             * @description 屏端密钥前缀 (完整密钥只在登记时显示一次)
+             */
+            key_prefix: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** Last Used At */
+            last_used_at: string | null;
         };
         /** SearchHit */
         SearchHit: {
@@ -7566,7 +8586,7 @@ export interface components {
             value: number | null;
             /**
              * Colour
-             * @description 五色预警颜色 (red/orange/yellow/blue/green); 尚无预警时为空
+             * @description 五色预警颜色 (red/orange/yellow/blue/green), 与该期预警记录一致; 未设预警规则时为空
              */
             colour?: string | null;
         };
@@ -11599,6 +12619,793 @@ export interface operations {
             };
         };
     };
+    list_warnings_api_v1_indicators_warnings_get: {
+        parameters: {
+            query?: {
+                colour?: components["schemas"]["IndicatorWarningColour"] | null;
+                status?: components["schemas"]["IndicatorWarningStatus"] | null;
+                /** @description 区划 (含下级) */
+                region?: string | null;
+                /** @description 指标代码 */
+                indicator?: string | null;
+                /** @description 是否包含绿色 (正常) 记录 */
+                include_green?: boolean;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorWarningPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    warning_rules_api_v1_indicators_warnings_rules__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorWarningRules"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    save_rule_api_v1_indicators_warnings_rules__code__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndicatorWarningRuleSpec"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorWarningRules"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_rule_api_v1_indicators_warnings_rules__code__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    save_override_api_v1_indicators_warnings_rules__code__regions__region__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+                /** @description 区划代码 */
+                region: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndicatorWarningRuleSpec"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorWarningRules"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_override_api_v1_indicators_warnings_rules__code__regions__region__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+                /** @description 区划代码 */
+                region: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    read_warning_api_v1_indicators_warnings__warning_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorWarningRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    acknowledge_api_v1_indicators_warnings__warning_id__acknowledge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorWarningRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    close_api_v1_indicators_warnings__warning_id__close_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndicatorWarningClose"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorWarningRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_feedback_api_v1_indicators_feedback_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["IndicatorFeedbackStatus"] | null;
+                /** @description 只看本人提交的 */
+                mine?: boolean;
+                indicator?: string | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorFeedbackPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    file_feedback_api_v1_indicators_feedback_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndicatorFeedbackCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorFeedbackRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    read_feedback_api_v1_indicators_feedback__feedback_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                feedback_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorFeedbackRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assign_api_v1_indicators_feedback__feedback_id__assign_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                feedback_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndicatorFeedbackAssign"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorFeedbackRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resolve_api_v1_indicators_feedback__feedback_id__resolve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                feedback_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndicatorFeedbackNote"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorFeedbackRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reject_api_v1_indicators_feedback__feedback_id__reject_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                feedback_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndicatorFeedbackNote"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorFeedbackRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_runs_api_v1_indicators_runs_get: {
+        parameters: {
+            query?: {
+                /** @description 指标代码 */
+                indicator?: string | null;
+                status?: string | null;
+                /** @description 覆盖该期间的运行 */
+                period?: string | null;
+                trigger?: string | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    request_runs_api_v1_indicators_runs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunQueued"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    runs_calendar_api_v1_indicators_runs_calendar_get: {
+        parameters: {
+            query: {
+                /** @description 起始日期 */
+                from: string;
+                /** @description 截止日期 */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarDay"][];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    indicator_durations_api_v1_indicators__code__durations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DurationPoint"][];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_apps_api_v1_indicators_apps_get: {
+        parameters: {
+            query?: {
+                q?: string | null;
+                department_code?: string | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppPage"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_app_api_v1_indicators_apps_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_app_api_v1_indicators_apps__app_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                app_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_app_api_v1_indicators_apps__app_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                app_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     list_indicators_api_v1_indicators_get: {
         parameters: {
             query?: {
@@ -11825,210 +13632,6 @@ export interface operations {
             };
         };
     };
-    list_runs_api_v1_indicators_runs_get: {
-        parameters: {
-            query?: {
-                /** @description 指标代码 */
-                indicator?: string | null;
-                status?: string | null;
-                /** @description 覆盖该期间的运行 */
-                period?: string | null;
-                trigger?: string | null;
-                page?: number;
-                size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RunPage"];
-                };
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    request_runs_api_v1_indicators_runs_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RunRequest"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RunQueued"];
-                };
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    list_apps_api_v1_indicators_apps_get: {
-        parameters: {
-            query?: {
-                q?: string | null;
-                department_code?: string | null;
-                page?: number;
-                size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AppPage"];
-                };
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    create_app_api_v1_indicators_apps_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AppCreate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AppRead"];
-                };
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    delete_app_api_v1_indicators_apps__app_id__delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description 记录编号 */
-                app_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    update_app_api_v1_indicators_apps__app_id__patch: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description 记录编号 */
-                app_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AppUpdate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AppRead"];
-                };
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     get_indicator_api_v1_indicators__code__get: {
         parameters: {
             query?: never;
@@ -12241,6 +13844,42 @@ export interface operations {
             };
         };
     };
+    retire_api_v1_indicators__code__retire_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 指标代码 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewNote"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     indicator_revisions_api_v1_indicators__code__revisions_get: {
         parameters: {
             query?: {
@@ -12337,38 +13976,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValueVersion"][];
-                };
-            };
-            /** @description 请求参数不合法 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    indicator_durations_api_v1_indicators__code__durations_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description 指标代码 */
-                code: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DurationPoint"][];
                 };
             };
             /** @description 请求参数不合法 */
@@ -13391,6 +14998,172 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MessageDeliveryRead"];
                 };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_boards_api_v1_boards_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardNavItem"][];
+                };
+            };
+        };
+    };
+    list_screens_api_v1_boards_screens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenRead"][];
+                };
+            };
+        };
+    };
+    create_screen_api_v1_boards_screens_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScreenCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenCreated"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revoke_screen_api_v1_boards_screens__screen_id__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 记录编号 */
+                screen_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenRead"];
+                };
+            };
+            /** @description 请求参数不合法 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    current_screen_api_v1_boards_screens_current_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenRead"];
+                };
+            };
+        };
+    };
+    board_data_api_v1_boards__code__data_get: {
+        parameters: {
+            query?: {
+                /** @description 区划代码 */
+                region?: string | null;
+            };
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardData"];
+                };
+            };
+            /** @description 未变化 (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description 请求参数不合法 */
             422: {

@@ -50,3 +50,16 @@ export function takeOidcCode(location: Location = window.location): string | nul
   window.history.replaceState(null, '', location.pathname === '/login' ? '/' : location.pathname)
   return code
 }
+
+// A wall's screen key (屏端密钥), given once in the board address (?key=): kept for the tab so
+// the board can rotate and reload without it in every address.
+const SCREEN_KEY = 'citybrain.screenKey'
+
+export function loadScreenKey(): string | null {
+  return sessionStorage.getItem(SCREEN_KEY)
+}
+
+export function saveScreenKey(key: string | null): void {
+  if (key) sessionStorage.setItem(SCREEN_KEY, key)
+  else sessionStorage.removeItem(SCREEN_KEY)
+}

@@ -5,8 +5,9 @@
  */
 import { onBeforeUnmount, onMounted, shallowRef, type Ref } from 'vue'
 import * as echarts from 'echarts/core'
-import { BarChart, LineChart, MapChart, PieChart } from 'echarts/charts'
+import { BarChart, HeatmapChart, LineChart, MapChart, PieChart } from 'echarts/charts'
 import {
+  CalendarComponent,
   GridComponent,
   LegendComponent,
   TitleComponent,
@@ -21,6 +22,8 @@ echarts.use([
   BarChart,
   LineChart,
   PieChart,
+  HeatmapChart,
+  CalendarComponent,
   TitleComponent,
   TooltipComponent,
   LegendComponent,

@@ -1,9 +1,11 @@
 // The icons the menu may name in route meta; imported one by one to keep the bundle small.
 import {
   Bell,
+  ChatLineSquare,
   Coin,
   Connection,
   DataAnalysis,
+  DataBoard,
   Document,
   Files,
   HomeFilled,
@@ -22,9 +24,11 @@ import type { Component } from 'vue'
 
 const ICONS: Record<string, Component> = {
   Bell,
+  ChatLineSquare,
   Coin,
   Connection,
   DataAnalysis,
+  DataBoard,
   Document,
   Files,
   HomeFilled,

@@ -10,9 +10,11 @@ import { searchRoutes } from '@/modules/search/routes'
 import { reportsRoutes } from '@/modules/reports/routes'
 import { messagesRoutes } from '@/modules/messages/routes'
 import { masterdataRoutes } from '@/modules/masterdata/routes'
+import { boardsFullScreenRoutes, boardsRoutes } from '@/modules/boards/routes'
 
 /** Layout children of every module, in menu order. */
 export const moduleRoutes: RouteRecordRaw[] = [
+  ...boardsRoutes,
   ...regionsRoutes,
   ...messagesRoutes,
   ...datahubRoutes,
@@ -28,6 +30,7 @@ export const moduleRoutes: RouteRecordRaw[] = [
 export const routes: RouteRecordRaw[] = [
   ...iamPublicRoutes,
   ...datahubPublicRoutes,
+  ...boardsFullScreenRoutes,
   {
     path: '/',
     component: AdminLayout,

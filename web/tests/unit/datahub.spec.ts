@@ -7,7 +7,7 @@ import { guard } from '@/router'
 import { saveToken } from '@/api/session'
 import { importErrors, type Resource } from '@/modules/datahub/api'
 import { scoreTag } from '@/modules/datahub/labels'
-import { examplesOf, parseReport } from '@/modules/datahub/report'
+import { examplesOf, type QualityReport } from '@/modules/datahub/report'
 import { blankResource, toForm, toUpdate, validationLines } from '@/modules/datahub/resource-form'
 
 // What the backend's analyst and viewer roles hold (citybrain.iam.permissions.BUILTIN_ROLES).
@@ -59,8 +59,11 @@ describe('the open-data page', () => {
 })
 
 describe('quality report', () => {
-  const raw = {
+  const report: QualityReport = {
     id: 7,
+    batch_id: 3,
+    resource_code: 'MZ-DB',
+    department_code: '620722-MZ',
     total_rows: 3,
     passed_rows: 2,
     failed_rows: 1,
@@ -73,24 +76,12 @@ describe('quality report', () => {
     ],
     fields: [{ item: 'households', title: '户数', failed: 1 }],
     unknown_columns: ['remark'],
+    created_at: '2026-12-07T10:00:00',
   }
 
-  it('reads what the backend answers', () => {
-    const report = parseReport(raw)
-    expect(report?.score).toBe(66.67)
-    expect(report?.rules[0]?.label).toBe('数据类型')
-    expect(report?.fields).toEqual([{ item: 'households', title: '户数', failed: 1 }])
-    expect(report?.unknownColumns).toEqual(['remark'])
-    expect(report && examplesOf(report)).toEqual([{ row: 4, value: 'abc', reason: 'not_integer', message: '不是整数', title: '户数', label: '数据类型' }])
-  })
-
-  it('tolerates a missing or partial report', () => {
-    expect(parseReport(null)).toBeNull()
-    expect(parseReport([])).toBeNull()
-    const partial = parseReport({ rules: [{ item: 'x' }, 'junk'], fields: 'junk' })
-    expect(partial?.rules).toEqual([{ rule: '', item: 'x', title: 'x', kind: '', label: '', failed: 0, examples: [] }])
-    expect(partial?.fields).toEqual([])
-    expect(partial?.score).toBeNull()
+  it('flattens the examples of every rule for one table', () => {
+    expect(examplesOf(report)).toEqual([{ row: 4, value: 'abc', reason: 'not_integer', message: '不是整数', title: '户数', label: '数据类型' }])
+    expect(examplesOf({ ...report, rules: [] })).toEqual([])
   })
 
   it('colours scores', () => {

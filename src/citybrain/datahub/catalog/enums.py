@@ -52,7 +52,7 @@ class ItemType(StrEnum):
 
 
 class MaskKind(StrEnum):
-    """How an item is masked when shared; mirrors datahub.sharing.masking kinds."""
+    """How an item is masked when shared; mirrors core.masking kinds."""
 
     none = "none"
     id_number = "id_number"

@@ -27,7 +27,7 @@ from citybrain.core.context import actor_of
 from citybrain.core.crypto import FieldCipher
 from citybrain.core.errors import Conflict, InvalidState, PermissionDenied
 from citybrain.datahub.catalog import scope as catalog_scope
-from citybrain.datahub.datasources import rules
+from citybrain.datahub.datasources import rules, usage
 from citybrain.datahub.datasources.config import get_datasource_settings
 from citybrain.datahub.datasources.models import Datasource
 from citybrain.datahub.datasources.queries import get_source
@@ -223,17 +223,9 @@ def delete_source(session: Session, *, source_id: int, region_code: str) -> None
 
     Raises NotFound ``datasource_not_found``, PermissionDenied ``region_out_of_scope``,
     Conflict ``datasource_in_use``."""
-    # Imported here: ingest depends on data sources, not the other way round, except for this
-    # one question "is it still scheduled?".
-    from citybrain.datahub.ingest.models import IngestSourceSchedule
-
     source = get_source(session, source_id=source_id, region_code=region_code)
     _managed(source, region_code)
-    used = session.execute(
-        select(func.count())
-        .select_from(IngestSourceSchedule)
-        .where(IngestSourceSchedule.source_id == source.id)
-    ).scalar_one()
+    used = usage.count_uses(session, source.id)  # ingest's pull schedules (datasources.usage)
     if used:
         raise Conflict(
             f"数据源“{source.name}”仍被 {used} 个定时抽取使用，请改为停用",

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from citybrain.core.clock import utcnow
 from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import service as catalog_service
-from citybrain.datahub.catalog.demo import seed_demo_demands
 from citybrain.datahub.catalog.models import CatalogDemand, CatalogResource
 from citybrain.datahub.catalog.schemas import DemandCreate
+from citybrain.datahub.demo.catalog import seed_demo_demands
 from citybrain.datahub.sharing import rules
 from citybrain.datahub.sharing import service as sharing
 from citybrain.datahub.sharing.models import SharingRequest

@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 from citybrain.analytics.hub import HubStore, open_hub
 from citybrain.core.config import Settings
 from citybrain.core.crypto import sm4_gcm_decrypt, sm4_gcm_encrypt
-from citybrain.datahub.catalog.demo import seed_demo_catalog
 from citybrain.datahub.demo import files
+from citybrain.datahub.demo.catalog import seed_demo_catalog
 from citybrain.datahub.demo.enterprises import generate_enterprises
 from citybrain.datahub.demo.people import generate_people, town_codes
 from citybrain.datahub.demo.town_stats import TARGET_SERIAL, load_town_population

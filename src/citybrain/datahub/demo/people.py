@@ -1,7 +1,7 @@
 """The persons of the demo departments' sources, as the departments would export them.
 
 True persons and their per-department records come from the seeded synthetic generator of
-:mod:`citybrain.datahub.masterdata.synthetic` (households, name typos, missing ID numbers, birth
+:mod:`citybrain.datahub.demo.synthetic` (households, name typos, missing ID numbers, birth
 dates and phones, address variants, duplicate registrations), so one person appears in 公安,
 民政, 卫健 and 人社 with the differences linkage has to see through. This module adds what the
 generator does not: each department's own columns, the 养老 register's age limit, and faults
@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from citybrain.datahub.masterdata.synthetic import (
+from citybrain.datahub.demo.synthetic import (
     DepartmentProfile,
     generate_person_records,
     load_minle_villages,

@@ -41,7 +41,7 @@ def batch_detail(session: Session, batch_id: int, *, scope: Scope) -> BatchDetai
     live = progress_registry.get(batch_id)
     detail = BatchDetail.model_validate(batch)
     if report is not None:
-        detail.report = report.model_dump(mode="json")
+        detail.report = report
     if live is not None:
         detail.progress = ProgressRead(done=live.done, total=live.total, finished=live.finished)
         if batch.status == BatchStatus.queued.value and not live.finished:

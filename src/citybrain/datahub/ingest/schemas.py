@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from citybrain.core.pagination import Page
+from citybrain.datahub.quality.schemas import ReportRead
 
 
 class BatchStatus(StrEnum):
@@ -98,7 +98,7 @@ class BatchRead(BaseModel):
 
 
 class BatchDetail(BatchRead):
-    report: dict[str, Any] | None = None
+    report: ReportRead | None = None
     progress: ProgressRead | None = None
 
 

@@ -21,6 +21,7 @@ from citybrain.core.context import actor_of
 from citybrain.core.crypto import sm3_hex
 from citybrain.core.domain_events import publish
 from citybrain.core.errors import DomainError
+from citybrain.datahub.ingest import failed_rows
 from citybrain.datahub.ingest.errors import BatchFailed, BatchRejected
 from citybrain.datahub.ingest.mapping import ColumnMapping
 from citybrain.datahub.ingest.models import IngestBatch, IngestQuarantineRow
@@ -184,9 +185,10 @@ def loaded(
     tally: QualityTally,
     spool: QuarantineSpool,
 ) -> BatchResult:
-    """Record a merged batch: its report, a rectification order when rows failed (not for a
-    resubmission, which belongs to its order already) and ``ingest.batch.load``. The
-    quarantined rows are stored by the caller (they may belong to an order instead).
+    """Record a merged batch: its report, a rectification order when rows failed (opened by
+    the handler of :mod:`failed_rows`; not for a resubmission, which belongs to its order
+    already) and ``ingest.batch.load``. The quarantined rows are stored by the caller (they
+    may belong to an order instead).
 
     Publishes ``ingest.batch.loaded`` (batch, resource, region and row counts), delivered once
     the caller's transaction commits and dropped if it rolls back: the base libraries link the
@@ -200,9 +202,9 @@ def loaded(
     )
     order_id = batch.rectification_order_id
     if spool.count and origin is not BatchOrigin.rectification:
-        order_id = quality_service.open_order(
+        order_id = failed_rows.hand_over(
             session, batch_id=batch.id, resource=resource, failed_rows=spool.count
-        ).id
+        )
     batch.status = BatchStatus.loaded.value
     batch.row_count = outcome.total
     batch.inserted_rows, batch.updated_rows = merged.inserted, merged.updated

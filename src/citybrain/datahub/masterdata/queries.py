@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from citybrain.core.crypto import FieldCipher
 from citybrain.core.errors import NotFound
+from citybrain.core.masking import mask_value
 from citybrain.core.pagination import PageParams, paginate
 from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import scope as catalog_scope
@@ -45,7 +46,6 @@ from citybrain.datahub.quality.validators import (
     normalize_mobile,
     normalize_resident_id,
 )
-from citybrain.datahub.sharing.masking import mask_value
 from citybrain.regions import queries as region_queries
 
 PERSON_MASKS = {"name": "name", "id_number": "id_number", "phone": "mobile", "address": "address"}

@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from citybrain.core.crypto import FieldCipher
+from citybrain.core.masking import mask_value
 from citybrain.core.pagination import PageParams
 from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import scope as catalog_scope
@@ -38,7 +39,6 @@ from citybrain.datahub.masterdata.schemas import (
     SourceRecordRead,
 )
 from citybrain.datahub.masterdata.writing import ATTRIBUTE_CONTEXT
-from citybrain.datahub.sharing.masking import mask_value
 from citybrain.regions import queries as region_queries
 
 _PairRow = Select[MasterdataReviewPair, MasterdataPerson, MasterdataPerson]

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from citybrain.analytics import hub
 from citybrain.core.errors import PermissionDenied
+from citybrain.core.masking import mask_value
 from citybrain.datahub.catalog.enums import MaskKind
 from citybrain.datahub.catalog.models import CatalogItem
 from citybrain.datahub.ingest.chunks import BIDX_SUFFIX
 from citybrain.datahub.opendata.published import Published, get
-from citybrain.datahub.sharing.masking import mask_value
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 

@@ -1,8 +1,8 @@
-"""Quality rules, batch quality reports and rectification orders (SQLAlchemy only)."""
+"""Quality rules and batch quality reports (SQLAlchemy only)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -45,27 +45,3 @@ class QualityReport(Base):
     fields: Mapped[str] = mapped_column(Text, default="[]")  # JSON: per field counts
     unknown_columns: Mapped[str] = mapped_column(Text, default="[]")  # JSON list, not loaded
     created_at: Mapped[datetime] = mapped_column(index=True)
-
-
-class QualityRectificationOrder(Base):
-    """整改单: the failed rows of one batch, sent to the owning department to fix by a date.
-
-    Status: open → resubmitted (while a resubmission is validated) → closed when every row of
-    the order has passed; a partial resubmission leaves it open with ``remaining_rows``."""
-
-    __tablename__ = "quality_rectification_order"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"), unique=True)
-    resource_code: Mapped[str] = mapped_column(String(64), index=True)
-    department_code: Mapped[str] = mapped_column(String(32), index=True)
-    region_code: Mapped[str] = mapped_column(String(15), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # schemas.OrderStatus
-    failed_rows: Mapped[int] = mapped_column(Integer)
-    remaining_rows: Mapped[int] = mapped_column(Integer)
-    deadline_on: Mapped[date]
-    opened_at: Mapped[datetime]
-    resubmission_count: Mapped[int] = mapped_column(Integer, default=0)
-    last_resubmitted_at: Mapped[datetime | None] = mapped_column(default=None)
-    last_batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batch.id"), default=None)
-    closed_at: Mapped[datetime | None] = mapped_column(default=None)

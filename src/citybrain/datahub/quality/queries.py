@@ -1,21 +1,21 @@
-"""Reads of data quality: a resource's rule set, batch reports, department scores, orders."""
+"""Reads of data quality: a resource's rule set, batch reports, department scores."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citybrain.core.clock import utcnow
 from citybrain.core.errors import InvalidState, NotFound
-from citybrain.core.pagination import PageParams, paginate
 from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import queries as catalog_queries
 from citybrain.datahub.catalog import scope as catalog_scope
 from citybrain.datahub.quality.config import get_quality_settings
-from citybrain.datahub.quality.models import QualityRectificationOrder, QualityReport, QualityRule
+from citybrain.datahub.quality.models import QualityReport, QualityRule
 from citybrain.datahub.quality.rules import (
     KIND_LABELS,
     ItemSpec,
@@ -26,10 +26,6 @@ from citybrain.datahub.quality.rules import (
 )
 from citybrain.datahub.quality.schemas import (
     DepartmentScore,
-    OrderFilter,
-    OrderPage,
-    OrderRead,
-    OrderStatus,
     ReportRead,
     RuleRead,
     RuleSetRead,
@@ -131,14 +127,15 @@ def department_scores(
     session: Session,
     *,
     scope: Scope,
+    open_orders: Mapping[str, int],
     department_code: str | None = None,
     window_days: int | None = None,
 ) -> list[DepartmentScore]:
     """Each department's running score: passed rows / rows × 100 over its batches of the last
     ``window_days`` (setting ``CITYBRAIN_QUALITY_SCORE_WINDOW_DAYS``), so every batch weighs by
-    its size; with the number of its orders not yet closed. Aggregated in SQL. Only the
-    departments ``scope`` covers (its region's, or its own), counting only reports and orders
-    of its region."""
+    its size; with the number of its orders not yet closed, counted by the caller (orders
+    belong to ``rectification``, above quality). Aggregated in SQL. Only the departments
+    ``scope`` covers (its region's, or its own), counting only reports of its region."""
     days = window_days or get_quality_settings().score_window_days
     since = utcnow() - timedelta(days=days)
     query = (
@@ -155,22 +152,8 @@ def department_scores(
         .group_by(QualityReport.department_code)
         .order_by(QualityReport.department_code)
     )
-    open_query = (
-        select(QualityRectificationOrder.department_code, func.count())
-        .where(QualityRectificationOrder.status != OrderStatus.closed.value)
-        .where(
-            catalog_scope.owned_by(
-                scope,
-                QualityRectificationOrder.region_code,
-                QualityRectificationOrder.department_code,
-            )
-        )
-        .group_by(QualityRectificationOrder.department_code)
-    )
     if department_code is not None:
         query = query.where(QualityReport.department_code == department_code)
-        open_query = open_query.where(QualityRectificationOrder.department_code == department_code)
-    open_orders = {str(code): int(n) for code, n in session.execute(open_query).all()}
     scores = []
     for code, batches, total, passed in session.execute(query).all():
         total, passed = int(total), int(passed)
@@ -187,57 +170,6 @@ def department_scores(
     return scores
 
 
-def get_order(session: Session, order_id: int, *, scope: Scope) -> QualityRectificationOrder:
-    """The order ``order_id``; NotFound ``order_not_found`` also outside the caller's region."""
-    order = session.get(QualityRectificationOrder, order_id)
-    if order is None or not _owns(scope, order.region_code, order.department_code):
-        raise NotFound(f"整改单不存在: {order_id}", code="order_not_found", detail=order_id)
-    return order
-
-
-def read_order(session: Session, order_id: int, *, scope: Scope) -> OrderRead:
-    return order_read(get_order(session, order_id, scope=scope))
-
-
-def order_read(order: QualityRectificationOrder) -> OrderRead:
-    read = OrderRead.model_validate(order)
-    read.overdue = order.status != OrderStatus.closed.value and order.deadline_on < utcnow().date()
-    return read
-
-
-def list_orders(
-    session: Session, filters: OrderFilter, params: PageParams, *, scope: Scope
-) -> OrderPage:
-    """Orders newest first, within the caller's region subtree."""
-    query: Select[QualityRectificationOrder] = (
-        select(QualityRectificationOrder)
-        .where(
-            catalog_scope.owned_by(
-                scope,
-                QualityRectificationOrder.region_code,
-                QualityRectificationOrder.department_code,
-            )
-        )
-        .order_by(QualityRectificationOrder.id.desc())
-    )
-    if filters.department_code:
-        query = query.where(QualityRectificationOrder.department_code == filters.department_code)
-    if filters.resource_code:
-        query = query.where(QualityRectificationOrder.resource_code == filters.resource_code)
-    if filters.status is not None:
-        query = query.where(QualityRectificationOrder.status == filters.status.value)
-    rows, total = paginate(session, query, params)
-    return OrderPage(
-        items=[order_read(o) for o in rows], total=total, page=params.page, size=params.size
-    )
-
-
 def _owns(scope: Scope, region_code: str, department_code: str) -> bool:
-    """A report or order belongs to the caller: its region and its department are covered."""
+    """A report belongs to the caller: its region and its department are covered."""
     return catalog_scope.covers(scope, region_code) and scope.covers_department(department_code)
-
-
-def order_of_batch(session: Session, batch_id: int) -> QualityRectificationOrder | None:
-    return session.execute(
-        select(QualityRectificationOrder).where(QualityRectificationOrder.batch_id == batch_id)
-    ).scalar_one_or_none()

@@ -2,18 +2,23 @@
 
 Counts failures per rule (``item.kind``) and per field, keeps the first few examples of each
 rule with their row number and the value MASKED (an example never shows an ID or a phone number
-in the clear), and scores the batch as passed rows / rows × 100.
+in the clear), and scores the batch as passed rows / rows × 100. The report's shape is the
+schema of ``quality.schemas`` (``QualityReportRule``, ``QualityReportField``), stored as JSON.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from citybrain.core.masking import mask_value
 from citybrain.datahub.quality.checks import message_of
 from citybrain.datahub.quality.rules import KIND_LABELS, RuleKind
-from citybrain.datahub.sharing.masking import mask_value
+from citybrain.datahub.quality.schemas import (
+    QualityReportExample,
+    QualityReportField,
+    QualityReportRule,
+)
 
 _EXAMPLE_CHARS = 64
 _MASK_BY_RULE = {"resident_id": "id_number", "phone": "mobile", "mobile": "mobile"}
@@ -43,7 +48,7 @@ class _RuleTally:
     kind: str
     failed: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
-    examples: list[dict[str, Any]] = field(default_factory=list)
+    examples: list[QualityReportExample] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -77,12 +82,12 @@ class QualityTally:
             tally.reasons[problem.reason] = tally.reasons.get(problem.reason, 0) + 1
             if len(tally.examples) < self.examples_per_rule:
                 tally.examples.append(
-                    {
-                        "row": row,
-                        "value": self._masked(problem.item, problem.kind, raw.get(problem.item)),
-                        "reason": problem.reason,
-                        "message": message_of(problem.reason),
-                    }
+                    QualityReportExample(
+                        row=row,
+                        value=self._masked(problem.item, problem.kind, raw.get(problem.item)),
+                        reason=problem.reason,
+                        message=message_of(problem.reason),
+                    )
                 )
             self._fields[problem.item] = self._fields.get(problem.item, 0) + 1
 
@@ -101,26 +106,26 @@ class QualityTally:
             return None
         return round(self.passed / self.total * 100, 2)
 
-    def rules_json(self) -> list[dict[str, Any]]:
-        out = []
-        for tally in sorted(self._rules.values(), key=lambda t: (-t.failed, t.item, t.kind)):
-            out.append(
-                {
-                    "rule": f"{tally.item}.{tally.kind}",
-                    "item": tally.item,
-                    "title": self.titles.get(tally.item, tally.item),
-                    "kind": tally.kind,
-                    "label": _label(tally.kind),
-                    "failed": tally.failed,
-                    "reasons": dict(tally.reasons),
-                    "examples": list(tally.examples),
-                }
-            )
-        return out
-
-    def fields_json(self) -> list[dict[str, Any]]:
+    def report_rules(self) -> list[QualityReportRule]:
+        """Failures per rule, most failed first."""
         return [
-            {"item": item, "title": self.titles.get(item, item), "failed": count}
+            QualityReportRule(
+                rule=f"{tally.item}.{tally.kind}",
+                item=tally.item,
+                title=self.titles.get(tally.item, tally.item),
+                kind=tally.kind,
+                label=_label(tally.kind),
+                failed=tally.failed,
+                reasons=dict(tally.reasons),
+                examples=list(tally.examples),
+            )
+            for tally in sorted(self._rules.values(), key=lambda t: (-t.failed, t.item, t.kind))
+        ]
+
+    def report_fields(self) -> list[QualityReportField]:
+        """Failed checks per item, most failed first."""
+        return [
+            QualityReportField(item=item, title=self.titles.get(item, item), failed=count)
             for item, count in sorted(self._fields.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
 

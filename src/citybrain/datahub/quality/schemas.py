@@ -1,28 +1,13 @@
-"""Pydantic shapes of quality rules, reports, scores and rectification orders."""
+"""Pydantic shapes of quality rules, reports and department scores."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from citybrain.core.pagination import Page
 from citybrain.datahub.quality.rules import RuleKind
-
-
-class OrderStatus(StrEnum):
-    open = "open"  # 待整改
-    resubmitted = "resubmitted"  # 已重报, being validated
-    closed = "closed"  # 已办结: every row passed
-
-
-ORDER_STATUS_LABELS: dict[str, str] = {
-    "open": "待整改",
-    "resubmitted": "已重报",
-    "closed": "已办结",
-}
 
 
 class RuleWrite(BaseModel):
@@ -49,7 +34,40 @@ class RuleSetRead(BaseModel):
     explicit: list[RuleWrite]
 
 
+class QualityReportExample(BaseModel):
+    """One failing row of a rule, as an example: its number in the source and its value MASKED
+    (an example never shows an ID or a phone number in the clear; at most 64 characters)."""
+
+    row: int
+    value: str | None
+    reason: str = Field(description="Stable reason code, e.g. bad_checksum")
+    message: str = Field(description="The reason in Chinese")
+
+
+class QualityReportRule(BaseModel):
+    """Failures of one rule (``item.kind``) in a batch, with the first few examples."""
+
+    rule: str = Field(description="item.kind")
+    item: str
+    title: str = Field(description="The item's Chinese title")
+    kind: str = Field(description='A RuleKind value, or "source" for a cell that could not be read')
+    label: str = Field(description="The rule's Chinese label")
+    failed: int
+    reasons: dict[str, int] = Field(description="Reason code → rows")
+    examples: list[QualityReportExample]
+
+
+class QualityReportField(BaseModel):
+    """Failed checks on one item (a row failing two rules of the item counts twice)."""
+
+    item: str
+    title: str
+    failed: int
+
+
 class ReportRead(BaseModel):
+    """The quality report of one ingest batch: counts, score and failures per rule and field."""
+
     id: int
     batch_id: int
     resource_code: str
@@ -58,8 +76,8 @@ class ReportRead(BaseModel):
     passed_rows: int
     failed_rows: int
     score: float | None
-    rules: list[dict[str, Any]]
-    fields: list[dict[str, Any]]
+    rules: list[QualityReportRule]
+    fields: list[QualityReportField]
     unknown_columns: list[str]
     created_at: datetime
 
@@ -71,44 +89,3 @@ class DepartmentScore(BaseModel):
     passed_rows: int
     score: float | None
     open_orders: int
-
-
-class OrderRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    batch_id: int
-    resource_code: str
-    department_code: str
-    region_code: str
-    status: OrderStatus
-    failed_rows: int
-    remaining_rows: int
-    deadline_on: date
-    opened_at: datetime
-    resubmission_count: int
-    last_resubmitted_at: datetime | None
-    last_batch_id: int | None
-    closed_at: datetime | None
-    overdue: bool = False
-
-
-class OrderPage(Page[OrderRead]):
-    pass
-
-
-class OrderFilter(BaseModel):
-    department_code: str | None = None
-    resource_code: str | None = None
-    status: OrderStatus | None = None
-
-
-class ResubmitResult(BaseModel):
-    order_id: int
-    batch_id: int
-    status: OrderStatus
-    submitted_rows: int
-    passed_rows: int
-    failed_rows: int
-    remaining_rows: int
-    ignored_rows: int

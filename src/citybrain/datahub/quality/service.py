@@ -1,4 +1,4 @@
-"""Commands of data quality: explicit rules, batch reports, rectification orders.
+"""Commands of data quality: explicit rules and batch reports.
 
 Every command flushes (never commits) and writes its audit record in the caller's transaction.
 """
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -15,24 +14,16 @@ from sqlalchemy.orm import Session
 from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.context import actor_of
-from citybrain.core.errors import BadInput, InvalidState, PermissionDenied
+from citybrain.core.errors import BadInput, PermissionDenied
 from citybrain.core.scope import Scope
 from citybrain.datahub.catalog import scope as catalog_scope
-from citybrain.datahub.quality.config import get_quality_settings
-from citybrain.datahub.quality.models import QualityRectificationOrder, QualityReport, QualityRule
-from citybrain.datahub.quality.queries import explicit_rules, get_order, resource_spec
+from citybrain.datahub.quality.models import QualityReport, QualityRule
+from citybrain.datahub.quality.queries import explicit_rules, resource_spec
 from citybrain.datahub.quality.report import QualityTally
 from citybrain.datahub.quality.rules import ResourceSpec, RuleSpec, check_rule
-from citybrain.datahub.quality.schemas import OrderStatus, RuleWrite
+from citybrain.datahub.quality.schemas import RuleWrite
 
-__all__ = [
-    "begin_resubmission",
-    "explicit_rules",
-    "open_order",
-    "record_report",
-    "set_rules",
-    "settle_order",
-]
+__all__ = ["explicit_rules", "record_report", "set_rules"]
 
 
 def set_rules(
@@ -119,100 +110,15 @@ def record_report(
         passed_rows=tally.passed,
         failed_rows=tally.failed_rows,
         score=tally.score,
-        rules=json.dumps(tally.rules_json(), ensure_ascii=False),
-        fields=json.dumps(tally.fields_json(), ensure_ascii=False),
+        rules=json.dumps(
+            [rule.model_dump(mode="json") for rule in tally.report_rules()], ensure_ascii=False
+        ),
+        fields=json.dumps(
+            [item.model_dump(mode="json") for item in tally.report_fields()], ensure_ascii=False
+        ),
         unknown_columns=json.dumps(list(unknown_columns), ensure_ascii=False),
         created_at=utcnow(),
     )
     session.add(report)
     session.flush()
     return report
-
-
-def open_order(
-    session: Session, *, batch_id: int, resource: ResourceSpec, failed_rows: int
-) -> QualityRectificationOrder:
-    """Open a rectification order (整改单) for the failed rows of a batch, addressed to the
-    resource's provider department, due ``CITYBRAIN_QUALITY_RECTIFICATION_DAYS`` (10) days
-    from today. Audited as ``quality.rectification.open``."""
-    now = utcnow()
-    order = QualityRectificationOrder(
-        batch_id=batch_id,
-        resource_code=resource.code,
-        department_code=resource.department_code,
-        region_code=resource.region_code,
-        status=OrderStatus.open.value,
-        failed_rows=failed_rows,
-        remaining_rows=failed_rows,
-        opened_at=now,
-        resubmission_count=0,
-        deadline_on=now.date() + timedelta(days=get_quality_settings().rectification_days),
-    )
-    session.add(order)
-    session.flush()
-    audit.record(
-        session,
-        action="quality.rectification.open",
-        object_type="rectification_order",
-        object_id=str(order.id),
-        region_code=resource.region_code,
-        detail={
-            "batch_id": batch_id,
-            "resource_code": resource.code,
-            "department_code": resource.department_code,
-            "failed_rows": failed_rows,
-            "deadline_on": order.deadline_on.isoformat(),
-        },
-    )
-    return order
-
-
-def begin_resubmission(
-    session: Session, *, order_id: int, scope: Scope
-) -> QualityRectificationOrder:
-    """Mark an order ``resubmitted`` while its resubmitted rows are validated.
-
-    Raises NotFound ``order_not_found`` (also outside ``scope``), InvalidState
-    ``order_closed``."""
-    order = get_order(session, order_id, scope=scope)
-    if order.status == OrderStatus.closed.value:
-        raise InvalidState(f"整改单 {order_id} 已办结", code="order_closed", detail=order_id)
-    order.status = OrderStatus.resubmitted.value
-    session.flush()
-    return order
-
-
-def settle_order(
-    session: Session, *, order: QualityRectificationOrder, batch_id: int, remaining_rows: int
-) -> QualityRectificationOrder:
-    """After a resubmission: closed when no row remains, else open again with the rest.
-
-    Audited as ``quality.rectification.resubmit`` (and ``…close`` when it closes)."""
-    now = utcnow()
-    order.resubmission_count += 1
-    order.last_resubmitted_at = now
-    order.last_batch_id = batch_id
-    order.remaining_rows = remaining_rows
-    closed = remaining_rows == 0
-    order.status = OrderStatus.closed.value if closed else OrderStatus.open.value
-    order.closed_at = now if closed else None
-    detail = {"batch_id": batch_id, "remaining_rows": remaining_rows}
-    audit.record(
-        session,
-        action="quality.rectification.resubmit",
-        object_type="rectification_order",
-        object_id=str(order.id),
-        region_code=order.region_code,
-        detail=detail,
-    )
-    if closed:
-        audit.record(
-            session,
-            action="quality.rectification.close",
-            object_type="rectification_order",
-            object_id=str(order.id),
-            region_code=order.region_code,
-            detail=detail,
-        )
-    session.flush()
-    return order

@@ -23,15 +23,15 @@ from citybrain.datahub.ingest.pipeline import QuarantineSpool, decrypt_quarantin
 from citybrain.datahub.ingest.resources import field_cipher, load_resource
 from citybrain.datahub.ingest.runner import Job, execute
 from citybrain.datahub.ingest.schemas import BatchOrigin
-from citybrain.datahub.quality import service as quality_service
-from citybrain.datahub.quality.queries import get_order
-from citybrain.datahub.quality.schemas import OrderStatus, ResubmitResult
+from citybrain.datahub.rectification import orders
 from citybrain.datahub.rectification.excel import (
     PROBLEM_COLUMN,
     ROW_COLUMN,
     failed_rows_workbook,
     problem_text,
 )
+from citybrain.datahub.rectification.queries import get_order
+from citybrain.datahub.rectification.schemas import OrderStatus, ResubmitResult
 
 
 def download_failed_rows_xlsx(
@@ -105,7 +105,7 @@ def resubmit(
         path.write_bytes(data)
         connector = XlsxConnector(path, row_errors="record")
         _require_row_column(connector)
-        quality_service.begin_resubmission(session, order_id=order.id, scope=scope)
+        orders.begin_resubmission(session, order_id=order.id, scope=scope)
         chosen: set[int] = set()
         failed: set[int] = set()
         ignored: list[int] = []
@@ -147,9 +147,7 @@ def resubmit(
             session.flush()
             raise
     remaining = sum(1 for q in open_rows.values() if q.resolved_at is None)
-    quality_service.settle_order(
-        session, order=order, batch_id=result.batch_id, remaining_rows=remaining
-    )
+    orders.settle_order(session, order=order, batch_id=result.batch_id, remaining_rows=remaining)
     return ResubmitResult(
         order_id=order.id,
         batch_id=result.batch_id,

@@ -20,8 +20,8 @@ from typing import Any, Final
 
 from citybrain.core.crypto import hmac_sm3
 from citybrain.core.errors import BadInput, PermissionDenied
+from citybrain.core.masking import mask_value, pseudonymise
 from citybrain.datahub.catalog.enums import MaskKind, Sensitivity, ShareType
-from citybrain.datahub.sharing.masking import mask_value, pseudonymise
 
 CHINA_TZ: Final = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving since 1991
 NEVER_CLEAR: Final = frozenset({Sensitivity.sensitive.value, Sensitivity.core.value})

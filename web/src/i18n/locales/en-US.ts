@@ -6,6 +6,7 @@ import reports from './reports.en-US'
 import indicators from './indicators.en-US'
 import messages from './messages.en-US'
 import masterdata from './masterdata.en-US'
+import boards from './boards.en-US'
 
 // Typed as the zh-CN messages: a key missing here is a type error (and a failing unit test).
 const enUS: Messages = {
@@ -285,6 +286,7 @@ const enUS: Messages = {
   ...indicators,
   ...messages,
   ...masterdata,
+  ...boards,
   error: {
     forbidden: 'You may not open this page',
     notFound: 'This page does not exist',

@@ -7,6 +7,7 @@ import reports from './reports.zh-CN'
 import indicators from './indicators.zh-CN'
 import messages from './messages.zh-CN'
 import masterdata from './masterdata.zh-CN'
+import boards from './boards.zh-CN'
 
 const zhCN = {
   app: {
@@ -285,6 +286,7 @@ const zhCN = {
   ...indicators,
   ...messages,
   ...masterdata,
+  ...boards,
   error: {
     forbidden: '您没有访问该页面的权限',
     notFound: '您访问的页面不存在',

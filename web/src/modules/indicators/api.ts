@@ -10,6 +10,7 @@ export type Revision = Schemas['RevisionRead']
 export type Run = Schemas['RunRead']
 export type DurationPoint = Schemas['DurationPoint']
 export type ValueList = Schemas['ValueList']
+export type CalendarDay = Schemas['CalendarDay']
 
 export interface RunQuery {
   indicator?: string
@@ -38,8 +39,72 @@ export const indicatorsApi = {
     unwrap(api.GET('/api/v1/indicators/runs', { params: { query } })),
   rerun: (codes: string[], periodFrom: string, periodTo: string) =>
     unwrap(api.POST('/api/v1/indicators/runs', { body: { codes, period_from: periodFrom, period_to: periodTo } })),
+  retire: (code: string, note = '') =>
+    unwrap(api.POST('/api/v1/indicators/{code}/retire', { params: { path: { code } }, body: { note } })),
+  calendar: (from: string, to: string) =>
+    unwrap(api.GET('/api/v1/indicators/runs/calendar', { params: { query: { from, to } } })),
   durations: (code: string) =>
     unwrap(api.GET('/api/v1/indicators/{code}/durations', { params: { path: { code } } })),
   values: (code: string, query: { region?: string; from?: string; to?: string }) =>
     unwrap(api.GET('/api/v1/indicators/{code}/values', { params: { path: { code }, query } })),
+}
+
+// 五色预警 (/api/v1/indicators/warnings) and 问题反馈 (/api/v1/indicators/feedback).
+export type Warning = Schemas['IndicatorWarningRead']
+export type WarningColour = Schemas['IndicatorWarningColour']
+export type WarningStatus = Schemas['IndicatorWarningStatus']
+export type WarningRuleSpec = Schemas['IndicatorWarningRuleSpec']
+export type WarningBand = Schemas['IndicatorWarningBand']
+export type WarningRules = Schemas['IndicatorWarningRules']
+export type Feedback = Schemas['IndicatorFeedbackRead']
+export type FeedbackCreate = Schemas['IndicatorFeedbackCreate']
+export type FeedbackStatus = Schemas['IndicatorFeedbackStatus']
+
+export interface WarningQuery {
+  colour?: WarningColour
+  status?: WarningStatus
+  region?: string
+  indicator?: string
+  page: number
+  size: number
+}
+
+export const warningsApi = {
+  list: (query: WarningQuery) => unwrap(api.GET('/api/v1/indicators/warnings', { params: { query } })),
+  acknowledge: (id: number) =>
+    unwrap(api.POST('/api/v1/indicators/warnings/{warning_id}/acknowledge', { params: { path: { warning_id: id } } })),
+  close: (id: number, note: string) =>
+    unwrap(
+      api.POST('/api/v1/indicators/warnings/{warning_id}/close', { params: { path: { warning_id: id } }, body: { note } }),
+    ),
+  rules: (code: string) => unwrap(api.GET('/api/v1/indicators/warnings/rules/{code}', { params: { path: { code } } })),
+  saveRule: (code: string, body: WarningRuleSpec) =>
+    unwrap(api.PUT('/api/v1/indicators/warnings/rules/{code}', { params: { path: { code } }, body })),
+  saveOverride: (code: string, region: string, body: WarningRuleSpec) =>
+    unwrap(
+      api.PUT('/api/v1/indicators/warnings/rules/{code}/regions/{region}', { params: { path: { code, region } }, body }),
+    ),
+  deleteOverride: (code: string, region: string) =>
+    unwrap(api.DELETE('/api/v1/indicators/warnings/rules/{code}/regions/{region}', { params: { path: { code, region } } })),
+}
+
+export const feedbackApi = {
+  list: (query: { status?: FeedbackStatus; mine?: boolean; indicator?: string; page: number; size: number }) =>
+    unwrap(api.GET('/api/v1/indicators/feedback', { params: { query } })),
+  file: (body: FeedbackCreate) => unwrap(api.POST('/api/v1/indicators/feedback', { body })),
+  assign: (id: number, assignee: string, note = '') =>
+    unwrap(
+      api.POST('/api/v1/indicators/feedback/{feedback_id}/assign', {
+        params: { path: { feedback_id: id } },
+        body: { assignee, note },
+      }),
+    ),
+  resolve: (id: number, note: string) =>
+    unwrap(
+      api.POST('/api/v1/indicators/feedback/{feedback_id}/resolve', { params: { path: { feedback_id: id } }, body: { note } }),
+    ),
+  reject: (id: number, note: string) =>
+    unwrap(
+      api.POST('/api/v1/indicators/feedback/{feedback_id}/reject', { params: { path: { feedback_id: id } }, body: { note } }),
+    ),
 }

@@ -15,6 +15,24 @@ export const indicatorsRoutes: RouteRecordRaw[] = [
     meta: { title: 'indicators.runsTitle', permission: 'indicators:read', menu: true, icon: 'Histogram', order: 36 },
   },
   {
+    path: 'indicators/warnings',
+    name: 'indicator-warnings',
+    component: () => import('./views/IndicatorWarningsView.vue'),
+    meta: { title: 'indicators.warningsTitle', permission: 'indicators:read', menu: true, icon: 'Bell', order: 38 },
+  },
+  {
+    path: 'indicators/feedback',
+    name: 'indicator-feedback',
+    component: () => import('./views/IndicatorFeedbackView.vue'),
+    meta: {
+      title: 'indicators.feedbackTitle',
+      permission: ['indicators:feedback', 'indicators:respond'],
+      menu: true,
+      icon: 'ChatLineSquare',
+      order: 39,
+    },
+  },
+  {
     path: 'indicators/review',
     name: 'indicator-review',
     component: () => import('./views/IndicatorReviewView.vue'),

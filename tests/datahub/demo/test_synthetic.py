@@ -10,14 +10,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from citybrain.datahub.masterdata.linkage_model import gb11643_valid_sql
-from citybrain.datahub.masterdata.synthetic import (
+from citybrain.datahub.demo.synthetic import (
     DEPARTMENTS,
     gb11643_check_char,
     generate_person_records,
     make_id_number,
     pairwise_scores,
 )
+from citybrain.datahub.masterdata.linkage_model import gb11643_valid_sql
 
 
 def _id_vectors() -> list[tuple[str, bool]]:

@@ -2,7 +2,7 @@
 
 Faker (zh_CN) supplies the pools (surnames with their weights, given-name characters, phone
 prefixes); a seeded ``random.Random`` combines them. Used by
-:mod:`citybrain.datahub.masterdata.synthetic`, which turns persons into department records.
+:mod:`citybrain.datahub.demo.synthetic`, which turns persons into department records.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from faker import Faker
 
-from citybrain.datahub.masterdata.synthetic_faults import cn_number
+from citybrain.datahub.demo.synthetic_faults import cn_number
 
 # ISO 7064 MOD 11-2 as used by GB 11643: weight of position i (0-based, 17 digits) is
 # 2^(17-i) mod 11 and the check character is "10X98765432"[sum % 11].

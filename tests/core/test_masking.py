@@ -7,7 +7,7 @@ import secrets
 import pytest
 
 from citybrain.core.crypto import CryptoError, hmac_sm3
-from citybrain.datahub.sharing.masking import (
+from citybrain.core.masking import (
     COMPOUND_SURNAMES,
     MaskKind,
     mask_address,

@@ -22,9 +22,8 @@ from pathlib import Path
 
 import duckdb
 
-from citybrain.datahub.masterdata.linkage_eval import PairwiseScores, pairwise_scores
-from citybrain.datahub.masterdata.synthetic_faults import transpose, typo
-from citybrain.datahub.masterdata.synthetic_households import (
+from citybrain.datahub.demo.synthetic_faults import transpose, typo
+from citybrain.datahub.demo.synthetic_households import (
     PersonFactory,
     Pools,
     address,
@@ -33,6 +32,7 @@ from citybrain.datahub.masterdata.synthetic_households import (
     households,
     make_id_number,
 )
+from citybrain.datahub.masterdata.linkage_eval import PairwiseScores, pairwise_scores
 
 # ruff: noqa: S608  # SQL is composed from table names chosen by the calling code only
 
