@@ -100,7 +100,7 @@ def _peak_mb() -> float:
 
 
 def run_citybrain(path: Path, engine_name: str) -> dict[str, Any]:
-    from citybrain.analytics.hub import HubStore
+    from citybrain.analytics.hub import DuckHubStore
     from citybrain.indicators import compute, sqlcheck
     from citybrain.indicators.compute import Definition, Prepared
     from citybrain.indicators.engines import HubEngine, IndicatorEngine
@@ -118,7 +118,7 @@ def run_citybrain(path: Path, engine_name: str) -> dict[str, Any]:
             sa.create_engine(os.environ["BENCH_PG_URL"]), schema=os.environ["BENCH_PG_SCHEMA"]
         )
     else:
-        engine = HubEngine(HubStore(path))
+        engine = HubEngine(DuckHubStore(path))
     schema = {TABLE: {"town_code": "VARCHAR", "accepted_on": "DATE", "finished_on": "DATE",
                       "limit_days": "BIGINT", "overdue": "BOOLEAN", "rating": "BIGINT",
                       "channel": "VARCHAR", "item_type": "VARCHAR", "fee": "DOUBLE"}}  # fmt: skip

@@ -268,7 +268,7 @@ def _read_csv(path: Path, folder: Path) -> tuple[float, int]:
 def run(args: argparse.Namespace, home: Path) -> None:
     import duckdb
 
-    from citybrain.analytics.hub import HubStore
+    from citybrain.analytics.hub import DuckHubStore
     from citybrain.core.context import set_actor
     from citybrain.datahub.ingest import config, service
 
@@ -288,7 +288,7 @@ def run(args: argparse.Namespace, home: Path) -> None:
 
     peer = [_read_csv(path, home)]
     print(f"duckdb read_csv, no checks: {peer[0][0]:.2f} s = {peer[0][1] / peer[0][0]:,.0f} rows/s")
-    store = HubStore(home / "hub.duckdb")
+    store = DuckHubStore(home / "hub.duckdb")
     timings: dict[str, tuple[float, dict[str, float]]] = {}
     for n, variant in enumerate(args.variants, start=1):
         os.environ["CITYBRAIN_INGEST_BULK"] = "false" if variant == "per-row" else "true"

@@ -276,7 +276,7 @@ def _incremental(
     args: argparse.Namespace, con: duckdb.DuckDBPyConnection, model: dict[str, Any],
     band_share: float, console: Console,
 ) -> dict[str, Any]:  # fmt: skip
-    from citybrain.analytics.hub import HubStore, hub_path
+    from citybrain.analytics.hub import open_hub
     from citybrain.core.context import set_actor
     from citybrain.datahub.demo.synthetic import pairwise_scores
     from citybrain.datahub.masterdata import service
@@ -284,7 +284,7 @@ def _incremental(
     home = Path(os.environ["CITYBRAIN_HOME"])
     with Clock() as setup:
         settings, factory = _installation(home)
-        hub = HubStore(hub_path(settings))
+        hub = open_hub(settings)
         _hub_batch(hub, con, "b1", 1)
         population = _population(con, factory, model, band_share)
     console.print(f"population of {population:,} linked records written in {setup.wall:.1f} s")

@@ -32,6 +32,11 @@ os.environ.update(
         "CITYBRAIN_EVENTS_DEPARTMENT_SAMPLE_LIMIT": "600",
     }
 )
+if os.environ.get("CITYBRAIN_TEST_DATABASE_URL"):
+    # the PostgreSQL pass keeps the hub in PostgreSQL too (a schema per worker, see hub_testing)
+    from hub_testing import PG_URL, WORKER_SCHEMA
+
+    os.environ.update({"CITYBRAIN_HUB_URL": PG_URL, "CITYBRAIN_HUB_SCHEMA": WORKER_SCHEMA})
 os.environ.setdefault(
     "CITYBRAIN_DATA_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data")
 )
@@ -42,8 +47,10 @@ from sqlalchemy import Connection, Engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from citybrain import domains  # noqa: E402
+from citybrain.analytics.hub import HubStore  # noqa: E402
 from citybrain.core.config import Settings, get_settings  # noqa: E402
 from citybrain.core.db import make_engine, make_session_factory  # noqa: E402
+from hub_testing import drop_test_schemas, fresh_store  # noqa: E402
 
 get_settings.cache_clear()
 domains.load()
@@ -55,6 +62,10 @@ def _database_url() -> tuple[str, str | None]:
     if not url:
         return f"sqlite:///{_HOME / 'test.db'}", None
     return url, f"cbtest_{uuid.uuid4().hex[:10]}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    drop_test_schemas()  # the PostgreSQL pass's hub schemas of this worker
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +101,14 @@ def engine(settings: Settings) -> Iterator[Engine]:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture
+def fresh_hub(tmp_path: Path) -> Iterator[HubStore]:
+    """An empty hub of the pass's backend (DuckDB file, or a new PostgreSQL schema)."""
+    store = fresh_store(tmp_path)
+    yield store
+    store.close()
 
 
 @pytest.fixture

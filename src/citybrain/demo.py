@@ -101,7 +101,7 @@ def seed_events(session: Session, settings: Settings) -> None:
 
 
 def load_demo(session: Session, settings: Settings, *, console: Console) -> None:
-    from citybrain.analytics.hub import default_store
+    from citybrain.analytics.hub import open_hub
     from citybrain.datahub.demo import load_datahub_demo
     from citybrain.datahub.demo.activity import seed_demo_activity
     from citybrain.datahub.demo.progress import label
@@ -129,7 +129,7 @@ def load_demo(session: Session, settings: Settings, *, console: Console) -> None
         accounts = create_demo_users(session, county)
         load_datahub_demo(session, settings, progress=report)
         assign_demo_departments(session, county)
-        hub = default_store(settings)
+        hub = open_hub(settings)
         load_stats_demo(session, settings, store=hub, progress=report)
         progress.update(task, description="演示指标 (定义、审核、发布与计算)")
         seed_demo_indicators(session, settings, hub=hub)

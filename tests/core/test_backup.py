@@ -23,6 +23,7 @@ from test_backup_fixtures import (
     runner,
 )
 
+from citybrain.analytics.hub import DuckHubStore
 from citybrain.cli import context as cli_context
 from citybrain.cli import main as cli_main
 from citybrain.core.audit.models import AuditRecord
@@ -31,6 +32,7 @@ from citybrain.core.backup.database import table_digests
 from citybrain.core.errors import BadInput, Conflict
 from citybrain.iam import auth
 from citybrain.iam.models import User
+from hub_testing import PG_URL, new_schema
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +72,9 @@ def test_the_archive_is_private_and_names_every_part(drill: Drill) -> None:
 def test_drill_restores_the_installation_as_of_the_backup(
     drill: Drill, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the hub comes back as the DuckDB file of the new home, whichever store it left (on the
+    # PostgreSQL pass: from a PostgreSQL hub; PostgreSQL to PostgreSQL is test_backup_hub_store)
+    monkeypatch.delenv("CITYBRAIN_HUB_URL", raising=False)
     new_home = tmp_path / "restored"
     result = runner.invoke(cli_main.app, ["restore", str(drill.archive), "--home", str(new_home)])
     assert result.exit_code == 0, result.output
@@ -242,6 +247,8 @@ def test_the_cli_backup_is_audited_and_can_be_encrypted(
             assert json.loads(last.detail)["sha256"] == archive.sha256_file(output)
         again = runner.invoke(cli_main.app, ["backup", str(output)])
         assert again.exit_code != 0  # never overwrites an archive
+    if PG_URL:  # the hub goes back into a PostgreSQL schema of its own (CITYBRAIN_HUB_URL)
+        monkeypatch.setenv("CITYBRAIN_HUB_SCHEMA", new_schema())
     restored = runner.invoke(
         cli_main.app,
         ["restore", str(output), "--home", str(tmp_path / "new"), "--passphrase-stdin"],
@@ -267,7 +274,7 @@ def test_an_older_archive_is_migrated_forward_after_it_is_verified(
         made = service.create_backup(
             settings,
             cli_context.cli_engine(),
-            hub_file=home / "hub.duckdb",
+            hub_store=DuckHubStore(home / "hub.duckdb"),
             output=tmp_path / "old.tar.gz",
         )
     assert made.manifest["alembic_revision"] == "20261122_0001"

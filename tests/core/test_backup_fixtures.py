@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from citybrain.analytics.hub import HubColumn, HubStore, HubTableSpec, hub_path
+from citybrain.analytics.hub import DuckHubStore, HubColumn, HubStore, HubTableSpec, open_hub
 from citybrain.cli import context as cli_context
 from citybrain.cli import main as cli_main
 from citybrain.core.audit import service as audit
@@ -29,6 +28,7 @@ from citybrain.core.config import KEY_NAMES, get_settings
 from citybrain.iam import auth
 from citybrain.iam import service as iam
 from citybrain.regions.writes import RegionValues, upsert_regions
+from hub_testing import PG_URL, new_schema
 
 runner = CliRunner()
 PASSWORD = "Drill-pass-2026!ok"
@@ -45,6 +45,8 @@ def installation_env(
     for name in KEY_NAMES:
         monkeypatch.delenv(f"CITYBRAIN_{name.upper()}", raising=False)
     monkeypatch.setenv("CITYBRAIN_HOME", str(home))
+    if PG_URL:  # the installation's own hub schema on the PostgreSQL pass
+        monkeypatch.setenv("CITYBRAIN_HUB_SCHEMA", new_schema())
     if database_url:
         monkeypatch.setenv("CITYBRAIN_DATABASE_URL", database_url)
     else:
@@ -105,7 +107,7 @@ def build(home: Path, database_url: str = "") -> tuple[str, list[int]]:
         secret = auth.enrol_totp(session, user=users[0]).secret
         session.flush()
         ids = [u.id for u in users]
-    store = HubStore(hub_path(get_settings()))
+    store = open_hub(get_settings())
     with store.staging(HUB_SPEC) as staging:
         staging.append(
             {
@@ -120,12 +122,10 @@ def build(home: Path, database_url: str = "") -> tuple[str, list[int]]:
     return secret, ids
 
 
-def hub_rows(home: Path) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "hub.duckdb"), read_only=True)
-    try:
-        return con.execute(f"SELECT * FROM {HUB_SPEC.table} ORDER BY _key").fetchall()
-    finally:
-        con.close()
+def hub_rows(where: Path | HubStore) -> list[tuple[Any, ...]]:
+    """The drill table's rows in a store, or in the DuckDB hub of a (restored) home."""
+    store = DuckHubStore(where / "hub.duckdb") if isinstance(where, Path) else where
+    return store.query(f"SELECT * FROM {HUB_SPEC.table} ORDER BY _key")
 
 
 def audit_count() -> int:
@@ -183,7 +183,7 @@ def back_up_while_serving(home: Path, archive: Path, *, passphrase: str | None =
         result = backup.create_backup(
             settings,
             cli_context.cli_engine(),
-            hub_file=hub_path(settings),
+            hub_store=open_hub(settings),
             output=archive,
             passphrase=passphrase,
             progress=progress,
@@ -199,7 +199,7 @@ def back_up_while_serving(home: Path, archive: Path, *, passphrase: str | None =
         archive=archive,
         result=result,
         totp_secret="",
-        hub_rows=hub_rows(home),
+        hub_rows=hub_rows(open_hub(get_settings())),
         audit_before=before,
         audit_after=audit_count(),
         written_while_backing_up=during,

@@ -94,6 +94,9 @@ def test_drill_restores_the_lost_schema_as_of_the_backup(
     with engine.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
+    # the hub comes back as the DuckDB file of the new home, whichever store it left (on the
+    # PostgreSQL pass: from a PostgreSQL hub; PostgreSQL to PostgreSQL is test_backup_hub_store)
+    monkeypatch.delenv("CITYBRAIN_HUB_URL", raising=False)
     new_home = tmp_path / "restored"
     result = runner.invoke(
         cli_main.app,

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from citybrain.analytics.hub import HubStore, hub_path, table_name
+from citybrain.analytics.hub import HubStore, open_hub, table_name
 from citybrain.core.config import Settings
 from citybrain.core.db import make_session_factory
 from citybrain.core.scope import Scope
@@ -135,7 +135,7 @@ def build_world(session: Session, settings: Settings, folder: Path) -> World:
         writer = csv.writer(handle)
         writer.writerow(HEADER)
         writer.writerows(rows)
-    hub = HubStore(hub_path(settings))
+    hub = open_hub(settings)
     result = ingest_service.ingest_file(
         session, resource_code=code, path=path, store=hub, settings=settings
     )

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from citybrain.analytics.hub import HubStore, hub_path, table_name
+from citybrain.analytics.hub import HubStore, open_hub, table_name
 from citybrain.core.config import Settings
 from citybrain.datahub.catalog.models import CatalogResource
 from citybrain.datahub.demo.stats_catalog import STATS_RESOURCES
@@ -32,6 +32,7 @@ from citybrain.indicators.models import (
 )
 from citybrain.indicators.warnings.models import IndicatorWarning
 from citybrain.regions import queries as region_queries
+from hub_testing import hub_settings
 
 pytestmark = pytest.mark.slow
 REGION = "620722"
@@ -55,8 +56,8 @@ def _values(session: Session, code: str) -> dict[tuple[str, str], IndicatorValue
 def test_demo_indicators_published_and_rolled_up(
     session: Session, settings: Settings, tmp_path: Path
 ) -> None:
-    home = settings.model_copy(update={"home": tmp_path})
-    store = HubStore(hub_path(home))
+    home = hub_settings(settings, tmp_path)
+    store = open_hub(home)
     statuses = load_stats_demo(session, home, store=store)
     assert set(statuses.values()) == {"loaded"}, statuses
     for entry in STATS_RESOURCES:

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from citybrain.analytics.hub import HubStore
+from citybrain.analytics.hub import DuckHubStore
 from citybrain.indicators import compute, sqlcheck
 from citybrain.indicators.compute import Definition, Prepared
 from citybrain.indicators.engines import HubEngine, SqlEngine
@@ -199,7 +199,7 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubEngin
             [dict(zip("abcdef", r, strict=True)) for r in rows],
         )
     try:
-        yield HubEngine(HubStore(path)), SqlEngine(engine, schema=schema)
+        yield HubEngine(DuckHubStore(path)), SqlEngine(engine, schema=schema)
     finally:
         with engine.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")

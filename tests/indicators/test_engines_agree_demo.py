@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 from test_engines_agree import PG_TYPES, _pg_url
 
-from citybrain.analytics.hub import HubStore, table_name
+from citybrain.analytics.hub import DuckHubStore, table_name
 from citybrain.datahub.demo.people import town_codes
 from citybrain.datahub.demo.stats_common import towns_with_weights
 from citybrain.datahub.demo.stats_load import DEFAULT_SEED, StatsTable, generate_tables
@@ -95,7 +95,7 @@ def demo_engines(
                 for row in rows:
                     copy.write_row(row)
     try:
-        yield HubEngine(HubStore(path)), SqlEngine(engine, schema=schema_name), schema
+        yield HubEngine(DuckHubStore(path)), SqlEngine(engine, schema=schema_name), schema
     finally:
         with engine.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema_name} CASCADE")

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from test_engines_agree import CASES, COLUMNS, Case, T, _prepared, _rows
 
-from citybrain.analytics.hub import HubStore
+from citybrain.analytics.hub import DuckHubStore
 from citybrain.indicators import compute
 from citybrain.indicators.engines import EngineFailure, HubEngine
 from citybrain.indicators.spark import SparkEngine, export_hub_tables, spark_session
@@ -28,7 +28,7 @@ if shutil.which("java") is None:
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubEngine, SparkEngine]]:
     base = Path(tmp_path_factory.mktemp("spark"))
-    store = HubStore(base / "hub.duckdb")
+    store = DuckHubStore(base / "hub.duckdb")
     with duckdb.connect(str(store.path)) as con:
         con.execute(f"CREATE TABLE {T} ({', '.join(f'{c} {t}' for c, t in COLUMNS.items())})")
         con.executemany(f"INSERT INTO {T} VALUES (?, ?, ?, ?, ?, ?)", _rows())
@@ -88,7 +88,7 @@ def test_spark_statement_past_its_limit_is_cancelled(
 
 
 def test_missing_hub_table_refused_at_export(tmp_path: Path) -> None:
-    store = HubStore(tmp_path / "hub.duckdb")
+    store = DuckHubStore(tmp_path / "hub.duckdb")
     with pytest.raises(EngineFailure) as caught:
         export_hub_tables(store, ["absent_table"], tmp_path / "out")
     assert caught.value.code == "hub_table_missing"

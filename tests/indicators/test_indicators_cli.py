@@ -11,7 +11,6 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from citybrain.analytics.hub import HubStore
 from citybrain.cli import indicators as indicators_cli
 from citybrain.core.context import set_actor
 from citybrain.core.db import make_session_factory
@@ -33,9 +32,7 @@ def _cli_on_test_connection(
 
     monkeypatch.setattr(indicators_cli, "cli_session", cli_session)
     monkeypatch.setattr(indicators_cli, "cli_engine", lambda: connection)
-    monkeypatch.setattr(
-        indicators_cli, "default_store", lambda settings=None: HubStore(world.hub.path)
-    )
+    monkeypatch.setattr(indicators_cli, "open_hub", lambda settings: world.hub)
 
 
 def test_run_backfills_in_order_and_lists(session: Session, world: World) -> None:

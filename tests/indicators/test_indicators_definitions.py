@@ -33,7 +33,7 @@ def test_a_good_definition_is_dry_run_and_traced_to_the_catalog(
     assert result.row_count == 8  # 3 towns × 3 months, one missing
     assert result.columns == ["region_code", "period", "value"]
     assert result.period_type == "date"
-    assert result.engine == "duckdb"
+    assert result.engine == world.hub.backend  # duckdb, or postgresql on the PostgreSQL pass
     row = create(session, world, "t_ok")
     assert row.status == "draft"
     assert row.source_resources == f'["{world.resource}"]'

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from citybrain.core.errors import DomainError
 from citybrain.core.pagination import PageParams
 from citybrain.indicators import queries, run_queries
-from citybrain.indicators.engines import HubEngine, timeout_failure
+from citybrain.indicators.engines import hub_engine, timeout_failure
 from citybrain.indicators.models import IndicatorRun, IndicatorValue
 from citybrain.indicators.schemas import RunFilter
 
@@ -70,10 +70,11 @@ def test_derived_runs_after_its_inputs_and_is_skipped_when_they_fail(
     assert all(twice[key] == base_values[key] * 2 + 1 for key in twice)
     assert twice[(COUNTY, "2024-01")] == base_values[(COUNTY, "2024-01")] * 2 + 1
 
-    def too_slow(self: HubEngine, sql: str, *, timeout_seconds: float) -> object:
+    def too_slow(self: object, sql: str, *, timeout_seconds: float) -> object:
         raise timeout_failure(timeout_seconds, "INTERRUPT Error: Interrupted!")
 
-    monkeypatch.setattr(HubEngine, "execute", too_slow)
+    engine = hub_engine(world.hub)  # HubEngine, or SqlEngine when the hub is in PostgreSQL
+    monkeypatch.setattr(type(engine), "execute", too_slow)
     outcomes = run(session, world, ["t_in", "t_twice"], "2024-01", "2024-03")
     assert [(o.code, o.status.value, o.error_code) for o in outcomes] == [
         ("t_in", "timeout", "timeout"),

@@ -33,7 +33,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
-from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.analytics.hub import HubStore, open_hub
 from citybrain.boards.schemas import ScreenCreate
 from citybrain.boards.service import create_screen as register_screen
 from citybrain.core.clock import utcnow
@@ -74,6 +74,7 @@ from citybrain.messages.models import MessageOutbox
 from citybrain.messages.schemas import ChannelCreate, TagCreate, TemplateCreate
 from citybrain.reports import service as reports_service
 from citybrain.reports.schemas import ReportCreate
+from hub_testing import hub_settings
 
 REGIONS = ("620722", "510903")
 DEPARTMENTS = ("GA", "MZ")  # the two departments with users in each region
@@ -379,7 +380,7 @@ def _indicators(
 
 
 def build_world(session: Session, settings: Settings, folder: Path) -> World:
-    hub = HubStore(hub_path(settings))
+    hub = open_hub(settings)
     cells: dict[tuple[str, str], Cell] = {}
     regions: dict[str, RegionObjects] = {}
     actors: dict[str, Actor] = {}
@@ -557,7 +558,7 @@ def world(
     engine: Engine, settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
     home = tmp_path_factory.mktemp("idor-world")
-    world_settings = settings.model_copy(update={"home": home})
+    world_settings = hub_settings(settings, home)
     conn = engine.connect()
     outer = conn.begin()
     try:

@@ -14,7 +14,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from citybrain.analytics.hub import hub_path
+from citybrain.analytics.hub import open_hub
+from citybrain.analytics.hub.pg import PgHubStore
 from citybrain.cli.context import cli_engine, cli_session, console, err_console, settings
 from citybrain.core.audit import service as audit
 from citybrain.core.backup import service
@@ -81,7 +82,7 @@ def backup(
         result = service.create_backup(
             current,
             cli_engine(),
-            hub_file=hub_path(current),
+            hub_store=open_hub(current),
             output=output,
             passphrase=passphrase,
             progress=progress,
@@ -116,6 +117,17 @@ def restore(
     database_url: Annotated[
         str, typer.Option("--database-url", help="PostgreSQL 备份的目标数据库 URL")
     ] = "",
+    hub_url: Annotated[
+        str,
+        typer.Option(
+            "--hub-url",
+            envvar="CITYBRAIN_HUB_URL",
+            help="中枢库放在 PostgreSQL 时的目标 URL (postgresql+psycopg://…); 默认 DuckDB 文件",
+        ),
+    ] = "",
+    hub_schema: Annotated[
+        str, typer.Option("--hub-schema", envvar="CITYBRAIN_HUB_SCHEMA", help="中枢库模式")
+    ] = "hub",
     force: Annotated[bool, typer.Option("--force", help="目标非空时仍覆盖")] = False,
     passphrase_stdin: PassphraseStdin = False,
 ) -> None:
@@ -130,6 +142,7 @@ def restore(
             archive,
             home=home,
             database_url=database_url,
+            hub_store=PgHubStore(hub_url, schema=hub_schema) if hub_url else None,
             force=force,
             passphrase=passphrase,
             progress=progress,

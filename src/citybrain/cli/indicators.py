@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from citybrain.analytics.hub import default_store
+from citybrain.analytics.hub import open_hub
 from citybrain.cli.context import cli_engine, cli_session, console, err_console, settings
 from citybrain.core.db import make_session_factory
 from citybrain.core.errors import DomainError
@@ -84,7 +84,7 @@ def run_indicators(codes: Codes, first: First, last: Last) -> None:
         outcomes = runs.execute_batch(
             factory,
             batch_key=batch,
-            hub=default_store(settings()),
+            hub=open_hub(settings()),
             settings=settings(),
             progress=report,
         )

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from citybrain.analytics.hub import default_store
-from citybrain.cli.context import cli_session, console
+from citybrain.analytics.hub import open_hub
+from citybrain.cli.context import cli_session, console, settings
 from citybrain.datahub.masterdata import service, training
 from citybrain.datahub.masterdata.build import BuildReport
 
@@ -31,7 +31,7 @@ def rebuild_persons(resources: Resources, retrain: bool = False) -> None:
     """把各部门人员资源关联进人口库 (主键稳定, 新记录并入已有主档)."""
     with console.status("记录关联中…"), cli_session() as session:
         report = service.rebuild_persons(
-            session, hub=default_store(), resource_codes=resources, retrain=retrain
+            session, hub=open_hub(settings()), resource_codes=resources, retrain=retrain
         )
     _show(report)
 
@@ -40,7 +40,9 @@ def rebuild_persons(resources: Resources, retrain: bool = False) -> None:
 def rebuild_entities(resources: Resources) -> None:
     """把企业登记等资源归并进法人库."""
     with console.status("归并中…"), cli_session() as session:
-        report = service.rebuild_entities(session, hub=default_store(), resource_codes=resources)
+        report = service.rebuild_entities(
+            session, hub=open_hub(settings()), resource_codes=resources
+        )
     _show(report)
 
 
@@ -48,7 +50,7 @@ def rebuild_entities(resources: Resources) -> None:
 def retrain() -> None:
     """用人口库全部来源记录重新训练匹配模型 (已有主档不重新关联; 以后的关联使用新模型)."""
     with console.status("训练中…"), cli_session() as session:
-        stored = training.retrain_person_model(session, hub=default_store(), reason="manual")
+        stored = training.retrain_person_model(session, hub=open_hub(settings()), reason="manual")
     share = "—" if stored.band_share is None else f"{stored.band_share:.4%}"
     console.print(
         f"人口库匹配模型 #{stored.id}: 训练记录 {stored.trained_records:,} 条; "
@@ -61,7 +63,7 @@ def link_batch(batch_id: int, resource: str) -> None:
     """把一个已入库批次的新记录和变更记录关联进基础库 (通常由后台任务自动完成)."""
     with console.status("关联中…"), cli_session() as session:
         report = service.link_batch(
-            session, hub=default_store(), batch_id=batch_id, resource_code=resource
+            session, hub=open_hub(settings()), batch_id=batch_id, resource_code=resource
         )
     if report is None:
         console.print(f"资源 {resource} 不是人口库或法人库的来源, 无需关联")

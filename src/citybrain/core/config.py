@@ -124,6 +124,17 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "", description="SQLAlchemy URL; empty means the SQLite file citybrain.db under home."
     )
+    hub_url: str = Field(
+        "",
+        description="Where the hub store lives: empty means the DuckDB file hub.duckdb under "
+        "home; a postgresql+psycopg:// URL (the operational database's or another) puts it in "
+        "the schema hub_schema of that database.",
+    )
+    hub_schema: str = Field(
+        "hub",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL schema of the hub when hub_url names a PostgreSQL database.",
+    )
     db_slots: int = Field(
         16,
         ge=1,

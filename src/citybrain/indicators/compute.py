@@ -32,7 +32,7 @@ from citybrain.datahub.quality.rules import ItemSpec, ResourceSpec
 from citybrain.indicators import formula as formulas
 from citybrain.indicators import sqlcheck
 from citybrain.indicators.config import get_indicators_settings
-from citybrain.indicators.engines import EngineFailure, HubEngine, IndicatorEngine, SqlEngine
+from citybrain.indicators.engines import EngineFailure, IndicatorEngine, SqlEngine, hub_engine
 from citybrain.indicators.models import Indicator, IndicatorValue
 from citybrain.indicators.periods import Granularity, shift, start_of
 from citybrain.indicators.rules import (
@@ -220,7 +220,7 @@ def _hub_engine(hub: HubStore, tables: Sequence[str], settings: Settings) -> Ind
     ``CITYBRAIN_INDICATORS_SPARK_MASTER`` is set."""
     options = get_indicators_settings()
     if not options.spark_master:
-        return HubEngine(hub)
+        return hub_engine(hub)
     from citybrain.indicators import spark  # pyspark loads only when Spark is configured
 
     directory = Path(options.spark_exchange_dir or settings.home / "spark")

@@ -4,6 +4,9 @@ An engine takes SQL already in its dialect (``sqlcheck.to_dialect``), runs it re
 a time limit, and answers columns and rows. Errors come back as :class:`EngineFailure` with a
 stable code; the engine's own message is kept as ``internal`` (shown to operators only).
 
+- :func:`hub_engine` picks the engine of the hub store: :class:`HubEngine` for the DuckDB file,
+  :class:`SqlEngine` on the store's engine with ``search_path`` = the hub schema when the hub is
+  in PostgreSQL (the SQL is then transpiled to ``postgres`` like for a registered source).
 - :class:`HubEngine` reads the hub (DuckDB). DuckDB lets a process hold a file in one
   configuration only, and ingest writes the hub in the same process, so the connection is the
   hub's ordinary one and the statement runs in a ``BEGIN TRANSACTION READ ONLY`` that is rolled
@@ -26,7 +29,7 @@ from typing import Any, Protocol
 import duckdb
 import sqlalchemy as sa
 
-from citybrain.analytics.hub import HubStore
+from citybrain.analytics.hub import DuckHubStore, HubStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +75,7 @@ class HubEngine:
     name = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self, store: HubStore) -> None:
+    def __init__(self, store: DuckHubStore) -> None:
         self.store = store
         self._stack: contextlib.ExitStack | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
@@ -134,7 +137,7 @@ class SqlEngine:
     name = "postgresql"
     dialect = "postgres"
 
-    def __init__(self, engine: sa.Engine, *, schema: str | None = None) -> None:
+    def __init__(self, engine: sa.Engine, *, schema: str | None = None, owned: bool = True) -> None:
         if engine.dialect.name != "postgresql":
             raise EngineFailure(
                 "engine_not_supported",
@@ -142,9 +145,11 @@ class SqlEngine:
             )
         self.engine = engine
         self.schema = schema
+        self.owned = owned  # False: the engine is someone else's (the hub store's), kept open
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self.owned:
+            self.engine.dispose()
 
     def execute(self, sql: str, *, timeout_seconds: float) -> ResultSet:
         started = time.perf_counter()
@@ -174,3 +179,14 @@ class SqlEngine:
                 ) from exc
             raise EngineFailure("engine_error", "查询执行失败", internal=internal) from exc
         return ResultSet(columns, rows, int((time.perf_counter() - started) * 1000))
+
+
+def hub_engine(store: HubStore) -> IndicatorEngine:
+    """The engine that runs indicator SQL where ``store`` keeps the hub."""
+    from citybrain.analytics.hub.pg import PgHubStore
+
+    if isinstance(store, PgHubStore):
+        return SqlEngine(store.engine, schema=store.schema, owned=False)
+    if isinstance(store, DuckHubStore):
+        return HubEngine(store)
+    raise EngineFailure("engine_not_supported", f"不支持的中枢库: {store.backend}")

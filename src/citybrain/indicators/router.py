@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from citybrain.analytics.hub import default_store
+from citybrain.analytics.hub.deps import HubDep
 from citybrain.core.pagination import PageParams
 from citybrain.core.scope import Scope
 from citybrain.core.security import Principal
@@ -129,7 +129,11 @@ def create_set(session: DbSession, principal: Editor, body: SetCreate) -> TreeBo
     summary="校验与试运行指标定义",
 )
 def validate_definition(
-    session: DbSession, principal: Editor, settings: AppSettings, body: ValidationRequest
+    session: DbSession,
+    principal: Editor,
+    settings: AppSettings,
+    hub: HubDep,
+    body: ValidationRequest,
 ) -> ValidationResult:
     scope = Scope.of(principal)
     region = normalise_code(body.region_code or scope.region_code)
@@ -139,7 +143,7 @@ def validate_definition(
         spec,
         code=body.code,
         region_code=region,
-        hub=default_store(settings),
+        hub=hub,
         settings=settings,
     )
     return result
@@ -157,12 +161,14 @@ def validate_definition(
     summary="新建指标",
 )
 def create_indicator(
-    session: DbSession, principal: Editor, settings: AppSettings, body: IndicatorCreate
+    session: DbSession,
+    principal: Editor,
+    settings: AppSettings,
+    hub: HubDep,
+    body: IndicatorCreate,
 ) -> IndicatorRead:
     scope = Scope.of(principal)
-    row = service.create_indicator(
-        session, spec=body, scope=scope, hub=default_store(settings), settings=settings
-    )
+    row = service.create_indicator(session, spec=body, scope=scope, hub=hub, settings=settings)
     return queries.read_indicator(session, row.code, scope=scope)
 
 
@@ -219,11 +225,12 @@ def revise_indicator(
     session: DbSession,
     principal: Editor,
     settings: AppSettings,
+    hub: HubDep,
     body: IndicatorDefinition,
 ) -> RevisionRead:
     scope = Scope.of(principal)
     revision = service.revise_indicator(
-        session, code=code, spec=body, scope=scope, hub=default_store(settings), settings=settings
+        session, code=code, spec=body, scope=scope, hub=hub, settings=settings
     )
     return queries.revision_read(revision, service.get_indicator(session, code, scope=scope))
 

@@ -20,7 +20,7 @@ from citybrain.core.db import reading
 from citybrain.core.errors import DomainError
 from citybrain.indicators import compute
 from citybrain.indicators.compute import Definition, Outcome, Prepared
-from citybrain.indicators.engines import EngineFailure, HubEngine
+from citybrain.indicators.engines import EngineFailure, IndicatorEngine, hub_engine
 from citybrain.indicators.fused import compute_fused
 from citybrain.indicators.models import Indicator, IndicatorRun
 from citybrain.indicators.rules import EngineKind, Kind
@@ -57,7 +57,7 @@ def prefetch_fused(
     except (DomainError, EngineFailure):
         return {}
     found: dict[int, Prefetched] = {}
-    engine = HubEngine(hub)
+    engine = hub_engine(hub)
     try:
         for (first, last), members in by_range.items():
             found.update(_scan(engine, members, first, last))
@@ -67,7 +67,7 @@ def prefetch_fused(
 
 
 def _scan(
-    engine: HubEngine, members: list[tuple[int, Prepared]], first: str, last: str
+    engine: IndicatorEngine, members: list[tuple[int, Prepared]], first: str, last: str
 ) -> dict[int, Prefetched]:
     timeout = max(p.definition.timeout_seconds for _, p in members)
     try:

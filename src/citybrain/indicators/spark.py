@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from citybrain.analytics.hub import HubStore, quote
+from citybrain.analytics.hub import DuckHubStore, HubStore, quote
 from citybrain.indicators.engines import (
     EngineFailure,
     ResultSet,
@@ -67,6 +67,10 @@ def spark_session(master: str = "local[2]", *, app_name: str = "citybrain-indica
 def export_hub_tables(store: HubStore, tables: Iterable[str], directory: Path) -> dict[str, str]:
     """Copy each hub table in ``tables`` to ``directory/<table>.parquet``; answers name → path.
     Raises EngineFailure ``hub_table_missing`` for a table the hub does not hold."""
+    if not isinstance(store, DuckHubStore):  # the PostgreSQL hub has no COPY … TO parquet
+        raise EngineFailure(
+            "engine_not_supported", "Spark 指标暂只支持 DuckDB 中枢库", internal=store.describe()
+        )
     directory.mkdir(parents=True, exist_ok=True)
     paths: dict[str, str] = {}
     with store.connect() as con:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from citybrain.analytics.hub import default_store
+from citybrain.analytics.hub import open_hub
 from citybrain.core.clock import utcnow
 from citybrain.core.context import set_actor
 from citybrain.core.jobs import runs as job_runs
@@ -63,7 +63,7 @@ def _run_job(ctx: JobContext, *, batch_key: str) -> None:
         ).scalars():
             run.job_run_id = ctx.run_id
     runs.execute_batch(
-        ctx.factory, batch_key=batch_key, hub=default_store(ctx.settings), settings=ctx.settings
+        ctx.factory, batch_key=batch_key, hub=open_hub(ctx.settings), settings=ctx.settings
     )
 
 
@@ -107,7 +107,7 @@ def _scheduled_job(frequency: Frequency):  # type: ignore[no-untyped-def]  # a J
         missed = record.missed if record is not None else 0
         for batch in scheduled_batches(ctx, frequency, now=ctx.slot, missed=missed):
             runs.execute_batch(
-                ctx.factory, batch_key=batch, hub=default_store(ctx.settings), settings=ctx.settings
+                ctx.factory, batch_key=batch, hub=open_hub(ctx.settings), settings=ctx.settings
             )
 
     job.__name__ = f"indicators_scheduled_{frequency.value}"

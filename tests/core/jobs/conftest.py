@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from citybrain.core.config import Settings
 from citybrain.core.db import make_session_factory
 from citybrain.core.jobs.registry import Registry
+from hub_testing import hub_settings
 
 
 @pytest.fixture
@@ -35,4 +36,4 @@ def registry() -> Registry:
 
 @pytest.fixture
 def home_settings(settings: Settings, tmp_path: Path) -> Settings:
-    return settings.model_copy(update={"home": tmp_path})
+    return hub_settings(settings, tmp_path)

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.analytics.hub import open_hub
 from citybrain.core.audit.models import AuditRecord
 from citybrain.core.config import Settings
 from citybrain.core.crypto import CryptoError
@@ -25,6 +25,7 @@ from citybrain.datahub.masterdata.models import MasterdataEntity, MasterdataPers
 from citybrain.datahub.quality.models import QualityReport
 from citybrain.datahub.quality.validators import normalize_uscc, validate_uscc
 from citybrain.datahub.rectification.models import QualityRectificationOrder
+from hub_testing import hub_settings
 
 PERSONS = 400
 
@@ -36,7 +37,7 @@ def _count(session: Session, model: type[MasterdataPerson] | type[MasterdataEnti
 def test_demo_load_end_to_end_and_again(
     session: Session, settings: Settings, tmp_path: Path
 ) -> None:
-    home = settings.model_copy(update={"home": tmp_path})
+    home = hub_settings(settings, tmp_path)
     steps: list[str] = []
     report = load_datahub_demo(
         session, home, persons=PERSONS, progress=lambda step, done, total: steps.append(step)
@@ -68,7 +69,7 @@ def test_demo_load_end_to_end_and_again(
     )
     assert {"masterdata.persons.build", "masterdata.entities.build"} <= actions
 
-    hub = HubStore(hub_path(home))
+    hub = open_hub(home)
     counts = {b.resource_code: hub.count(b.resource_code) for b in report.batches}
     masters = (_count(session, MasterdataPerson), _count(session, MasterdataEntity))
     again = load_datahub_demo(session, home, persons=PERSONS)
@@ -83,7 +84,7 @@ def test_demo_load_end_to_end_and_again(
 def test_sources_come_in_the_departments_formats(
     session: Session, settings: Settings, tmp_path: Path
 ) -> None:
-    home = settings.model_copy(update={"home": tmp_path})
+    home = hub_settings(settings, tmp_path)
     load_datahub_demo(session, home, persons=100)
     folder = tmp_path / "opened"
     folder.mkdir()
@@ -109,7 +110,7 @@ def test_sources_are_kept_only_encrypted(
     session: Session, settings: Settings, tmp_path: Path
 ) -> None:
     """Security review: the departments' raw files stayed in clear under the home."""
-    home = settings.model_copy(update={"home": tmp_path})
+    home = hub_settings(settings, tmp_path)
     report = load_datahub_demo(session, home, persons=100)
     kept = sorted(p.name for p in sources_dir(home).iterdir())
     assert kept == sorted([f"{name}.sm4" for name in SOURCE_NAMES] + ["manifest.json"])
@@ -131,7 +132,7 @@ def test_sources_are_kept_only_encrypted(
 def test_plaintext_sources_of_an_older_version_are_sealed_and_removed(
     session: Session, settings: Settings, tmp_path: Path
 ) -> None:
-    home = settings.model_copy(update={"home": tmp_path})
+    home = hub_settings(settings, tmp_path)
     load_datahub_demo(session, home, persons=100)
     folder = sources_dir(home)
     sealed = folder / "民政局_养老服务对象.csv.sm4"

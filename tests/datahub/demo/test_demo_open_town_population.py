@@ -8,12 +8,13 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.analytics.hub import open_hub
 from citybrain.core.config import Settings
 from citybrain.datahub.demo import load_datahub_demo
 from citybrain.datahub.demo.town_stats import HEADER
 from citybrain.datahub.opendata import published
 from citybrain.datahub.opendata.download import csv_bytes
+from hub_testing import hub_settings
 
 PERSONS = 300
 
@@ -21,9 +22,9 @@ PERSONS = 300
 def test_town_population_download_has_rows(
     session: Session, settings: Settings, tmp_path: Path
 ) -> None:
-    home = settings.model_copy(update={"home": tmp_path})
+    home = hub_settings(settings, tmp_path)
     load_datahub_demo(session, home, persons=PERSONS)
-    store = HubStore(hub_path(home))
+    store = open_hub(home)
     entry = published.get(session, "620722-DSJ-001")
     lines = csv_bytes(entry, store=store).decode("utf-8-sig").splitlines()
     assert tuple(next(csv.reader(lines[:1]))) == HEADER

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from test_pipeline_fixtures import *  # noqa: F403
 from test_pipeline_fixtures import HEADER, MakeResource, person, write_csv
 
-from citybrain.analytics.hub import HubStore, table_name
+from citybrain.analytics.hub import HubStore
 from citybrain.core.config import Settings
 from citybrain.core.scope import Scope
 from citybrain.datahub.demo import files
@@ -43,6 +43,7 @@ from citybrain.datahub.quality import service as quality_service
 from citybrain.datahub.quality.rules import RuleKind
 from citybrain.datahub.quality.schemas import RuleWrite
 from citybrain.datahub.rectification import queries as rectification_queries
+from hub_testing import fresh_store
 
 
 @dataclass
@@ -83,10 +84,8 @@ def paths(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 
 def _hub_rows(hub: HubStore, code: str, settings: Settings) -> list[tuple[Any, ...]]:
     cipher = field_cipher(settings)
-    with hub.connect() as con:
-        cursor = con.execute(f"SELECT * EXCLUDE (_batch_id, _loaded_at) FROM {table_name(code)}")
-        names = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
+    names = [n for n in hub.columns(code) if n not in ("_batch_id", "_loaded_at")]
+    rows = hub.read_rows(code, names)
     sensitive = {n for n in names if f"{n}{BIDX_SUFFIX}" in names}
     out = []
     for row in rows:
@@ -161,7 +160,7 @@ def both(
                 )
             paths(bulk=use_bulk, **settings_overrides)
             before = len(paths.bulk_runs)  # type: ignore[attr-defined]
-            hub = HubStore(tmp_path / f"hub-{code}.duckdb")
+            hub = fresh_store(tmp_path / code)
             runs.append(_run(session, hub, settings, code, path))
             used = len(paths.bulk_runs) > before  # type: ignore[attr-defined]
             assert used == (use_bulk and expect_bulk), (path.name, use_bulk)

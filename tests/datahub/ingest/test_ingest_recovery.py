@@ -35,6 +35,7 @@ from citybrain.datahub.ingest.models import IngestBatch
 from citybrain.datahub.ingest.schemas import BatchStatus
 from citybrain.datahub.ingest.tasks import BATCH_JOB
 from citybrain.datahub.ingest.transactions import Transactions
+from hub_testing import fresh_store, hub_settings
 
 CODE = "620722-GA-900002"
 ACTOR = ActorContext(actor="cli:test", role="cli", source_ip="local")
@@ -59,7 +60,7 @@ def factory(sqlite_file: Engine) -> sessionmaker[Session]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> HubStore:
-    return HubStore(tmp_path / "hub.duckdb")
+    return fresh_store(tmp_path)
 
 
 def _ingest(
@@ -223,7 +224,7 @@ def test_a_batch_job_delivered_while_another_runs_it_leaves_it_alone(
 ) -> None:
     from citybrain.datahub.ingest import tasks
 
-    home = settings.model_copy(update={"home": tmp_path})
+    home = hub_settings(settings, tmp_path)
     upload = service.upload_folder(home) / "streamed.part"  # as the upload route leaves it
     upload.parent.mkdir(parents=True, exist_ok=True)
     upload.write_bytes(_people(tmp_path / "f.csv", 5, first=500).read_bytes())

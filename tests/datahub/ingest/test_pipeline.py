@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from test_pipeline_fixtures import *  # noqa: F403
 from test_pipeline_fixtures import HEADER, Ingest, MakeResource, person, write_csv, write_xlsx
 
-from citybrain.analytics import hub as hub_module
-from citybrain.analytics.hub import HubStore, table_name
+from citybrain.analytics.hub import DuckHubStore, HubStore, duck, pg, table_name
 from citybrain.core.audit.models import AuditRecord
 from citybrain.core.config import Settings
 from citybrain.core.crypto import sm3_hex
@@ -181,23 +180,27 @@ def test_failure_mid_merge_leaves_previous_data_intact_and_queryable(
     ingest(resource_code=code, path=write_csv(tmp_path / "a.csv", [person(n) for n in (1, 2)]))
     before = _rows(hub, code)
     deleted: list[int] = []
-    real_delete = hub_module._delete_superseded
-
-    def delete_then_remember(*args: Any) -> int:
-        deleted.append(real_delete(*args))  # the superseded rows are gone inside the merge...
-        return deleted[-1]
 
     def crash(*args: Any) -> int:
         raise RuntimeError("disk full")  # ...and then the merge dies before inserting
 
-    monkeypatch.setattr(hub_module, "_delete_superseded", delete_then_remember)
-    monkeypatch.setattr(hub_module, "_insert_staged", crash)
+    if isinstance(hub, DuckHubStore):
+        real_delete = duck._delete_superseded
+
+        def delete_then_remember(*args: Any) -> int:
+            deleted.append(real_delete(*args))  # the superseded rows are gone inside the merge...
+            return deleted[-1]
+
+        monkeypatch.setattr(duck, "_delete_superseded", delete_then_remember)
+        monkeypatch.setattr(duck, "_insert_staged", crash)
+    else:  # PostgreSQL: the load time is taken for the insert, after the delete
+        monkeypatch.setattr(pg, "now", crash)
     rows = [person(1, updated="2024-05-01", 姓名="改"), person(2, updated="2024-05-01"), person(3)]
 
     with pytest.raises(BatchFailed) as failed:
         ingest(resource_code=code, path=write_csv(tmp_path / "b.csv", rows))
 
-    assert deleted == [2]
+    assert deleted == ([2] if isinstance(hub, DuckHubStore) else [])
     assert _rows(hub, code) == before
     assert hub.count(code) == 2
     batch = session.get(IngestBatch, failed.value.batch_id)

@@ -10,7 +10,13 @@ from fastapi.testclient import TestClient
 from test_pipeline_fixtures import *  # noqa: F403
 from test_pipeline_fixtures import MakeResource, person, write_csv
 
-from citybrain.analytics.hub import count
+from citybrain.analytics.hub import open_hub
+from citybrain.core.config import get_settings
+
+
+def count(code: str) -> int:
+    """Rows of ``code`` in the hub the app serves (the process settings')."""
+    return open_hub(get_settings()).count(code)
 
 
 @pytest.fixture

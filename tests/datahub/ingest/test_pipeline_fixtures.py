@@ -33,6 +33,7 @@ from citybrain.datahub.ingest.schemas import BatchResult
 from citybrain.datahub.quality.validators import id_check_char
 from citybrain.iam.departments import ensure_department
 from citybrain.regions.service import load_divisions
+from hub_testing import fresh_store
 
 __all__ = [
     "DEPARTMENT",
@@ -130,7 +131,7 @@ def department(session: Session) -> str:
 
 @pytest.fixture
 def hub(tmp_path: Path) -> HubStore:
-    return HubStore(tmp_path / "hub.duckdb")
+    return fresh_store(tmp_path)
 
 
 MakeResource = Callable[..., str]

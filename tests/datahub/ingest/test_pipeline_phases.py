@@ -23,7 +23,6 @@ from test_pipeline_fixtures import (
     write_csv,
 )
 
-from citybrain.analytics.hub import HubStore
 from citybrain.core.config import Settings
 from citybrain.core.context import ActorContext
 from citybrain.core.db import make_session_factory
@@ -32,6 +31,7 @@ from citybrain.datahub.ingest.errors import BatchRejected
 from citybrain.datahub.ingest.models import IngestBatch, IngestQuarantineRow
 from citybrain.datahub.ingest.schemas import BatchResult, BatchStatus
 from citybrain.datahub.ingest.transactions import Transactions
+from hub_testing import fresh_store
 
 CODE = "620722-GA-900001"
 ROWS = 5000
@@ -88,7 +88,7 @@ def test_while_a_batch_streams_another_session_writes_without_waiting(
                 path=path,
                 progress=pause_in_phase_b,
                 settings=settings,
-                store=HubStore(tmp_path / "hub.duckdb"),
+                store=fresh_store(tmp_path),
             )
         except BaseException as exc:
             outcome["result"] = exc
@@ -130,7 +130,7 @@ def test_a_ragged_row_found_while_streaming_is_recorded_after_the_stream(
     lines = path.read_text("utf-8").splitlines()
     lines[2500] = ",".join(lines[2500].split(",")[:5])  # line 2501 loses three fields
     path.write_text("\n".join(lines) + "\n", "utf-8")
-    store = HubStore(tmp_path / "hub.duckdb")
+    store = fresh_store(tmp_path)
 
     with pytest.raises(BatchRejected) as rejected:
         service.ingest_file_phased(
@@ -157,7 +157,7 @@ def test_the_same_file_again_is_a_committed_duplicate(
     tmp_path: Path, factory: sessionmaker[Session], settings: Settings
 ) -> None:
     path = _people(tmp_path / "twice.csv", 10)
-    store = HubStore(tmp_path / "hub.duckdb")
+    store = fresh_store(tmp_path)
 
     def load() -> BatchResult:
         return service.ingest_file_phased(

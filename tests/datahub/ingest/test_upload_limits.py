@@ -18,14 +18,19 @@ from sqlalchemy.orm import Session
 from test_pipeline_fixtures import *  # noqa: F403
 from test_pipeline_fixtures import MakeResource, person, person_id, write_csv, write_xlsx
 
-from citybrain.analytics.hub import count
+from citybrain.analytics.hub import open_hub
 from citybrain.core.audit.models import AuditRecord
-from citybrain.core.config import Settings
+from citybrain.core.config import Settings, get_settings
 from citybrain.datahub.ingest import service
 from citybrain.datahub.ingest.config import get_ingest_settings
 from citybrain.datahub.ingest.models import IngestQuarantineRow
 
 Limits = Callable[..., None]
+
+
+def count(code: str) -> int:
+    """Rows of ``code`` in the hub the app serves (the process settings')."""
+    return open_hub(get_settings()).count(code)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ a copy (``hub_copy``): a DuckDB file cannot be rolled back with the database.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +18,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 
-from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.analytics.hub import HubStore, open_hub
 from citybrain.core.config import Settings
 from citybrain.core.context import set_actor
 from citybrain.core.db import make_session_factory
 from citybrain.datahub.demo import DemoReport, load_datahub_demo
+from hub_testing import copy_hub, hub_settings
 
 __all__ = ["DEMO_PERSONS", "Demo", "client", "connection", "demo", "hub_copy"]
 
@@ -38,7 +38,7 @@ class Demo:
 
     @property
     def hub(self) -> HubStore:
-        return HubStore(hub_path(self.settings))
+        return open_hub(self.settings)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def demo(
     engine: Engine, settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Demo]:
     home = tmp_path_factory.mktemp("masterdata-demo")
-    demo_settings = settings.model_copy(update={"home": home})
+    demo_settings = hub_settings(settings, home)
     conn = engine.connect()
     outer = conn.begin()
     try:
@@ -73,9 +73,9 @@ def connection(demo: Demo) -> Iterator[Connection]:
 @pytest.fixture
 def hub_copy(demo: Demo, tmp_path: Path) -> tuple[Settings, HubStore]:
     """Settings whose home holds a copy of the demo's hub, and that copy."""
-    copied = demo.settings.model_copy(update={"home": tmp_path})
-    shutil.copy(hub_path(demo.settings), hub_path(copied))
-    return copied, HubStore(hub_path(copied))
+    copied = hub_settings(demo.settings, tmp_path)
+    copy_hub(demo.settings, copied)
+    return copied, open_hub(copied)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from citybrain.analytics import hub
 from citybrain.datahub.catalog.models import CatalogResource
+from hub_testing import fresh_store
 
 BASE = "/api/v1/opendata/resources"
 
@@ -32,9 +33,7 @@ def test_download_without_hub_rows_is_the_published_header(
     api: TestClient, demo_catalog: list[CatalogResource], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    monkeypatch.setattr(
-        hub, "default_store", lambda settings=None: hub.HubStore(tmp_path / "h.duckdb")
-    )
+    api.app.state.hub_store = fresh_store(tmp_path)  # type: ignore[attr-defined]
     response = api.get(f"{BASE}/620722-DSJ-001/download.csv")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -49,8 +48,8 @@ def test_download_serves_hub_rows_masked(
     api: TestClient, demo_catalog: list[CatalogResource], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    store = hub.HubStore(tmp_path / "hub.duckdb")
-    monkeypatch.setattr(hub, "default_store", lambda settings=None: store)
+    store = fresh_store(tmp_path)
+    api.app.state.hub_store = store  # type: ignore[attr-defined]
     columns = [
         ("uscc", "VARCHAR"), ("enterprise_name", "VARCHAR"), ("legal_representative", "VARCHAR"),
         ("registered_address", "VARCHAR"), ("established_on", "DATE"),

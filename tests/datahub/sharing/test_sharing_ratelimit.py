@@ -10,12 +10,19 @@ import redis
 from sharing_fixtures import REAL_COUNTER, MakeWorld
 from sqlalchemy.orm import Session
 
+from citybrain.analytics.hub import HubStore, open_hub
 from citybrain.core.clock import frozen
+from citybrain.core.config import get_settings
 from citybrain.datahub.sharing import delivery, ratelimit, service
 from citybrain.datahub.sharing.config import get_sharing_settings
 from citybrain.datahub.sharing.ratelimit import MemoryCounter, RateLimited, RedisCounter
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _hub() -> HubStore:
+    """The hub the sharing world was loaded into (the process settings')."""
+    return open_hub(get_settings())
 
 
 def _redis_reachable() -> bool:
@@ -35,15 +42,15 @@ def _limit_flow(session: Session, make_world: MakeWorld) -> None:
         outcome.grant.rate_limit_per_minute = 2
         session.flush()
         for _ in range(2):
-            delivery.deliver_rows(session, token=outcome.token)
+            delivery.deliver_rows(session, store=_hub(), token=outcome.token)
         clock.advance(seconds=59)
         with pytest.raises(RateLimited) as limited:
-            delivery.deliver_rows(session, token=outcome.token)
+            delivery.deliver_rows(session, store=_hub(), token=outcome.token)
         assert limited.value.code == "rate_limited"
         assert limited.value.status_code == 429
         assert limited.value.detail == {"limit_per_minute": 2, "retry_after_seconds": 1}
         clock.advance(seconds=1)  # a new window
-        assert delivery.deliver_rows(session, token=outcome.token).total == 3
+        assert delivery.deliver_rows(session, store=_hub(), token=outcome.token).total == 3
 
 
 def test_limit_in_process_memory(session: Session, make_world: MakeWorld) -> None:

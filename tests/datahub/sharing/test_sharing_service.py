@@ -13,8 +13,10 @@ from sharing_fixtures import PEOPLE, MakeWorld, today
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citybrain.analytics.hub import HubStore, open_hub
 from citybrain.core.audit.models import AuditRecord
 from citybrain.core.clock import frozen
+from citybrain.core.config import get_settings
 from citybrain.core.errors import (
     BadInput,
     Conflict,
@@ -27,6 +29,11 @@ from citybrain.core.security import Principal
 from citybrain.datahub.sharing import delivery, service
 from citybrain.datahub.sharing.models import SharingDelivery, SharingRequest
 from citybrain.datahub.sharing.rules import DeliveryMethod, Protection, RequestStatus
+
+
+def _hub() -> HubStore:
+    """The hub the sharing world was loaded into (the process settings')."""
+    return open_hub(get_settings())
 
 
 def _by_town(rows: list[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
@@ -44,7 +51,7 @@ def test_unconditional_is_granted_at_once_and_rows_are_masked_as_specified(
     assert outcome.token.startswith(f"cbs_{outcome.grant.token_prefix}_")
     assert outcome.token not in outcome.grant.token_hash
 
-    page = delivery.deliver_rows(session, token=outcome.token, page=1, size=10)
+    page = delivery.deliver_rows(session, store=_hub(), token=outcome.token, page=1, size=10)
     assert page.total == 3
     assert len(page.rows) == 3
     rows = _by_town(page.rows)
@@ -81,14 +88,14 @@ def test_conditional_waits_for_the_provider_then_the_consumer_issues_the_token(
     assert approved.request.decided_at is not None
 
     grant, token = service.issue_token(session, grant_id=approved.grant.id, scope=Scope.system())
-    page = delivery.deliver_rows(session, token=token)
+    page = delivery.deliver_rows(session, store=_hub(), token=token)
     assert page.total == 3
 
     _, rotated = service.issue_token(session, grant_id=grant.id, scope=Scope.system())
     with pytest.raises(Unauthenticated) as old:
-        delivery.deliver_rows(session, token=token)
+        delivery.deliver_rows(session, store=_hub(), token=token)
     assert old.value.code == "invalid_share_token"
-    assert delivery.deliver_rows(session, token=rotated).total == 3
+    assert delivery.deliver_rows(session, store=_hub(), token=rotated).total == 3
 
 
 def test_reject_needs_a_reason_and_ends_the_request(
@@ -162,12 +169,12 @@ def test_grant_expires_at_the_end_of_its_period(session: Session, make_world: Ma
             session, **world.ask(period_end=today() + timedelta(days=1))
         )
         assert outcome.token is not None
-        assert delivery.deliver_rows(session, token=outcome.token).total == 3
+        assert delivery.deliver_rows(session, store=_hub(), token=outcome.token).total == 3
         clock.advance(days=1, hours=13)  # 2026-03-11 23:00 China: still inside the last day
-        assert delivery.deliver_rows(session, token=outcome.token).total == 3
+        assert delivery.deliver_rows(session, store=_hub(), token=outcome.token).total == 3
         clock.advance(hours=1)  # 2026-03-12 00:00 China
         with pytest.raises(PermissionDenied) as expired:
-            delivery.deliver_rows(session, token=outcome.token)
+            delivery.deliver_rows(session, store=_hub(), token=outcome.token)
         assert expired.value.code == "grant_expired"
         assert service.expire_due(session) == 1
         assert outcome.request.status == RequestStatus.expired
@@ -182,7 +189,7 @@ def test_revoked_grant_is_refused(session: Session, make_world: MakeWorld) -> No
         session, grant_id=outcome.grant.id, reason="部门职能调整", scope=Scope.system()
     )
     with pytest.raises(PermissionDenied) as revoked:
-        delivery.deliver_rows(session, token=outcome.token)
+        delivery.deliver_rows(session, store=_hub(), token=outcome.token)
     assert revoked.value.code == "grant_revoked"
     assert outcome.request.status == RequestStatus.revoked
 
@@ -198,9 +205,9 @@ def test_pseudonyms_are_stable_per_consumer_and_differ_between_consumers(
     )
     assert mine.token
     assert theirs.token
-    first = _by_town(delivery.deliver_rows(session, token=mine.token).rows)
-    again = _by_town(delivery.deliver_rows(session, token=mine.token).rows)
-    other = _by_town(delivery.deliver_rows(session, token=theirs.token).rows)
+    first = _by_town(delivery.deliver_rows(session, store=_hub(), token=mine.token).rows)
+    again = _by_town(delivery.deliver_rows(session, store=_hub(), token=mine.token).rows)
+    other = _by_town(delivery.deliver_rows(session, store=_hub(), token=theirs.token).rows)
     for town in first:
         assert first[town]["id_number"] == again[town]["id_number"]  # joins within one consumer
         assert first[town]["remark"] == again[town]["remark"]
@@ -217,7 +224,9 @@ def test_every_delivery_is_logged_with_rows_items_and_batches(
     world = make_world("unconditional")
     outcome = service.request_share(session, **world.ask(items=["name", "town_code"]))
     assert outcome.token is not None
-    page = delivery.deliver_rows(session, token=outcome.token, page=1, size=2, source_ip="10.1.2.3")
+    page = delivery.deliver_rows(
+        session, store=_hub(), token=outcome.token, page=1, size=2, source_ip="10.1.2.3"
+    )
     assert [set(r) for r in page.rows] == [{"name", "town_code", "_trace"}] * 2
     log = session.get(SharingDelivery, page.delivery_id)
     assert log is not None
@@ -249,16 +258,18 @@ def test_a_delivered_row_traces_back_to_its_batch_and_source(
     world = make_world("unconditional")
     outcome = service.request_share(session, **world.ask())
     assert outcome.token is not None
-    row = delivery.deliver_rows(session, token=outcome.token).rows[0]
+    row = delivery.deliver_rows(session, store=_hub(), token=outcome.token).rows[0]
     found = delivery.trace(
-        session, resource_code=world.code, batch_id=row["_trace"]["batch_id"],
+        session, store=_hub(), resource_code=world.code, batch_id=row["_trace"]["batch_id"],
         source_row=row["_trace"]["source_row"], scope=Scope.system(),
     )  # fmt: skip
     assert found.batch_id == world.batch_id
     assert found.batch is not None
     assert found.batch["source_name"] == world.source_name
     assert found.batch["checksum"] == world.checksum
-    by_key = delivery.trace(session, resource_code=world.code, key=found.key, scope=Scope.system())
+    by_key = delivery.trace(
+        session, store=_hub(), resource_code=world.code, key=found.key, scope=Scope.system()
+    )
     assert (by_key.batch_id, by_key.source_row) == (found.batch_id, found.source_row)
 
 
@@ -271,10 +282,10 @@ def test_file_grants_deliver_csv_and_xlsx_only(session: Session, make_world: Mak
     outcome = service.request_share(session, **world.ask(method=DeliveryMethod.file))
     assert outcome.token is not None
     with pytest.raises(PermissionDenied) as wrong:
-        delivery.deliver_rows(session, token=outcome.token)
+        delivery.deliver_rows(session, store=_hub(), token=outcome.token)
     assert wrong.value.code == "wrong_delivery_method"
 
-    csv_file = delivery.deliver_file(session, token=outcome.token, file_format="csv")
+    csv_file = delivery.deliver_file(session, store=_hub(), token=outcome.token, file_format="csv")
     assert csv_file.content.startswith("\ufeff".encode())
     lines = csv_file.content.decode("utf-8-sig").splitlines()
     assert (
@@ -283,7 +294,9 @@ def test_file_grants_deliver_csv_and_xlsx_only(session: Session, make_world: Mak
     assert any(line.startswith("张**,") and ",139****5678," in line for line in lines)
     assert csv_file.row_count == 3
 
-    xlsx_file = delivery.deliver_file(session, token=outcome.token, file_format="xlsx")
+    xlsx_file = delivery.deliver_file(
+        session, store=_hub(), token=outcome.token, file_format="xlsx"
+    )
     sheet = load_workbook(BytesIO(xlsx_file.content)).active
     assert sheet is not None
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
@@ -321,7 +334,7 @@ def test_clear_for_a_masked_item_needs_pii_unmask_and_an_approver(
     )
     assert approved.grant is not None
     _, token = service.issue_token(session, grant_id=approved.grant.id, scope=Scope.system())
-    rows = _by_town(delivery.deliver_rows(session, token=token).rows)
+    rows = _by_town(delivery.deliver_rows(session, store=_hub(), token=token).rows)
     assert rows["620722100"]["office_address"] == PEOPLE[0]["单位地址"]
     assert rows["620722100"]["address"] != PEOPLE[0]["户籍地址"]  # the others stay masked
 

@@ -35,6 +35,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from citybrain.analytics.hub import HUB_FILE_NAME, DuckHubStore, HubStore
 from citybrain.core.backup import archive, database, hub
 from citybrain.core.backup.archive import Member, Progress
 from citybrain.core.clock import utcnow
@@ -128,7 +129,7 @@ def create_backup(
     settings: Settings,
     engine: Engine,
     *,
-    hub_file: Path,
+    hub_store: HubStore,
     output: Path,
     passphrase: str | None = None,
     progress: Progress | None = None,
@@ -175,9 +176,9 @@ def create_backup(
             snapshot = database.backup_postgres(engine, scratch / db_member, progress=progress)
         members.append(Member(db_member, scratch / db_member))
         hub_tables: dict[str, Any] | None = None
-        if hub_file.exists():
-            (scratch / "hub").mkdir()
-            hub_tables = hub.backup_hub(hub_file, scratch / hub.HUB_MEMBER)
+        (scratch / "hub").mkdir()
+        hub_tables = hub.backup_store(hub_store, scratch / hub.HUB_MEMBER)
+        if hub_tables is not None:
             members.append(Member(hub.HUB_MEMBER, scratch / hub.HUB_MEMBER))
         if progress:
             progress("hub", 1, 1)
@@ -199,7 +200,7 @@ def create_backup(
             },
             "hub": None
             if hub_tables is None
-            else {"backend": "duckdb", "member": hub.HUB_MEMBER, "tables": hub_tables},
+            else {"backend": hub_store.backend, "member": hub.HUB_MEMBER, "tables": hub_tables},
             "copy_order": ["keys", *COPIED_FOLDERS, "database", "hub"],
         }
         manifest = archive.pack(output, manifest, members, passphrase=passphrase, progress=progress)
@@ -219,19 +220,21 @@ def restore_backup(
     *,
     home: Path,
     database_url: str = "",
+    hub_store: HubStore | None = None,
     force: bool = False,
     passphrase: str | None = None,
     progress: Progress | None = None,
 ) -> RestoreResult:
     """Restore an archive into ``home`` (and the PostgreSQL database of ``database_url`` when
-    the archive came from PostgreSQL), then migrate forward when the archive is older.
+        the archive came from PostgreSQL), and its hub into ``hub_store`` (default: the DuckDB file
+    under ``home``; a PostgreSQL hub schema is replaced), then migrate forward when older.
 
-    Everything is checked before anything is written to ``home`` or the database: the envelope
-    (``backup_bad_passphrase``, ``backup_passphrase_required``), the archive and every
-    member's SHA-256 (``backup_corrupt``, ``backup_checksum_mismatch``), versions
-    (``backup_newer_than_code``), the target (``restore_target_not_empty`` unless ``force``;
-    ``restore_backend_mismatch``, ``restore_database_url_required``). After writing, the
-    restored database's table digests must equal the manifest's (``restore_verify_failed``).
+        Everything is checked before anything is written to ``home`` or the database: the envelope
+        (``backup_bad_passphrase``, ``backup_passphrase_required``), the archive and every
+        member's SHA-256 (``backup_corrupt``, ``backup_checksum_mismatch``), versions
+        (``backup_newer_than_code``), the target (``restore_target_not_empty`` unless ``force``;
+        ``restore_backend_mismatch``, ``restore_database_url_required``). After writing, the
+        restored database's table digests must equal the manifest's (``restore_verify_failed``).
     """
     from citybrain.core.migrate import upgrade
 
@@ -274,6 +277,8 @@ def restore_backup(
                 f"目标数据库的模式 {schema} 中已有数据表, 拒绝覆盖 (确认覆盖请加 --force)",
                 code="restore_target_not_empty",
             )
+        if hub_store is not None and not force:
+            hub.refuse_filled(hub_store)
         # --- from here on the target is written ---
         home.mkdir(parents=True, exist_ok=True)
         os.chmod(home, 0o700)
@@ -285,14 +290,15 @@ def restore_backup(
             if (content / folder).is_dir():
                 shutil.copytree(content / folder, home / folder)
         hub_manifest = manifest.get("hub")
-        hub_checked = 0
         warnings: list[str] = []
-        if hub_manifest:
-            hub.restore_hub(content / hub_manifest["member"], home / "hub.duckdb")
-            hub_checked = _check_hub(home / "hub.duckdb", hub_manifest, manifest, warnings)
-        else:
-            for stale in ("hub.duckdb", "hub.duckdb.wal"):
-                (home / stale).unlink(missing_ok=True)
+        hub_checked = hub.restore_store(
+            content / hub_manifest["member"] if hub_manifest else None,
+            hub_manifest,
+            hub_store or DuckHubStore(home / HUB_FILE_NAME),
+            same_engine=manifest["versions"].get("duckdb") == duckdb.__version__,
+            force=force,
+            warnings=warnings,
+        )
         if backend == "sqlite":
             database.restore_sqlite(content / db["member"], database.sqlite_path(target_url))
             restored = database.describe_sqlite(database.sqlite_path(target_url))
@@ -364,26 +370,6 @@ def _target_url(backend: str, database_url: str, home: Path, schema: str | None)
     if schema and schema != "public":
         url = url.update_query_dict({"options": f"-csearch_path={schema}"})
     return url.render_as_string(hide_password=False)
-
-
-def _check_hub(
-    path: Path, hub_manifest: dict[str, Any], manifest: dict[str, Any], warnings: list[str]
-) -> int:
-    restored = hub.describe_hub(path)
-    expected: dict[str, Any] = hub_manifest["tables"]
-    same_engine = manifest["versions"].get("duckdb") == duckdb.__version__
-    for name, entry in expected.items():
-        got = restored.get(name)
-        ok = got is not None and got["rows"] == entry["rows"]
-        if ok and same_engine:
-            ok = got is not None and got["fingerprint"] == entry["fingerprint"]
-        if not ok:
-            raise InvalidState(
-                f"恢复后的中枢表 {name} 与备份清单不一致", code="restore_verify_failed"
-            )
-    if not same_engine:
-        warnings.append("DuckDB 版本不同, 中枢表只核对了行数")
-    return len(expected)
 
 
 def summary_json(manifest: dict[str, Any]) -> str:

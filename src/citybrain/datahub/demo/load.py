@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.analytics.hub import HubStore, open_hub
 from citybrain.core.config import Settings
 from citybrain.core.crypto import sm4_gcm_decrypt, sm4_gcm_encrypt
 from citybrain.datahub.demo import files
@@ -132,7 +132,7 @@ def load_datahub_demo(
     seconds["generate"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    hub = HubStore(hub_path(settings))
+    hub = open_hub(settings)
     with _decrypted(stored, settings) as sources:
         outcomes = [_ingest(session, source, settings, hub, report) for source in sources]
     seconds["ingest"] = time.perf_counter() - started

@@ -2,8 +2,9 @@
 the 户籍 rows in the hub (``GA-001``) and loads it through the ordinary ingest pipeline, so the
 open download has rows and traces to a batch like every other resource.
 
-Counts are one set-based query over the hub: a household is one distinct 户籍地址 (the hub
-keeps addresses in clear; only ID and phone numbers are encrypted), the statistics year is the
+Counts are one set-based query over the hub (portable SQL: DuckDB or PostgreSQL): a household
+is one distinct 户籍地址 (the hub keeps addresses in clear; only ID and phone numbers are
+encrypted), the statistics year is the
 latest year in which a 户籍 row was updated, and an age is taken on 31 December of that year.
 The file is a function of the hub's content, so a second run writes identical bytes and the
 batch is a ``duplicate``: nothing changes.
@@ -37,14 +38,15 @@ def town_rows(store: HubStore, *, region: str, towns: dict[str, str]) -> list[li
         return []
     sql = f"""
         WITH year AS (
-            SELECT coalesce(max(year(TRY_CAST(updated_at AS TIMESTAMP))),
-                            year(current_date)) AS y FROM {quote(table)}
+            SELECT CAST(coalesce(max(extract(year FROM CAST(updated_at AS TIMESTAMP))),
+                                 extract(year FROM current_date)) AS INTEGER) AS y
+            FROM {quote(table)}
         )
         SELECT town_code, (SELECT y FROM year) AS stat_year,
                count(DISTINCT address) AS households, count(*) AS population,
                count(*) FILTER (WHERE gender = '男') AS male,
                count(*) FILTER (WHERE gender = '女') AS female,
-               count(*) FILTER (WHERE TRY_CAST(birth_date AS DATE)
+               count(*) FILTER (WHERE CAST(birth_date AS DATE)
                    <= make_date((SELECT y FROM year) - 60, 12, 31)) AS aged_60_plus
         FROM {quote(table)}
         WHERE town_code IS NOT NULL AND town_code <> ''

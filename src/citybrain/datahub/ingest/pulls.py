@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.analytics.hub import HubStore, open_hub
 from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
@@ -237,7 +237,7 @@ def _watermark(session: Session, resource_code: str, key: str) -> IngestWatermar
 
 def _defaults(settings: Settings | None, store: HubStore | None) -> tuple[Settings, HubStore]:
     settings = settings or get_settings()
-    return settings, store or HubStore(hub_path(settings))
+    return settings, store or open_hub(settings)
 
 
 def schedule_pull(

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.analytics.hub import HubStore, open_hub
 from citybrain.core.audit import service as audit
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
@@ -56,7 +56,7 @@ _ROW_ERROR_KINDS = frozenset({"csv", "xlsx", "json", "http"})
 
 def _defaults(settings: Settings | None, store: HubStore | None) -> tuple[Settings, HubStore]:
     settings = settings or get_settings()
-    return settings, store or HubStore(hub_path(settings))
+    return settings, store or open_hub(settings)
 
 
 def file_kind(path: Path, kind: str | None = None) -> str:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from citybrain.analytics.hub import HubStore, default_store
+from citybrain.analytics.hub import HubStore, open_hub
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
 from citybrain.core.context import ActorContext, set_actor
@@ -192,7 +192,7 @@ def _pulls_job(ctx: JobContext) -> None:
 
 
 def _reconcile_job(ctx: JobContext) -> None:
-    store = default_store(ctx.settings)
+    store = open_hub(ctx.settings)
     for item in recovery.reconcile_interrupted(ctx.factory, store=store, batch_job=BATCH_JOB):
         log.warning("batch %s reconciled as %s", item.batch_id, item.status.value)
 

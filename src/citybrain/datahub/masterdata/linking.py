@@ -6,6 +6,12 @@ masterdata.masters.link_into_masters` scores and clusters them. What comes back:
 master, the merges, the band pairs for the review queue (pairs of records that ended in two
 masters with a match weight between the review and the link threshold), the pair counts for
 the drift check, and the normalised features to keep on the links.
+
+Whichever store holds the hub (a DuckDB file or a PostgreSQL schema), the records are read out of
+it (``HubStore.read_rows``) and linked in an in-memory DuckDB (Splink's ``DuckDBAPI``), not with
+Splink's PostgreSQL backend: the SQL and Arrow registration around Splink are DuckDB's, the
+records are decrypted and normalised in Python on the way anyway, and scoring stays off the
+operational database (see docs/architecture.md, "The hub store").
 """
 
 from __future__ import annotations

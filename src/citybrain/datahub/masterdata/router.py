@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 
-from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.analytics.hub.deps import HubDep
 from citybrain.core.config import Settings
 from citybrain.core.pagination import PageParams, RowId
 from citybrain.core.scope import Scope
@@ -52,11 +52,7 @@ async def _settings(request: Request) -> Settings:  # async: no hop to a worker 
 AppSettings = Annotated[Settings, Depends(_settings)]
 
 
-def _hub(request: Request) -> HubStore:
-    return HubStore(hub_path(request.app.state.settings))
-
-
-Hub = Annotated[HubStore, Depends(_hub)]
+Hub = HubDep
 
 
 @router.get(

@@ -15,10 +15,9 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type information
 from sqlalchemy.orm import Session
 
-from citybrain.analytics.hub import HubStore, quote, table_name
+from citybrain.analytics.hub import HubStore
 from citybrain.core.clock import as_utc
 from citybrain.core.crypto import FieldCipher
 from citybrain.core.scope import Scope
@@ -80,15 +79,6 @@ def source_info(session: Session, codes: Sequence[str]) -> list[SourceInfo]:
     return infos
 
 
-def _columns(hub: HubStore, table: str) -> set[str]:
-    rows = hub.query(
-        "SELECT column_name FROM information_schema.columns"
-        " WHERE table_name = ? AND table_schema = 'main'",
-        [table],
-    )
-    return {str(r[0]) for r in rows}
-
-
 @dataclass(frozen=True, slots=True)
 class RowFilter:
     """Which hub rows of a resource to read: all, one batch's, or those with given keys."""
@@ -107,23 +97,16 @@ def _hub_rows(
     ``rows`` selects (a batch's rows through ``_batch_id``; given keys through a join)."""
     if rows.keys is not None and not rows.keys:
         return
-    if not hub.table_exists(source.resource_code):
+    present = set(hub.columns(source.resource_code))
+    if not present:
         return
-    table = table_name(source.resource_code)
-    present = _columns(hub, table)
     selected = [c for c in wanted if c in present]
-    select = ", ".join([*(quote(c) for c in selected), "_batch_id", "_source_row", "_loaded_at"])
-    sql = f"SELECT {select}, _key FROM {quote(table)}"  # noqa: S608 - quoted identifiers
-    with hub.connect() as con:
-        if rows.keys is not None:
-            con.register("__cb_keys", pa.table({"_key": pa.array(list(rows.keys), pa.string())}))
-            sql += " WHERE _key IN (SELECT _key FROM __cb_keys)"
-            result = con.execute(sql + " ORDER BY _key").fetchall()
-        elif rows.batch_id is not None:
-            sql += " WHERE _batch_id = ?"
-            result = con.execute(sql + " ORDER BY _key", [rows.batch_id]).fetchall()
-        else:
-            result = con.execute(sql + " ORDER BY _key").fetchall()
+    result = hub.read_rows(
+        source.resource_code,
+        [*selected, "_batch_id", "_source_row", "_loaded_at", "_key"],
+        keys=rows.keys,
+        batch_id=rows.batch_id,
+    )
     width = len(selected)
     for r in result:
         values = dict(zip(selected, r[:width], strict=True))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-from citybrain.analytics.hub import default_store
+from citybrain.analytics.hub import open_hub
 from citybrain.core import domain_events
 from citybrain.core.context import set_actor
 from citybrain.core.db import reading
@@ -79,7 +79,7 @@ def on_batch_loaded(event: DomainEvent) -> None:
 
 
 def _rebuild_job(ctx: JobContext, *, domain: str, resource_codes: list[str]) -> None:
-    hub = default_store(ctx.settings)
+    hub = open_hub(ctx.settings)
     with ctx.factory() as session, session.begin():
         set_actor(session, actor="scheduler", role="masterdata-job", source_ip="local")
         if domain == "person":
@@ -93,7 +93,7 @@ def _rebuild_job(ctx: JobContext, *, domain: str, resource_codes: list[str]) -> 
 
 
 def _link_batch_job(ctx: JobContext, *, batch_id: int, resource_code: str) -> None:
-    hub = default_store(ctx.settings)
+    hub = open_hub(ctx.settings)
     with ctx.factory() as session, session.begin():
         set_actor(session, actor="scheduler", role="masterdata-job", source_ip="local")
         report = service.link_batch(
@@ -110,7 +110,7 @@ def _link_batch_job(ctx: JobContext, *, batch_id: int, resource_code: str) -> No
 
 
 def _retrain_job(ctx: JobContext, *, reason: str = "manual") -> None:
-    hub = default_store(ctx.settings)
+    hub = open_hub(ctx.settings)
     with ctx.factory() as session, session.begin():
         set_actor(session, actor="scheduler", role="masterdata-job", source_ip="local")
         training.retrain_person_model(session, hub=hub, reason=reason, settings=ctx.settings)

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from sqlalchemy.orm import Session
 
 from citybrain.analytics import hub
-from citybrain.core.config import Settings
 from citybrain.core.errors import PermissionDenied
 from citybrain.core.masking import mask_value
 from citybrain.datahub.catalog.enums import MaskKind
@@ -28,20 +27,12 @@ CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
 def rows_of(
-    entry: Published, items: Sequence[CatalogItem], *, store: hub.HubStore | None = None
+    entry: Published, items: Sequence[CatalogItem], *, store: hub.HubStore
 ) -> Iterator[list[object]]:
-    """The resource's hub rows, one value per item (None for columns the hub lacks); from
-    ``store``, by default the process settings' hub."""
-    store = store or hub.default_store()
+    """The resource's hub rows in ``store``, one value per item (None for columns the hub
+    lacks)."""
     table = hub.table_name(entry.code)
-    present = {
-        str(row[0])
-        for row in store.query(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_name = ? AND table_schema = 'main'",
-            [table],
-        )
-    }
+    present = set(store.columns(entry.code))
     if not present or not items:
         return
     columns = ", ".join(
@@ -53,9 +44,8 @@ def rows_of(
         yield list(row)
 
 
-def open_csv(session: Session, code: str, *, settings: Settings | None = None) -> tuple[str, bytes]:
-    """File name and content of a 无条件开放 resource's download, read from the hub of
-    ``settings`` (pass the app's; default the process settings).
+def open_csv(session: Session, code: str, *, store: hub.HubStore) -> tuple[str, bytes]:
+    """File name and content of a 无条件开放 resource's download, read from ``store``.
 
     Raises NotFound ``resource_not_found`` unless the resource is published, and
     PermissionDenied ``open_on_application`` when it is 有条件开放 (given on application only).
@@ -65,11 +55,10 @@ def open_csv(session: Session, code: str, *, settings: Settings | None = None) -
         raise PermissionDenied(
             "有条件开放的资源须向提供部门申请后获取", code="open_on_application", detail=code
         )
-    store = hub.default_store(settings) if settings is not None else None
     return f"{entry.code}.csv", csv_bytes(entry, store=store)
 
 
-def csv_bytes(entry: Published, *, store: hub.HubStore | None = None) -> bytes:
+def csv_bytes(entry: Published, *, store: hub.HubStore) -> bytes:
     """UTF-8 with a byte-order mark, so that Excel opens the Chinese headers correctly."""
     items = entry.published_items
     out = io.StringIO()

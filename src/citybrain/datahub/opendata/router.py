@@ -15,7 +15,8 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from citybrain.core.web import AppSettings, DbSession
+from citybrain.analytics.hub.deps import HubDep
+from citybrain.core.web import DbSession
 from citybrain.datahub.opendata import ckan_actions, dcat, download
 from citybrain.datahub.opendata import published as pub
 from citybrain.datahub.opendata.config import get_opendata_settings
@@ -171,8 +172,8 @@ def get_open_resource(code: str, request: Request, session: DbSession) -> OpenRe
         "open_on_application; 未开放的 404 resource_not_found。"
     ),
 )
-def download_csv(code: str, session: DbSession, settings: AppSettings) -> Response:
-    filename, content = download.open_csv(session, code, settings=settings)
+def download_csv(code: str, session: DbSession, hub: HubDep) -> Response:
+    filename, content = download.open_csv(session, code, store=hub)
     return Response(
         content,
         media_type=download.CSV_MEDIA_TYPE,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from citybrain.analytics.hub import HubStore, hub_path
+from citybrain.analytics.hub import HubStore, open_hub
 from citybrain.core.audit.pii import PiiAccess, record_pii_access
 from citybrain.core.clock import utcnow
 from citybrain.core.config import Settings, get_settings
@@ -95,7 +95,7 @@ def resubmit(
     BatchFailed (the order is then open again, nothing loaded). Audited through the batch
     (``ingest.batch.load``) and the order (``quality.rectification.resubmit`` / ``close``)."""
     settings = settings or get_settings()
-    store = store or HubStore(hub_path(settings))
+    store = store or open_hub(settings)
     order = get_order(session, order_id, scope=scope)
     origin = ingest_queries.get_batch(session, order.batch_id, scope=scope)
     resource = load_resource(session, order.resource_code, scope=scope)

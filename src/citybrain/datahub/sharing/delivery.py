@@ -75,7 +75,7 @@ def deliver_rows(
     page: int = 1,
     size: int = 100,
     source_ip: str = "",
-    store: hub.HubStore | None = None,
+    store: hub.HubStore,
 ) -> DeliveredPage:
     """One page of the granted rows, each item protected, each row with ``_trace``.
 
@@ -105,7 +105,7 @@ def deliver_file(
     token: str,
     file_format: str = "csv",
     source_ip: str = "",
-    store: hub.HubStore | None = None,
+    store: hub.HubStore,
 ) -> DeliveredFile:
     """All granted rows as CSV (UTF-8 with BOM) or XLSX, Chinese headers, trace columns last.
 
@@ -150,7 +150,7 @@ def trace(
     batch_id: int | None = None,
     source_row: int | None = None,
     scope: Scope,
-    store: hub.HubStore | None = None,
+    store: hub.HubStore,
 ) -> TraceResult:
     """Where a hub row came from: its batch and source row, and the batch's source name,
     manifest checksum and loader. Give ``key``, or ``batch_id`` with ``source_row`` (the
@@ -201,9 +201,7 @@ def _resource(session: Session, grant: SharingGrant) -> CatalogResource:
     return resource
 
 
-def _reader(
-    grant: SharingGrant, resource: CatalogResource, store: hub.HubStore | None
-) -> GrantedReader:
+def _reader(grant: SharingGrant, resource: CatalogResource, store: hub.HubStore) -> GrantedReader:
     protections = protections_of(grant)
     # Items dropped from the catalog since the grant are not delivered (their column may stay).
     current = {i.name for i in resource.items}

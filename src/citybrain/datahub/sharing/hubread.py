@@ -43,13 +43,13 @@ class GrantedReader:
         protections: Mapping[str, Protection],
         consumer_key: bytes,
         *,
-        store: hub.HubStore | None = None,
+        store: hub.HubStore,
     ) -> None:
         self.resource_code = resource_code
         self.items = list(protections)
         self._protections = protections
         self._key = consumer_key
-        self._store = store or hub.default_store()
+        self._store = store
         self._table = hub.quote(hub.table_name(resource_code))
         self._encrypted: set[str] | None = None
         self._cipher: FieldCipher | None = None
@@ -80,14 +80,9 @@ class GrantedReader:
     def _encrypted_items(self) -> set[str] | None:
         """Items stored as ciphertext (those with a blind-index column); None when no table."""
         if self._encrypted is None:
-            found = self._store.query(
-                "SELECT column_name FROM information_schema.columns"
-                " WHERE table_name = ? AND table_schema = 'main'",
-                [hub.table_name(self.resource_code)],
-            )
-            if not found:
+            names = set(self._store.columns(self.resource_code))
+            if not names:
                 return None
-            names = {str(r[0]) for r in found}
             self._encrypted = {i for i in self.items if i + BIDX_SUFFIX in names}
         return self._encrypted
 
@@ -103,10 +98,9 @@ def find_row(
     key: str | None = None,
     batch_id: int | None = None,
     source_row: int | None = None,
-    store: hub.HubStore | None = None,
+    store: hub.HubStore,
 ) -> HubRow | None:
     """The current hub row with ``key``, or loaded from ``batch_id``/``source_row``."""
-    store = store or hub.default_store()
     if not store.table_exists(resource_code):
         return None
     table = hub.quote(hub.table_name(resource_code))

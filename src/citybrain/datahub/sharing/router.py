@@ -16,6 +16,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 
+from citybrain.analytics.hub import HubStore
+from citybrain.analytics.hub.deps import HubDep
 from citybrain.core.errors import error_body
 from citybrain.core.pagination import MAX_ID, PageParams, RowId
 from citybrain.core.scope import Scope
@@ -269,6 +271,7 @@ def list_deliveries(
 def trace_row(
     session: DbSession,
     principal: Manager,
+    hub: HubDep,
     resource_code: str,
     key: str | None = None,
     batch_id: int | None = None,
@@ -276,7 +279,7 @@ def trace_row(
 ) -> TraceRead:
     found = delivery.trace(
         session, resource_code=resource_code, key=key, batch_id=batch_id,
-        source_row=source_row, scope=Scope.of(principal),
+        source_row=source_row, scope=Scope.of(principal), store=hub,
     )  # fmt: skip
     return TraceRead.model_validate(found, from_attributes=True)
 
@@ -296,11 +299,12 @@ def shared_data(
     request: Request,
     session: DbSession,
     token: ApiToken,
+    hub: HubDep,
     page: Annotated[int, Query(ge=1, le=MAX_ID // 10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> SharedDataPage:
     found = delivery.deliver_rows(
-        session, token=token, page=page, size=size, source_ip=_client_ip(request)
+        session, token=token, page=page, size=size, source_ip=_client_ip(request), store=hub
     )
     return SharedDataPage.model_validate(found, from_attributes=True)
 
@@ -317,8 +321,8 @@ def shared_data(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def shared_csv(request: Request, session: DbSession, token: FileToken) -> Response:
-    return _file(session, token, "csv", request)
+def shared_csv(request: Request, session: DbSession, token: FileToken, hub: HubDep) -> Response:
+    return _file(session, token, "csv", request, hub)
 
 
 @router.get(
@@ -334,13 +338,15 @@ def shared_csv(request: Request, session: DbSession, token: FileToken) -> Respon
         200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}
     },
 )
-def shared_xlsx(request: Request, session: DbSession, token: FileToken) -> Response:
-    return _file(session, token, "xlsx", request)
+def shared_xlsx(request: Request, session: DbSession, token: FileToken, hub: HubDep) -> Response:
+    return _file(session, token, "xlsx", request, hub)
 
 
-def _file(session: DbSession, token: str, file_format: str, request: Request) -> Response:
+def _file(
+    session: DbSession, token: str, file_format: str, request: Request, hub: HubStore
+) -> Response:
     found = delivery.deliver_file(
-        session, token=token, file_format=file_format, source_ip=_client_ip(request)
+        session, token=token, file_format=file_format, source_ip=_client_ip(request), store=hub
     )
     return Response(
         found.content, media_type=found.media_type,
