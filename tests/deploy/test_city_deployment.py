@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from citybrain.analytics.hub.pg import PgHubStore
 from citybrain.core.db import make_engine, make_session_factory
 from citybrain.core.jobs.models import JobRun
 from citybrain.core.migrate import upgrade
@@ -59,6 +60,7 @@ class City:
     workers: list[subprocess.Popen[bytes]]
     engine: Engine
     home: Path
+    hub_schema: str
 
 
 def _port() -> int:
@@ -164,7 +166,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     try:
         for base, web in zip(bases, webs, strict=True):
             _wait_up(base, web)
-        yield City(bases, workers, engine, home)
+        yield City(bases, workers, engine, home, f"{schema}_hub")
     finally:
         for process in [*webs, *workers]:
             _stop(process)
@@ -230,6 +232,12 @@ def test_an_upload_on_one_process_is_loaded_by_a_worker_and_read_on_the_other(
         time.sleep(1)
     assert status == "loaded", read.text
     assert read.json()["inserted_rows"] == ROWS
+    hub = PgHubStore(PG_URL, schema=city.hub_schema)
+    try:
+        assert hub.count(RESOURCE) == ROWS  # the workers loaded the PostgreSQL hub
+    finally:
+        hub.close()
+    assert not (city.home / "hub.duckdb").exists()
     worker_pids = {str(w.pid) for w in city.workers}
     with Session(city.engine) as session:
         ran_on = session.execute(

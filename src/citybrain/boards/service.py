@@ -110,8 +110,8 @@ def list_screens(session: Session, *, scope: Scope) -> list[ScreenRead]:
     query = select(BoardScreen, ApiKey).join(ApiKey, ApiKey.id == BoardScreen.api_key_id)
     if not scope.unrestricted:
         query = query.where(region_queries.within_scope(BoardScreen.region_code, scope.region_code))
-    rows = session.execute(query.order_by(BoardScreen.id.desc())).tuples().all()
-    return _read(session, rows)
+    rows = session.execute(query.order_by(BoardScreen.id.desc())).all()
+    return _read(session, [(screen, key) for screen, key in rows])
 
 
 def current_screen(session: Session, *, api_key_id: int) -> ScreenRead:
