@@ -61,6 +61,8 @@ def board_data(session: Session, *, code: str, region: str | None, scope: Scope)
     body = data.model_dump_json().encode()
     answer = Answer(data, f'W/"{hashlib.sha256(body).hexdigest()[:32]}"')
     with _lock:
+        for stale in [k for k, (at, _) in _cache.items() if now - at >= CACHE_SECONDS]:
+            del _cache[stale]
         _cache[key] = (now, answer)
     return answer
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -67,6 +68,25 @@ def division_failure(internal: str = "") -> EngineFailure:
     return EngineFailure("division_by_zero", "计算中出现除以零", internal=internal)
 
 
+@contextlib.contextmanager
+def statement_watchdog(seconds: float, cancel: Callable[[], object]) -> Iterator[threading.Event]:
+    """Call ``cancel`` if the block is still running after ``seconds``; the event tells whether
+    it fired. A watchdog, not background work: engines without a statement timeout of their own
+    (DuckDB, Spark) are stopped by it, and its timer thread ends with the statement."""
+    fired = threading.Event()
+
+    def fire() -> None:
+        fired.set()
+        cancel()
+
+    timer = threading.Timer(seconds, fire)
+    timer.start()
+    try:
+        yield fired
+    finally:
+        timer.cancel()
+
+
 class HubEngine:
     """The hub (DuckDB), read in a read-only transaction. The connection is opened at the first
     statement and kept until :meth:`close` (opening the file costs tens of milliseconds), so a
@@ -94,15 +114,13 @@ class HubEngine:
     def execute(self, sql: str, *, timeout_seconds: float) -> ResultSet:
         started = time.perf_counter()
         con = self._connection()
-        # A watchdog, not background work: DuckDB has no statement timeout, so the query's own
-        # time limit interrupts it from a timer thread that dies with the query (cancelled below).
-        timer = threading.Timer(timeout_seconds, con.interrupt)
         con.execute("BEGIN TRANSACTION READ ONLY")
-        timer.start()
         try:
-            cursor = con.execute(sql)
-            columns = tuple(str(d[0]).lower() for d in cursor.description or ())
-            rows = cursor.fetchall()
+            # DuckDB has no statement timeout: the limit interrupts the connection
+            with statement_watchdog(timeout_seconds, con.interrupt):
+                cursor = con.execute(sql)
+                columns = tuple(str(d[0]).lower() for d in cursor.description or ())
+                rows = cursor.fetchall()
         except duckdb.InterruptException as exc:
             raise timeout_failure(timeout_seconds, str(exc)) from exc
         except duckdb.CatalogException as exc:
@@ -116,7 +134,6 @@ class HubEngine:
                 raise division_failure(str(exc)) from exc
             raise EngineFailure("engine_error", "查询执行失败", internal=str(exc)) from exc
         finally:
-            timer.cancel()
             # an interrupted statement may have ended the transaction already
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")

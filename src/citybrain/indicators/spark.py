@@ -7,9 +7,9 @@ each), and :class:`SparkEngine` registers each file as a temporary view under th
 On a cluster the Parquet directory must be one the executors can read (a shared mount or an
 object store path), which is why it is a parameter and not a temporary directory of our own.
 
-Time limits: every statement runs under its own job group, and a timer cancels that group
-(``SparkContext.cancelJobGroup``) when the limit passes — the same watchdog shape as the DuckDB
-engine's ``interrupt``. Spark 4 runs with ANSI mode on, so a division by zero is an error as on
+Time limits: every statement runs under its own job group, and ``engines.statement_watchdog``
+cancels that group (``SparkContext.cancelJobGroup``) when the limit passes, as it interrupts the
+DuckDB engine's connection. Spark 4 runs with ANSI mode on, so a division by zero is an error as on
 PostgreSQL, and it is reported with the same ``division_by_zero`` code.
 
 PySpark is an optional dependency (``pip install 'citybrain[spark]'``, Java 17); importing this
@@ -30,6 +30,7 @@ from citybrain.indicators.engines import (
     EngineFailure,
     ResultSet,
     division_failure,
+    statement_watchdog,
     timeout_failure,
 )
 
@@ -123,26 +124,20 @@ class SparkEngine:
         context = self.spark.sparkContext
         group = f"citybrain-{uuid.uuid4().hex}"
         cancelled = threading.Event()
-
-        def cancel() -> None:
-            cancelled.set()
-            context.cancelJobGroup(group)
-
-        # A watchdog, not background work: it cancels this statement's jobs and dies with it.
-        timer = threading.Timer(timeout_seconds, cancel)
         try:
             self._register()
             context.setJobGroup(group, "citybrain indicator", interruptOnCancel=True)
-            timer.start()
-            frame = self.spark.sql(sql)
-            columns = tuple(str(name).lower() for name in frame.columns)
-            rows = [tuple(row) for row in frame.collect()]
+            with statement_watchdog(
+                timeout_seconds, lambda: context.cancelJobGroup(group)
+            ) as fired:
+                cancelled = fired
+                frame = self.spark.sql(sql)
+                columns = tuple(str(name).lower() for name in frame.columns)
+                rows = [tuple(row) for row in frame.collect()]
         except Exception as exc:  # pyspark raises its own hierarchy (AnalysisException, …)
             if cancelled.is_set():
                 raise timeout_failure(timeout_seconds, str(exc)) from exc
             raise _failure(exc) from exc
-        finally:
-            timer.cancel()
         if cancelled.is_set():  # finished while being cancelled: past its limit all the same
             raise timeout_failure(timeout_seconds)
         return ResultSet(columns, rows, int((time.perf_counter() - started) * 1000))
